@@ -1,0 +1,136 @@
+"""What every chapter needs: configuration, the synthetic-data notice, glue, the run stamp.
+
+Chapters call :func:`setup` in their first code cell. Numbers quoted in prose go through
+:meth:`Chapter.glue` (plain Python values or pre-formatted strings; NumPy scalars are
+converted, see conventions.md). Tables shown in the book pass :meth:`Chapter.table`, which
+suppresses small cells and writes a CSV copy for the determinism check.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import plots
+from .config import REPO_ROOT, RunConfig, load_config
+
+SYNTHETIC_NOTICE = (
+    "**Synthetic data.** Every number, table and figure on this page was computed from "
+    "synthetic register data made by this project's generator. They illustrate the method; "
+    "they are **not** NAV's results and say nothing about real persons, offices or counties."
+)
+
+
+def code_version() -> str:
+    """Git commit of the code (with '+dirty' when uncommitted changes exist), else the package version."""
+    from . import __version__
+
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short=10", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no", "--", "src"],
+            capture_output=True, text=True, timeout=10,
+        ).stdout.strip()
+        return f"{__version__} ({rev}{'+dirty' if dirty else ''})"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+def to_plain(value: Any) -> Any:
+    """NumPy scalars to Python scalars (glue and JSON need plain values)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def fmt_number(value: float, decimals: int = 1, pct: bool = False) -> str:
+    """Format a number for prose: thousands separated by a thin space, '%' if asked."""
+    value = float(to_plain(value))
+    if pct:
+        return f"{value * 100:.{decimals}f} %"
+    s = f"{value:,.{decimals}f}"
+    return s.replace(",", "\u2009")
+
+
+@dataclass
+class Chapter:
+    """Handle a chapter works through: configuration, glue and table output."""
+
+    name: str
+    cfg: RunConfig
+    glued: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tables_dir(self) -> Path:
+        return REPO_ROOT / "_build" / "tables" / self.cfg.name / self.name
+
+    def glue(self, name: str, value: Any, *, decimals: int | None = None, pct: bool = False) -> str:
+        """Glue a number (formatted) or a string for use as {glue:text}`name` in prose."""
+        from myst_nb import glue as _glue
+
+        value = to_plain(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and (decimals is not None or pct):
+            text = fmt_number(value, decimals if decimals is not None else 1, pct=pct)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = fmt_number(value, 0)
+        else:
+            text = str(value)
+        self.glued[name] = text
+        _glue(name, text, display=False)
+        return text
+
+    def glue_figure(self, name: str, fig: Any) -> None:
+        from myst_nb import glue as _glue
+
+        _glue(name, fig, display=False)
+
+    def table(self, df: pd.DataFrame, name: str, *, count_col: str | None = None, index: bool = False) -> pd.DataFrame:
+        """Save a shown table as CSV (deterministic output) after small-cell suppression.
+
+        If ``count_col`` is given, rows whose count is below ``cfg.min_cell_count`` have every
+        numeric value except the count replaced by empty and are marked in a ``suppressed`` column.
+        """
+        from .indicator import suppress_small_cells
+        from .pipeline import atomic_write
+
+        out = suppress_small_cells(df, count_col, self.cfg.min_cell_count) if count_col else df
+        path = self.tables_dir / f"{name}.csv"
+        atomic_write(path, lambda p: out.to_csv(p, index=index, float_format="%.10g", lineterminator="\n"))
+        return out
+
+
+def notice_markdown(cfg: RunConfig) -> str:
+    if cfg.is_synthetic:
+        return f":::{{warning}}\n{SYNTHETIC_NOTICE}\n:::\n"
+    return f":::{{note}}\nComputed from the data in `{cfg.data_path}` ({cfg.start}–{cfg.end}).\n:::\n"
+
+
+def setup(config_path: str | Path | None, name: str) -> Chapter:
+    """First call of every chapter: validate the configuration, set figure style, show the notice."""
+    from IPython.display import Markdown, display
+
+    cfg = load_config(config_path)
+    plots.set_style()
+    plots.SOURCE_LINE = plots.source_line(cfg.is_synthetic)
+    if cfg.is_synthetic:
+        display(Markdown(f"```{{warning}}\n{SYNTHETIC_NOTICE}\n```"))
+    return Chapter(name=name, cfg=cfg)
+
+
+def run_stamp(cfg: RunConfig, data_fp: str) -> pd.DataFrame:
+    """Code version, data fingerprint and parameters of this build (shown in the introduction)."""
+    stamp = pd.DataFrame(
+        {
+            "parameter": ["code version", "data fingerprint", "configuration fingerprint"],
+            "value": [code_version(), data_fp, cfg.fingerprint()],
+        }
+    )
+    return pd.concat([stamp, cfg.as_table()], ignore_index=True)

@@ -1,0 +1,220 @@
+"""Data contract of the analysis panel: one row per person and measurement month.
+
+The panel is what every chapter computes on. It is produced either by the synthetic generator
+or by the panel builder from raw register extracts; both must satisfy this contract, which is
+checked with pandera before any computation (seed 002 ch. 2–4; digest §1.1–1.4).
+
+Each column is declared once in :data:`PANEL_COLUMNS` (name, type, unit, allowed values,
+meaning); the same table documents the contract in the book's data dictionary and in
+``data/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+HOVEDGRUPPER = (
+    "nedsatt_arbeidsevne",
+    "helt_ledige",
+    "delvis_ledige",
+    "arbeidssokere_tiltak",
+    "andre",
+)
+INNSATSGRUPPER = (
+    "standard",
+    "situasjonsbestemt",
+    "spesielt_tilpasset",
+    "behov_for_arbeidsevnevurdering",
+    "ikke_vurdert",
+    "helserelatert",
+    "sykmeldt_uten_arbeidsgiver",
+)
+FYLKER = (
+    "Agder",
+    "Akershus",
+    "Buskerud",
+    "Finnmark",
+    "Innlandet",
+    "Møre og Romsdal",
+    "Nordland",
+    "Oslo",
+    "Rogaland",
+    "Telemark",
+    "Troms",
+    "Trøndelag",
+    "Vestfold",
+    "Vestland",
+    "Østfold",
+)
+LANDGRUPPER = (-1, 0, 1, 2, 3)
+OUTCOMES = ("atid3", "atid12", "jobb3", "jobb12")
+HOURS_PER_MONTH_MAX = 744.0  # 31 days x 24 h: nobody works more hours than a month holds
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the contract: type, unit, allowed values and meaning."""
+
+    name: str
+    dtype: str
+    unit: str
+    allowed: str
+    meaning: str
+    nullable: bool = False
+
+
+PANEL_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("person_id", "int64", "—", "> 0", "pseudonymised person id (same across months)"),
+    ColumnSpec("month", "datetime64", "month", "first day of a month in the period",
+               "measurement month t (måletidspunkt): registered at the end of this month"),
+    ColumnSpec("hovedgruppe", "category", "—", ", ".join(HOVEDGRUPPER), "main group (table 1 of seed 002)"),
+    ColumnSpec("innsatsgruppe", "category", "—", ", ".join(INNSATSGRUPPER),
+               "§14a service group at t (never varig tilpasset: excluded from the population)"),
+    ColumnSpec("fylke", "category", "—", "15 counties (2024 structure)", "county of the person's NAV office"),
+    ColumnSpec("nav_kontor", "category", "—", "office code", "NAV office following the person up at t"),
+    ColumnSpec("ba_region", "category", "—", "commuting-region code", "commuting region (bo- og arbeidsmarkedsregion) of the office"),
+    ColumnSpec("tiltak", "category", "—", "programme name or 'ingen'", "labour-market programme at t"),
+    ColumnSpec("alder", "int", "years", "16–75", "age at t in whole years"),
+    ColumnSpec("kvinne", "bool", "—", "true/false", "female"),
+    ColumnSpec("gift", "bool", "—", "true/false", "married (divorced/widowed = false)"),
+    ColumnSpec("barn", "int", "children", "0–20", "number of own children under 18"),
+    ColumnSpec("landgruppe", "int", "—", "-1, 0, 1, 2, 3", "country group of birth (0 Norway, -1 unknown)"),
+    ColumnSpec("botid", "float", "months", "≥ 0; empty if born in Norway",
+               "residence time in Norway at t", nullable=True),
+    ColumnSpec("hoyere_utd", "bool", "—", "true/false", "completed higher education in the last 12 months"),
+    ColumnSpec("lonn_desil", "float", "decile", "0 (no wage income) or 1–10; empty for entries before 2015",
+               "decile of wage income (in G) in the 12 months before first NAV entry", nullable=True),
+    ColumnSpec("pgi_desil", "float", "decile", "0 (none) or 1–10; empty unless lonn_desil is empty",
+               "decile of annual pensionable income, for entries before 2015", nullable=True),
+    ColumnSpec("nav_historikk", "int", "months", "0–60", "months registered with NAV in the 60 months before t"),
+    ColumnSpec("nav_varighet", "int", "months", "≥ 0", "months since the start of the current NAV spell"),
+    ColumnSpec("ufor", "bool", "—", "true/false", "receives disability benefit (any degree)"),
+    ColumnSpec("permittert", "bool", "—", "true/false", "furloughed"),
+    ColumnSpec("helse_ytelse", "bool", "—", "true/false", "receives AAP or sickness benefit"),
+    ColumnSpec("arbeid_ytelse", "bool", "—", "true/false", "receives unemployment or transitional benefit"),
+    ColumnSpec("timer_t", "float", "hours/week", f"0–{HOURS_PER_MONTH_MAX / (52 / 12):.0f}", "agreed weekly working hours in month t"),
+    ColumnSpec("innstrom3", "float", "share", "0–1", "commuting-region inflow to unemployment / labour force, mean of t+1..t+3"),
+    ColumnSpec("innstrom12", "float", "share", "0–1", "the same, mean of t+1..t+12"),
+    ColumnSpec("atid3", "float", "hours/week", "0–171; empty if t+3 not yet observed",
+               "average weekly hours in t+1..t+3 (sum of monthly hours / 13)", nullable=True),
+    ColumnSpec("atid12", "float", "hours/week", "0–171; empty if t+12 not yet observed",
+               "average weekly hours in t+1..t+12 (sum of monthly hours / 52)", nullable=True),
+    ColumnSpec("jobb3", "float", "0/1", "0 or 1; empty if t+3 not yet observed",
+               "works more than 19 hours a week in month t+3", nullable=True),
+    ColumnSpec("jobb12", "float", "0/1", "0 or 1; empty if t+12 not yet observed",
+               "works more than 19 hours a week in month t+12", nullable=True),
+)
+
+PANEL_COLUMN_NAMES = tuple(c.name for c in PANEL_COLUMNS)
+
+
+class ContractError(ValueError):
+    """Input data violate the contract. The message lists every violation found."""
+
+
+def _schema() -> pa.DataFrameSchema:
+    max_week = HOURS_PER_MONTH_MAX / (52 / 12)
+    cat = lambda allowed: [pa.Check.isin(list(allowed))]  # noqa: E731
+    cols: dict[str, pa.Column] = {
+        "person_id": pa.Column("int64", pa.Check.gt(0)),
+        "month": pa.Column("datetime64[ns]", pa.Check(lambda s: s.dt.day == 1, error="first day of month"), coerce=True),
+        "hovedgruppe": pa.Column(str, cat(HOVEDGRUPPER), coerce=True),
+        "innsatsgruppe": pa.Column(str, cat(INNSATSGRUPPER), coerce=True),
+        "fylke": pa.Column(str, cat(FYLKER), coerce=True),
+        "nav_kontor": pa.Column(str, coerce=True),
+        "ba_region": pa.Column(str, coerce=True),
+        "tiltak": pa.Column(str, coerce=True),
+        "alder": pa.Column("int64", pa.Check.in_range(16, 75), coerce=True),
+        "barn": pa.Column("int64", pa.Check.in_range(0, 20), coerce=True),
+        "landgruppe": pa.Column("int64", pa.Check.isin(list(LANDGRUPPER)), coerce=True),
+        "botid": pa.Column("float64", pa.Check.ge(0), nullable=True, coerce=True),
+        "lonn_desil": pa.Column("float64", pa.Check.isin(list(range(11))), nullable=True, coerce=True),
+        "pgi_desil": pa.Column("float64", pa.Check.isin(list(range(11))), nullable=True, coerce=True),
+        "nav_historikk": pa.Column("int64", pa.Check.in_range(0, 60), coerce=True),
+        "nav_varighet": pa.Column("int64", pa.Check.ge(0), coerce=True),
+        "timer_t": pa.Column("float64", pa.Check.in_range(0, max_week), coerce=True),
+        "innstrom3": pa.Column("float64", pa.Check.in_range(0, 1), coerce=True),
+        "innstrom12": pa.Column("float64", pa.Check.in_range(0, 1), coerce=True),
+        "atid3": pa.Column("float64", pa.Check.in_range(0, max_week), nullable=True, coerce=True),
+        "atid12": pa.Column("float64", pa.Check.in_range(0, max_week), nullable=True, coerce=True),
+        "jobb3": pa.Column("float64", pa.Check.isin([0.0, 1.0]), nullable=True, coerce=True),
+        "jobb12": pa.Column("float64", pa.Check.isin([0.0, 1.0]), nullable=True, coerce=True),
+    }
+    for b in ("kvinne", "gift", "hoyere_utd", "ufor", "permittert", "helse_ytelse", "arbeid_ytelse"):
+        cols[b] = pa.Column("bool", coerce=True)
+    return pa.DataFrameSchema(
+        cols,
+        strict=False,
+        unique=["person_id", "month"],
+        report_duplicates="exclude_first",
+    )
+
+
+def _describe_failures(err: pa.errors.SchemaErrors, table: str) -> str:
+    fc = err.failure_cases
+    lines = []
+    for (column, check), grp in fc.groupby(["column", "check"], dropna=False, sort=False):
+        examples = ", ".join(repr(v) for v in grp["failure_case"].drop_duplicates().head(3))
+        col = column if isinstance(column, str) else "(table)"
+        lines.append(f"- {table}.{col}: {len(grp)} row(s) fail '{check}'; e.g. {examples}")
+    return "\n".join(lines)
+
+
+def validate_panel(df: pd.DataFrame, *, period: tuple[pd.Period, pd.Period] | None = None) -> pd.DataFrame:
+    """Check an analysis panel against the contract and return it with canonical dtypes.
+
+    Raises :class:`ContractError` listing every violation (column, number of rows, examples).
+    The input frame is not modified.
+    """
+    problems: list[str] = []
+    if len(df) == 0:
+        raise ContractError("panel: the table is empty")
+    missing = [c for c in PANEL_COLUMN_NAMES if c not in df.columns]
+    if missing:
+        raise ContractError(f"panel: missing column(s) {missing}; the contract is in data/README.md")
+    try:
+        out = _schema().validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems.append(_describe_failures(err, "panel"))
+        out = None
+    if out is not None and period is not None:
+        months = out["month"].dt.to_period("M")
+        bad = (months < period[0]) | (months > period[1])
+        if bad.any():
+            problems.append(
+                f"- panel.month: {int(bad.sum())} row(s) outside the declared period {period[0]}–{period[1]};"
+                f" e.g. {sorted(months[bad].astype(str).unique())[:3]}"
+            )
+    if problems:
+        raise ContractError("the analysis panel violates the data contract:\n" + "\n".join(problems))
+    assert out is not None
+    for c in ("hovedgruppe", "innsatsgruppe", "fylke", "nav_kontor", "ba_region", "tiltak"):
+        out[c] = out[c].astype("category")
+    return out
+
+
+def contract_table() -> pd.DataFrame:
+    """The panel contract as a table (for the data dictionary)."""
+    return pd.DataFrame(
+        [
+            {
+                "column": c.name,
+                "type": c.dtype,
+                "unit": c.unit,
+                "allowed values": c.allowed,
+                "meaning": c.meaning,
+                "may be empty": "yes" if c.nullable else "no",
+            }
+            for c in PANEL_COLUMNS
+        ]
+    )
+
+
+def outcome_observable(df: pd.DataFrame, outcome: str) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Rows whose outcome is observed (the newest months are not: need t+3 or t+12)."""
+    return df[outcome].notna().to_numpy()

@@ -1,0 +1,192 @@
+"""From a run configuration to the analysis panel, the fitted main models and expected values.
+
+Every chapter calls these functions; results are cached on disk under ``cfg.cache_dir`` keyed
+by the configuration's fingerprint and the code's fingerprint, so chapters never regenerate
+data or refit models needlessly. Cache files are written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .config import RunConfig
+from .contract import OUTCOMES, validate_panel
+from .covariates import CovariateOptions, build_covariates, horizon_of
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+FAMILY = {"atid3": "ols", "atid12": "ols", "jobb3": "probit", "jobb12": "probit"}
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of the package's source files: a code change invalidates cached results."""
+    h = hashlib.sha256()
+    for p in sorted(PACKAGE_DIR.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def data_fingerprint(df: pd.DataFrame) -> str:
+    """Content hash of a frame (row order and column names included)."""
+    h = hashlib.sha256()
+    h.update(",".join(df.columns).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def atomic_write(path: Path, writer: Callable[[Path], Any]) -> None:
+    """Write via a temporary file in the same folder, then rename: no half-written outputs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@dataclass
+class PanelData:
+    """The validated analysis panel plus what the book reports about where it came from."""
+
+    panel: pd.DataFrame
+    fingerprint: str
+    report: dict[str, Any] = field(default_factory=dict)
+    truth: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def _cache_key(cfg: RunConfig) -> str:
+    return f"{cfg.fingerprint()}-{code_fingerprint()}"
+
+
+def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str, pd.Series]]:
+    if cfg.source == "synthetic":
+        from .synthetic import generate_panel
+
+        s = generate_panel(cfg.n_persons, cfg.seed, cfg.start, cfg.end)
+        return s.panel, {"generator": "arbeidsindikator.synthetic", "seed": cfg.seed}, s.truth
+    if cfg.source == "panel":
+        assert cfg.data_path is not None
+        reader = pd.read_csv if cfg.data_path.suffix == ".csv" else pd.read_parquet
+        return reader(cfg.data_path), {"file": str(cfg.data_path)}, {}
+    raise NotImplementedError(
+        "data.source 'extracts' needs the panel builder from raw extracts (see data/README.md)"
+    )
+
+
+_MEMO: dict[str, Any] = {}
+
+
+def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
+    """The analysis panel for a configuration: validated, restricted to the period, cached."""
+    key = _cache_key(cfg)
+    if ("panel", key) in _MEMO:
+        return _MEMO[("panel", key)]
+    path = cfg.cache_dir / f"panel-{key}.parquet"
+    meta_path = cfg.cache_dir / f"panel-{key}.pkl"
+    if path.exists() and meta_path.exists():
+        panel = pd.read_parquet(path)
+        meta = pickle.loads(meta_path.read_bytes())
+    else:
+        t0 = time.perf_counter()
+        raw, report, truth = _build_panel(cfg)
+        panel = validate_panel(raw, period=(cfg.start, cfg.end))
+        report = dict(report, seconds=round(time.perf_counter() - t0, 1))
+        meta = {"report": report, "truth": truth, "fingerprint": data_fingerprint(panel)}
+        atomic_write(path, lambda p: panel.to_parquet(p, index=False))
+        atomic_write(meta_path, lambda p: p.write_bytes(pickle.dumps(meta)))
+        if verbose:
+            print(f"panel: {len(panel):,} rows built in {report['seconds']} s")
+    out = PanelData(panel=panel, fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
+    _MEMO[("panel", key)] = out
+    return out
+
+
+def covariate_options(cfg: RunConfig) -> CovariateOptions:
+    return CovariateOptions(duration_categories=cfg.duration_categories, include_hours_at_t=cfg.include_hours_at_t)
+
+
+@dataclass
+class MainModels:
+    """Fitted main models (one per outcome) and expected values for every panel row."""
+
+    fits: dict[str, Any]
+    expected: pd.DataFrame  # columns = outcomes, aligned with the panel rows
+    seconds: dict[str, float]
+
+
+def fit_main_models(
+    panel: pd.DataFrame,
+    options: CovariateOptions,
+    outcomes: tuple[str, ...] = OUTCOMES,
+    family: dict[str, str] | None = None,
+    cov_type: str = "classical",
+) -> MainModels:
+    """Fit the main model for each outcome on all observable rows; predict every row."""
+    from .models import build_design, fit
+
+    family = family or FAMILY
+    fits: dict[str, Any] = {}
+    expected = pd.DataFrame(index=panel.index)
+    seconds: dict[str, float] = {}
+    designs: dict[int, Any] = {}
+    for outcome in outcomes:
+        t0 = time.perf_counter()
+        h = horizon_of(outcome)
+        if h not in designs:
+            designs[h] = build_design(build_covariates(panel, h, options))
+        res = fit(designs[h], panel[outcome].to_numpy(dtype=float), family=family[outcome], outcome=outcome)  # type: ignore[arg-type]
+        fits[outcome] = res
+        expected[outcome] = res.predict(designs[h])
+        seconds[outcome] = round(time.perf_counter() - t0, 2)
+    return MainModels(fits=fits, expected=expected, seconds=seconds)
+
+
+def main_models(cfg: RunConfig) -> MainModels:
+    """The four main models for a configuration (cached by data + specification + code)."""
+    key = _cache_key(cfg)
+    if ("models", key) in _MEMO:
+        return _MEMO[("models", key)]
+    path = cfg.cache_dir / f"models-{key}.pkl"
+    if path.exists():
+        mm = pickle.loads(path.read_bytes())
+    else:
+        mm = fit_main_models(load_panel(cfg).panel, covariate_options(cfg))
+        atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
+    _MEMO[("models", key)] = mm
+    return mm
+
+
+def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
+    """The panel with expected values ``exp_<outcome>`` next to each outcome."""
+    pdata = load_panel(cfg)
+    mm = main_models(cfg)
+    return pdata.panel.assign(**{f"exp_{o}": mm.expected[o].to_numpy() for o in mm.expected.columns})
+
+
+def prepare(cfg: RunConfig) -> dict[str, float]:
+    """Build the panel and fit the main models once, before the chapters run (timed)."""
+    t0 = time.perf_counter()
+    load_panel(cfg)
+    t1 = time.perf_counter()
+    main_models(cfg)
+    t2 = time.perf_counter()
+    return {"panel_s": round(t1 - t0, 1), "models_s": round(t2 - t1, 1)}
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
+    return float(np.sum(x * w) / np.sum(w))
