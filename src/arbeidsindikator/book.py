@@ -88,9 +88,15 @@ class Chapter:
         return text
 
     def glue_figure(self, name: str, fig: Any) -> None:
+        """Glue a figure as a PNG image (deterministic bytes: no software/date metadata)."""
+        import io
+
+        from IPython.display import Image
         from myst_nb import glue as _glue
 
-        _glue(name, fig, display=False)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        _glue(name, Image(data=buf.getvalue(), format="png"), display=False)
 
     def table(self, df: pd.DataFrame, name: str, *, count_col: str | None = None, index: bool = False) -> pd.DataFrame:
         """Save a shown table as CSV (deterministic output) after small-cell suppression.

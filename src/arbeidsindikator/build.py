@@ -140,7 +140,7 @@ def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = No
 
 def render(book_dir: Path, out_root: Path = REPO_ROOT, warnings_as_errors: bool = True) -> Path:
     """jupyter-book build of the executed notebooks; HTML lands in ``out_root/_build/html``."""
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(book_dir), "--path-output", str(out_root)]
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(book_dir), "--path-output", str(out_root)]
     if warnings_as_errors:
         cmd += ["-W", "-n", "--keep-going"]
     res = subprocess.run(cmd, capture_output=True, text=True)

@@ -93,6 +93,11 @@ def monthly_means(panel: pd.DataFrame) -> pd.DataFrame:
     return res
 
 
+def overall_means(panel: pd.DataFrame) -> dict[str, float]:
+    """Whole-period mean of each outcome over observable rows (table 4, bottom row)."""
+    return {name: float(panel[name].mean()) for name in HORIZONS}
+
+
 def observability_summary(panel: pd.DataFrame) -> pd.DataFrame:
     """How many rows have each outcome observed, and the last month observed (nothing silent)."""
     rows = []

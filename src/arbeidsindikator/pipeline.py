@@ -190,3 +190,26 @@ def prepare(cfg: RunConfig) -> dict[str, float]:
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(x * w) / np.sum(w))
+
+
+def indicator_series(cfg: RunConfig, outcome: str, by: str | list[str] | None = None, adjust: bool = True) -> pd.DataFrame:
+    """Monthly indicator table for an outcome (optionally by groups), seasonally adjusted per series.
+
+    Seasonal adjustment uses the configured reference windows for the outcome's horizon
+    (digest §1.5). Groups whose reference months do not cover all twelve calendar months
+    cannot be adjusted and are returned unadjusted with ``adjusted = False``.
+    """
+    from . import indicator, seasonal
+
+    df = panel_with_expected(cfg)
+    table = indicator.monthly(df, outcome, by)
+    if not adjust:
+        return table.assign(adjusted=False)
+    windows = seasonal.windows_for(cfg, outcome)
+    groups = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    return seasonal.adjust_table(table, windows, group_levels=groups)
+
+
+def national(cfg: RunConfig) -> dict[str, pd.DataFrame]:
+    """Seasonally adjusted national indicator series for all four outcomes (figures 6–9)."""
+    return {o: indicator_series(cfg, o) for o in OUTCOMES}

@@ -160,3 +160,76 @@ def load_table4() -> pd.DataFrame:
         raise ValueError("table4 column is_reference must be True/False")
     df["is_reference"] = (flags == "true").astype(bool)
     return df
+
+
+# --- published coefficients in the model's naming -------------------------------------------
+
+_BOOL_BLOCKS = {
+    "gift": "gift", "kvinne": "kvinne", "hoyere_utd": "hoyere_utdanning", "ufor": "ufor",
+    "permittert": "permittert", "helse_ytelse": "helse_ytelse", "arbeid_ytelse": "arbeid_ytelse",
+}
+_HOURS = {"0-8": "0-8 timer", "8-16": "8-16 timer", "16-24": "16-24 timer", "24-32": "24-32 timer",
+          "32-38": "32-38 timer", ">38": "Mer enn 38 timer"}
+_HISTORY = {"1-6": "1-6 måneder", "7-12": "7-12 måneder", "13-18": "13-18 måneder", "19-24": "19-24 måneder",
+            "25-36": "25-36 måneder", "37-60": "37-60 måneder", ">60": "over 60 måneder"}
+_BOTID = {"<=12": "Botid inntil 12 mnd.", "13-24": "Botid 13-24 mnd.", "25-36": "Botid 25-36 mnd.",
+          "37-48": "Botid 37-48 mnd.", "49-120": "Botid 49-120 mnd."}
+_LG = {"1": "landgruppe 1", "2": "landgruppe 2", "3": "landgruppe 3", "-1": "ukjent"}
+
+
+def _published_rows(name: str) -> list[tuple[str, str]]:
+    """Table-4 (block, category) rows whose sum corresponds to one of our coefficients.
+
+    Our design codes country group × residence time as one interaction block with Norway-born
+    and >120 months as reference, which spans the same space as table 4's botid main effect
+    plus interaction; so our ``landgruppe_botid[g:b]`` corresponds to botid[b] + (g × botid)[b].
+    Pensionable-income deciles correspond to "has pensionable income" + decile.
+    """
+    if name == "const":
+        return [("konstant", "Konstant")]
+    block, _, level = name.partition("[")
+    level = level.rstrip("]")
+    if block == "alder":
+        return [("alder", "67" if level == "67+" else level)]
+    if block == "barn":
+        return [("barn", "4" if level == "4+" else level)]
+    if block in _BOOL_BLOCKS and level == "yes":
+        return [(_BOOL_BLOCKS[block], "ja")]
+    if block == "timer_t" and level in _HOURS:
+        return [("arbeidstid_t", _HOURS[level])]
+    if block == "nav_historikk" and level in _HISTORY:
+        return [("nav_historikk", _HISTORY[level])]
+    if block == "landgruppe" and level in _LG:
+        return [("landgruppe", _LG[level])]
+    if block == "landgruppe_botid":
+        g, _, b = level.partition(":")
+        if g in _LG and b in _BOTID:
+            return [("botid", _BOTID[b]), ("landgruppe_x_botid", f"{_LG[g]}: {_BOTID[b]}")]
+    if block == "inntekt":
+        if level.startswith("lonn_d"):
+            return [("lonnsinntekt_desil", f"desil {level[6:]}")]
+        if level.startswith("pgi_d"):
+            return [("pensjonsgivende_inntekt", "Har pensjonsgivende inntekt"), ("pensjonsgivende_inntekt", f"desil {level[5:]}")]
+    if block == "nav_varighet" and level.isdigit():
+        n = int(level)
+        return [("nav_varighet", "1 måned" if n == 1 else f"{n} måneder")]
+    if block == "innstromming" and level.startswith("q"):
+        return [("innstromming", f"kategori {int(level[1:])}")]
+    return []
+
+
+def published_coefficients(names: list[str] | pd.Index) -> pd.DataFrame:
+    """Table-4 coefficients (atid3, atid12, jobb3, jobb12) for our coefficient names.
+
+    Rows whose name has no published counterpart are empty (NaN); ``published_rows`` says
+    which table-4 rows were used (joined with ' + ').
+    """
+    t4 = load_table4().set_index(["block", "category"])
+    out = []
+    for name in names:
+        rows = [r for r in _published_rows(str(name)) if r in t4.index]
+        rec: dict[str, object] = {"name": name, "published_rows": " + ".join(f"{b}: {c}" for b, c in rows)}
+        for o in OUTCOMES:
+            rec[o] = float(sum(t4.loc[r, o] for r in rows)) if rows else float("nan")
+        out.append(rec)
+    return pd.DataFrame(out).set_index("name")

@@ -81,7 +81,15 @@ def adjust_table(table: pd.DataFrame, windows: Sequence[Window], columns: Sequen
             part[c] = adj
         return part
 
+    def _safe(part: pd.DataFrame) -> pd.DataFrame:
+        try:
+            return _one(part).assign(adjusted=True)
+        except SeasonalError:
+            if not group_levels:
+                raise
+            return part.assign(adjusted=False)
+
     if not group_levels:
-        return _one(out)
-    parts = [_one(p) for _, p in out.groupby(level=list(group_levels), observed=True, sort=True)]
+        return _safe(out)
+    parts = [_safe(p) for _, p in out.groupby(level=list(group_levels), observed=True, sort=True)]
     return pd.concat(parts).sort_index()
