@@ -70,7 +70,8 @@ class Chapter:
 
     @property
     def tables_dir(self) -> Path:
-        return REPO_ROOT / "_build" / "tables" / self.cfg.name / self.name
+        """Tables of this build: ``<cache_dir>/../tables/<config name>/<chapter>/``."""
+        return self.cfg.cache_dir.parent / "tables" / self.cfg.name / self.name
 
     def glue(self, name: str, value: Any, *, decimals: int | None = None, pct: bool = False) -> str:
         """Glue a number (formatted) or a string for use as {glue:text}`name` in prose."""

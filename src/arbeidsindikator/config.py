@@ -80,9 +80,9 @@ class RunConfig:
         return self.source == "synthetic"
 
     def fingerprint(self) -> str:
-        """Hash of every value that changes the numbers (not the file's path or name)."""
+        """Hash of every value that changes the numbers (not the file's name, path or output folders)."""
         payload = json.dumps(
-            {k: v for k, v in self.raw.items() if k not in ("name",)}, sort_keys=True, default=str
+            {k: v for k, v in self.raw.items() if k not in ("name", "output")}, sort_keys=True, default=str
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -92,7 +94,7 @@ class Design:
 
     Attributes
     ----------
-    codes : ndarray of int32, shape (n_rows, n_blocks), C order
+    codes : ndarray of int32 (or int16, see :func:`build_design`), shape (n_rows, n_blocks), C order
         Per row and block the column index of the active dummy in the full design (column 0 is
         the constant), ``-1`` for the reference level, ``-2`` for a level dropped as empty.
     names : list of str
@@ -131,7 +133,9 @@ class Design:
         return len(self.names)
 
 
-def build_design(X: pd.DataFrame, *, mask: np.ndarray | None = None) -> Design:
+def build_design(
+    X: pd.DataFrame, *, mask: np.ndarray | None = None, code_dtype: str | type[np.integer] = np.int32
+) -> Design:
     """Encode categorical regressors as dummy column codes (digest §1.4: every regressor a dummy).
 
     Parameters
@@ -142,6 +146,9 @@ def build_design(X: pd.DataFrame, *, mask: np.ndarray | None = None) -> Design:
     mask : bool array, optional
         Rows eligible for estimation. Levels with no rows among these are dropped (a level with
         no rows at all is always dropped).
+    code_dtype : {int32, int16}
+        dtype of :attr:`Design.codes`. ``int16`` (up to 32,767 columns) halves the memory of the
+        largest array (23 M rows × 18 blocks: 0.8 GB instead of 1.7 GB); results are identical.
 
     Returns
     -------
@@ -170,7 +177,13 @@ def build_design(X: pd.DataFrame, *, mask: np.ndarray | None = None) -> Design:
                 f"regressor column {col!r} has dtype {X[col].dtype}, expected a pandas Categorical "
                 "(first category = reference level; see arbeidsindikator.covariates)"
             )
-    codes = np.empty((n, len(blocks)), dtype=np.int32)
+    dtype = np.dtype(code_dtype)
+    if dtype not in (np.dtype(np.int16), np.dtype(np.int32)):
+        raise ValueError(f"code_dtype must be int16 or int32, got {dtype}")
+    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+    if n_levels > np.iinfo(dtype).max:
+        raise ValueError(f"{n_levels} levels do not fit code_dtype {dtype}; use int32")
+    codes = np.empty((n, len(blocks)), dtype=dtype)
     names = ["const"]
     col_block = [-1]
     categories: list[pd.Index] = []
@@ -195,7 +208,7 @@ def build_design(X: pd.DataFrame, *, mask: np.ndarray | None = None) -> Design:
                 col_block.append(b)
             else:
                 dropped.setdefault(str(col), []).append(cats[j])
-        codes[:, b] = lut[cc]
+        codes[:, b] = lut.astype(dtype)[cc]
         categories.append(cats)
         level_columns.append(lut)
     return Design(
@@ -248,6 +261,9 @@ def _active(codes, i, idx):  # type: ignore[no-untyped-def]
 @nb.njit(cache=True, inline="always")
 def _probit_terms(u):  # type: ignore[no-untyped-def]
     """log Φ(u) and the inverse Mills ratio φ(u)/Φ(u), accurate for all u."""
+    if u > 0.0:
+        tail = 0.5 * math.erfc(u / _SQRT2)  # 1 − Φ(u), accurate in the upper tail
+        return math.log1p(-tail), _INV_SQRT_2PI * math.exp(-0.5 * u * u) / (1.0 - tail)
     if u > -37.0:
         cdf = 0.5 * math.erfc(-u / _SQRT2)
         return math.log(cdf), _INV_SQRT_2PI * math.exp(-0.5 * u * u) / cdf
@@ -490,6 +506,25 @@ def _k_linpred(codes, beta, out):  # type: ignore[no-untyped-def]
         out[i] = xb
 
 
+#: Below this many rows the kernels run on one thread: thread start-up and, on a shared machine,
+#: waiting for a busy core cost far more than the work (10-20x measured on 3,000 rows).
+_PARALLEL_MIN_ROWS = 200_000
+
+
+@contextmanager
+def _threads_for(n_rows: int) -> Iterator[None]:
+    """Run the numba kernels single-threaded for small inputs (results are identical)."""
+    if n_rows >= _PARALLEL_MIN_ROWS or nb.get_num_threads() == 1:
+        yield
+        return
+    before = nb.get_num_threads()
+    nb.set_num_threads(1)
+    try:
+        yield
+    finally:
+        nb.set_num_threads(before)
+
+
 # ----------------------------------------------------------------------------------------------
 # Linear algebra helpers
 # ----------------------------------------------------------------------------------------------
@@ -609,13 +644,17 @@ class FitResult:
         extra columns are ignored) or a :class:`Design`. A row at a level not estimated in the
         fit (absent from the estimation rows) raises ``ValueError`` naming the levels.
         """
+        with _threads_for(X.n_rows if isinstance(X, Design) else len(X)):
+            return self._linear_predictor(X, chunk_rows)
+
+    def _linear_predictor(self, X: pd.DataFrame | Design, chunk_rows: int) -> np.ndarray:
         pr = self._predictor
         if pr is None:
             raise ValueError("this FitResult carries no predictor")
         if isinstance(X, Design):
             beta = self._beta_for_design(X)
             out = np.empty(X.n_rows)
-            _k_linpred(X.codes, beta, out)
+            _k_linpred(_ro(_kernel_codes(X.codes)), beta, out)
             if np.isnan(out).any():
                 self._raise_unseen_design(X, beta)
             return out
@@ -654,7 +693,7 @@ class FitResult:
             ch = codes[: e0 - s0]
             for b, (cc, lut) in enumerate(luts):
                 ch[:, b] = lut[cc[s0:e0]]
-            _k_linpred(ch, pr.beta_design, out[s0:e0])
+            _k_linpred(_ro(ch), pr.beta_design, out[s0:e0])
         return out
 
     def predict(self, X: pd.DataFrame | Design, *, chunk_rows: int = 1_000_000) -> np.ndarray:
@@ -733,6 +772,21 @@ def _as_float_vector(v: np.ndarray | pd.Series, n: int, what: str) -> np.ndarray
     return arr
 
 
+def _kernel_codes(codes: np.ndarray) -> np.ndarray:
+    """C-contiguous int16/int32 codes as the kernels expect (copy only if needed)."""
+    if codes.dtype in (np.dtype(np.int16), np.dtype(np.int32)):
+        return np.ascontiguousarray(codes)
+    return np.ascontiguousarray(codes, dtype=np.int32)
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    """Read-only view: kernels then see one array type whatever the caller passed (pandas
+    returns read-only arrays), so numba compiles (and caches) a single specialization."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _chunks(n: int, chunk_rows: int) -> list[tuple[int, int]]:
     step = max(int(chunk_rows), 1)
     return [(s, min(s + step, n)) for s in range(0, n, step)]
@@ -796,6 +850,29 @@ def fit(
     DesignError
         Rank-deficient design (message names the aliased columns) or no usable rows.
     """
+    n_rows = X.n_rows if isinstance(X, Design) else len(X)
+    with _threads_for(n_rows):
+        return _fit(
+            X, y, family=family, outcome=outcome, weights=weights, cov_type=cov_type, groups=groups,
+            chunk_rows=chunk_rows, tol=tol, max_iter=max_iter, weight_kind=weight_kind,
+        )
+
+
+def _fit(  # noqa: PLR0912, PLR0915
+    X: pd.DataFrame | Design,
+    y: np.ndarray | pd.Series,
+    *,
+    family: Family,
+    outcome: str,
+    weights: np.ndarray | None,
+    cov_type: CovType,
+    groups: np.ndarray | None,
+    chunk_rows: int,
+    tol: float,
+    max_iter: int,
+    weight_kind: WeightKind,
+) -> FitResult:
+    """Implementation of :func:`fit`."""
     if family not in _FAMILIES:
         raise ValueError(f"family must be one of {_FAMILIES}, got {family!r}")
     if cov_type not in _COV_TYPES:
@@ -827,10 +904,10 @@ def fit(
         if w.shape[0]:
             used &= w > 0
         design = build_design(X, mask=used)
-    mask = design.mask if design.mask is not None else np.empty(0, dtype=bool)
-    codes = design.codes
-    if codes.dtype != np.int32 or not codes.flags.c_contiguous:
-        codes = np.ascontiguousarray(codes, dtype=np.int32)
+    mask = _ro(design.mask if design.mask is not None else np.empty(0, dtype=bool))
+    codes = _ro(_kernel_codes(design.codes))
+    yv = _ro(yv)
+    w = _ro(w)
     p_all = design.n_columns
     chunks = _chunks(n, chunk_rows)
 
@@ -917,7 +994,7 @@ def fit(
                 warnings.warn(
                     f"probit for {outcome!r} did not converge in {max_iter} iterations (max |Δβ| {dmax:.3g})",
                     RuntimeWarning,
-                    stacklevel=2,
+                    stacklevel=4,
                 )
                 break
             beta = beta + step
@@ -1023,7 +1100,7 @@ def _warn_separation(
             "probit MLE does not exist (perfect separation): every used row at these levels has the "
             f"same outcome: {', '.join(bad)}",
             SeparationWarning,
-            stacklevel=3,
+            stacklevel=5,
         )
 
 

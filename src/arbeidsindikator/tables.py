@@ -34,8 +34,11 @@ def regressor_table(panel: pd.DataFrame, options: CovariateOptions) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def fit_statistics(fits: Mapping[str, Any], seconds: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Rows used, rows excluded (outcome not observable), R² or log-likelihood, convergence, time."""
+def fit_statistics(fits: Mapping[str, Any]) -> pd.DataFrame:
+    """Rows used, rows excluded (outcome not observable), R² or log-likelihood, convergence.
+
+    Run times are left out on purpose: tables must be identical between two builds.
+    """
     rows = []
     for outcome, f in fits.items():
         rows.append(
@@ -48,7 +51,6 @@ def fit_statistics(fits: Mapping[str, Any], seconds: Mapping[str, float] | None 
                 "R²": None if f.rsquared is None else round(float(f.rsquared), 4),
                 "log-likelihood": None if f.llf is None else round(float(f.llf), 1),
                 "converged": bool(f.converged),
-                "seconds": None if seconds is None else seconds.get(outcome),
             }
         )
     return pd.DataFrame(rows)

@@ -1,0 +1,285 @@
+"""Benchmark of the estimation engine (arbeidsindikator.models) on synthetic data.
+
+Synthetic codes shaped like the indicator's design (digest §1.4; shared/docs/performance.md):
+18 categorical blocks (age 50 levels, duration 61, inflow 20, income 22, history 8, hours 7,
+a BA-region-like block of 33, an employment-growth-like block of 20, country group and
+residence-time interactions, booleans) = 249 design columns incl. the constant, at most 19
+non-zero per row; persons observed over 79 months; outcomes of the last 3 / 12 months missing.
+
+Every stage runs in its own subprocess; peak memory is that process's ``ru_maxrss`` (resident
+set, so numpy and numba allocations count, unlike tracemalloc), reported together with the
+resident size after the data were generated. Stages:
+
+* ``design``   build_design on the DataFrame of categoricals
+* ``ols``      OLS fit (atid3), classical SEs
+* ``probit``   probit fit (jobb3), classical SEs
+* ``cluster``  OLS + probit with SEs clustered by person
+* ``predict``  predictions for all rows (both models) + residual means by month × county
+* ``all4``     the production run: atid3, jobb3, atid12, jobb12 fitted, predicted for all rows
+               and aggregated by month × county (two designs, one at a time)
+* ``statsmodels`` at ``--statsmodels-rows``: statsmodels OLS and Probit on the dense dummy
+               matrix vs this engine on the same data (time ratio, max |coef diff|)
+
+Figures only, no pass/fail. Goals (issue): full scale 23 M rows, all four outcomes fit + predict +
+aggregates ≤ 5 min and ≤ 4 GB (stretch ≤ 2 min, ≤ 3 GB); ≥ 20× faster than statsmodels at 1 M.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/bench_models.py --rows 2_000_000 --statsmodels-rows 1_000_000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+N_MONTHS = 79
+N_COUNTIES = 15
+
+# block name -> number of levels (first level = reference)
+BLOCKS: dict[str, int] = {
+    "alder": 50,
+    "barn": 5,
+    "landgruppe": 5,
+    "landgruppe_botid": 21,
+    "gift": 2,
+    "kvinne": 2,
+    "hoyere_utd": 2,
+    "inntekt": 22,
+    "nav_historikk": 8,
+    "nav_varighet": 61,
+    "ufor": 2,
+    "permittert": 2,
+    "helse_ytelse": 2,
+    "arbeid_ytelse": 2,
+    "timer_t": 7,
+    "innstromming": 20,
+    "ba_region": 33,
+    "sysselsettingsvekst": 20,
+}
+STAGES = ("design", "ols", "probit", "cluster", "predict", "all4")
+
+
+def peak_rss_gb() -> float:
+    """Peak resident set size of this process in GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def current_rss_gb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**3
+
+
+def make_data(n: int, persons: int, seed: int) -> dict[str, object]:
+    """Synthetic panel: categorical regressors (int8 codes), outcomes, month, county, person."""
+    rng = np.random.default_rng(seed)
+    month = np.sort(rng.integers(0, N_MONTHS, n)).astype(np.int16)
+    person = rng.integers(0, persons, n)
+    county = (person % N_COUNTIES).astype(np.int8)
+    cols: dict[str, pd.Categorical] = {}
+    xb = np.zeros(n)
+    for name, k in BLOCKS.items():
+        probs = rng.dirichlet(np.full(k, 2.0))
+        probs[0] += 0.5  # the reference is the most frequent level
+        probs /= probs.sum()
+        codes = np.searchsorted(np.cumsum(probs), rng.random(n), side="right").clip(0, k - 1).astype(np.int8)
+        effect = np.r_[0.0, rng.normal(scale=0.15, size=k - 1)]
+        xb += effect[codes]
+        cols[name] = pd.Categorical.from_codes(codes, categories=[f"{name}{i}" for i in range(k)])
+    X = pd.DataFrame(cols)
+    e = rng.normal(size=n)
+    atid3 = np.clip(8.0 + 6.0 * xb + 8.0 * e, 0.0, None)
+    atid12 = np.clip(10.0 + 6.0 * xb + 8.0 * e + 2.0 * rng.normal(size=n), 0.0, None)
+    jobb3 = (xb - 0.7 + e > 0).astype(np.float64)
+    jobb12 = (xb - 0.5 + 0.8 * e + 0.6 * rng.normal(size=n) > 0).astype(np.float64)
+    del xb, e
+    for y, h in ((atid3, 3), (jobb3, 3), (atid12, 12), (jobb12, 12)):
+        y[month >= N_MONTHS - h] = np.nan
+    inflow12 = rng.integers(0, BLOCKS["innstromming"], n).astype(np.int8)
+    return {
+        "X": X,
+        "month": month,
+        "county": county,
+        "person": person,
+        "atid3": atid3,
+        "jobb3": jobb3,
+        "atid12": atid12,
+        "jobb12": jobb12,
+        "inflow12": inflow12,
+    }
+
+
+def residual_means(y: np.ndarray, pred: np.ndarray, month: np.ndarray, county: np.ndarray) -> np.ndarray:
+    """Mean (actual − expected) by month × county over rows with an outcome (digest §1.3)."""
+    key = month.astype(np.int32) * N_COUNTIES + county
+    ok = ~np.isnan(y)
+    size = N_MONTHS * N_COUNTIES
+    s = np.bincount(key[ok], weights=(y - pred)[ok], minlength=size)
+    c = np.bincount(key[ok], minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return s / c
+
+
+def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
+    """Run one stage in this process; return timings (s) and memory (GB)."""
+    from arbeidsindikator.models import build_design, fit
+
+    code_dtype = np.int16 if args.int16 else np.int32
+    t0 = time.perf_counter()
+    n = args.statsmodels_rows if stage == "statsmodels" else args.rows
+    data = make_data(n, args.persons if stage != "statsmodels" else max(n // 15, 2), args.seed)
+    out: dict[str, object] = {"stage": stage, "rows": n, "gen_s": time.perf_counter() - t0, "rss_data_gb": current_rss_gb()}
+    X: pd.DataFrame = data.pop("X")  # type: ignore[assignment]
+    ck = {"chunk_rows": args.chunk_rows}
+    if stage == "statsmodels":
+        return run_statsmodels(X, data, out, ck)
+    t = time.perf_counter()
+    d = build_design(X, code_dtype=code_dtype)
+    out["design_s"] = time.perf_counter() - t
+    out["p"] = d.n_columns
+    if stage != "design":
+        del X  # the design replaces the DataFrame
+    if stage == "ols":
+        t = time.perf_counter()
+        r = fit(d, data["atid3"], family="ols", outcome="atid3", **ck)
+        out["ols_s"] = time.perf_counter() - t
+    elif stage == "probit":
+        t = time.perf_counter()
+        r = fit(d, data["jobb3"], family="probit", outcome="jobb3", **ck)
+        out["probit_s"] = time.perf_counter() - t
+        out["probit_iter"] = r.n_iter
+    elif stage == "cluster":
+        t = time.perf_counter()
+        fit(d, data["atid3"], family="ols", cov_type="cluster", groups=data["person"], **ck)
+        out["ols_cluster_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        fit(d, data["jobb3"], family="probit", cov_type="cluster", groups=data["person"], **ck)
+        out["probit_cluster_s"] = time.perf_counter() - t
+    elif stage == "predict":
+        ro = fit(d, data["atid3"], family="ols", **ck)
+        rp = fit(d, data["jobb3"], family="probit", **ck)
+        t = time.perf_counter()
+        for r, y in ((ro, data["atid3"]), (rp, data["jobb3"])):
+            pred = r.predict(d, **ck)
+            residual_means(y, pred, data["month"], data["county"])  # type: ignore[arg-type]
+            del pred
+        out["predict_gm_s"] = time.perf_counter() - t
+    elif stage == "all4":
+        t_all = time.perf_counter()
+        for h in (3, 12):
+            if h == 12:
+                X["innstromming"] = pd.Categorical.from_codes(data["inflow12"], categories=X["innstromming"].cat.categories)  # type: ignore[arg-type]
+                t = time.perf_counter()
+                d = build_design(X, code_dtype=code_dtype)
+                out["design_s"] = float(out["design_s"]) + time.perf_counter() - t  # type: ignore[arg-type]
+            for fam, name in (("ols", f"atid{h}"), ("probit", f"jobb{h}")):
+                t = time.perf_counter()
+                r = fit(d, data[name], family=fam, outcome=name, **ck)  # type: ignore[arg-type]
+                out[f"{name}_fit_s"] = time.perf_counter() - t
+                t = time.perf_counter()
+                pred = r.predict(d, **ck)
+                residual_means(data[name], pred, data["month"], data["county"])  # type: ignore[arg-type]
+                out[f"{name}_pred_gm_s"] = time.perf_counter() - t
+                del pred
+            del d
+        out["all4_s"] = time.perf_counter() - t_all
+    out["peak_gb"] = peak_rss_gb()
+    return out
+
+
+def run_statsmodels(X: pd.DataFrame, data: dict[str, object], out: dict[str, object], ck: dict[str, int]) -> dict[str, object]:
+    """statsmodels OLS and Probit on the dense dummy matrix vs the engine on identical data."""
+    import statsmodels.api as sm
+
+    from arbeidsindikator.models import build_design, fit
+
+    t = time.perf_counter()
+    d = build_design(X)
+    ro = fit(d, data["atid3"], family="ols", **ck)
+    out["ours_ols_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rp = fit(d, data["jobb3"], family="probit", **ck)
+    out["ours_probit_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ok = ~np.isnan(data["atid3"])  # type: ignore[call-overload]
+    D = np.zeros((int(ok.sum()), d.n_columns))
+    D[:, 0] = 1.0
+    rows = np.arange(D.shape[0])
+    for b in range(d.codes.shape[1]):
+        c = d.codes[ok, b]
+        hit = c >= 0
+        D[rows[hit], c[hit]] = 1.0
+    out["sm_dense_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    so = sm.OLS(data["atid3"][ok], D).fit()  # type: ignore[index]
+    out["sm_ols_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sp = sm.Probit(data["jobb3"][ok], D).fit(disp=0, method="newton")  # type: ignore[index]
+    out["sm_probit_s"] = time.perf_counter() - t
+    out["ols_max_abs_coef_diff"] = float(np.max(np.abs(ro.params.to_numpy() - so.params)))
+    out["ols_max_rel_se_diff"] = float(np.max(np.abs(ro.bse.to_numpy() / so.bse - 1)))
+    out["probit_max_abs_coef_diff"] = float(np.max(np.abs(rp.params.to_numpy() - sp.params)))
+    out["probit_max_rel_se_diff"] = float(np.max(np.abs(rp.bse.to_numpy() / sp.bse - 1)))
+    out["speedup_ols"] = float(out["sm_ols_s"]) / float(out["ours_ols_s"])  # type: ignore[arg-type]
+    out["speedup_probit"] = float(out["sm_probit_s"]) / float(out["ours_probit_s"])  # type: ignore[arg-type]
+    out["peak_gb"] = peak_rss_gb()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=2_000_000, help="person-months (production: ~23 M)")
+    ap.add_argument("--persons", type=int, default=None, help="distinct persons (default rows / 15.3)")
+    ap.add_argument("--statsmodels-rows", type=int, default=1_000_000)
+    ap.add_argument("--skip-statsmodels", action="store_true")
+    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
+    ap.add_argument("--chunk-rows", type=int, default=1_000_000)
+    ap.add_argument("--int16", action="store_true", help="build designs with int16 codes")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--stage", help=argparse.SUPPRESS)  # internal: run one stage, print JSON
+    args = ap.parse_args()
+    if args.persons is None:
+        args.persons = max(int(args.rows / 15.3), 2)
+    if args.stage:
+        print(json.dumps(run_stage(args.stage, args)))
+        return
+    stages = [s for s in args.stages.split(",") if s]
+    if not args.skip_statsmodels:
+        stages.append("statsmodels")
+    # warm the numba cache so that no stage pays for compilation
+    subprocess.run([sys.executable, __file__, "--stage", "ols", "--rows", "2000", "--persons", "100"], check=True, capture_output=True)
+    subprocess.run([sys.executable, __file__, "--stage", "cluster", "--rows", "2000", "--persons", "100"], check=True, capture_output=True)
+    if args.int16:
+        subprocess.run([sys.executable, __file__, "--stage", "predict", "--rows", "2000", "--persons", "100", "--int16"], check=True, capture_output=True)
+    results = []
+    for stage in stages:
+        cmd = [sys.executable, __file__, "--stage", stage, "--rows", str(args.rows), "--persons", str(args.persons),
+               "--statsmodels-rows", str(args.statsmodels_rows), "--chunk-rows", str(args.chunk_rows), "--seed", str(args.seed)]
+        if args.int16:
+            cmd.append("--int16")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+        if proc.returncode != 0:
+            print(f"stage {stage} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+            continue
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(res)
+        print(json.dumps(res), file=sys.stderr)
+    print(f"\nrows {args.rows:,}  persons {args.persons:,}  threads {os.cpu_count()}  codes {'int16' if args.int16 else 'int32'}")
+    print(f"{'stage':<12} {'rows':>11} {'timings (s)':<78} {'data GB':>8} {'peak GB':>8}")
+    skip = {"stage", "rows", "rss_data_gb", "peak_gb", "p", "gen_s"}
+    for r in results:
+        figs = "  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items() if k not in skip)
+        print(f"{r['stage']:<12} {r['rows']:>11,} {figs:<78} {r['rss_data_gb']:>8.2f} {r['peak_gb']:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

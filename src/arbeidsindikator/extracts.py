@@ -1,0 +1,826 @@
+"""Input contract for raw register extracts: table specs, readers and validation (issue 3 (a)).
+
+The book runs unchanged on an analyst's real extracts or on the synthetic ones written by
+:mod:`arbeidsindikator.synthetic_extracts`. A folder of extracts holds one file per table
+(``<table>.parquet``, a folder ``<table>/`` of parquet parts, or ``<table>.csv``) plus a small
+``manifest.json`` that declares the analysis period and the months each table covers. Every
+table and column is declared once in :data:`TABLES` (type, unit, allowed values, meaning); the
+same declaration renders the contract in ``data/README.md`` (:func:`contract_markdown`) and drives
+the checks in :func:`validate_extracts`.
+
+Validation runs before any computation and is read-only. It collects *every* violation, each
+message naming the table, the column, how many rows and an example, and raises one
+:class:`ExtractError` listing them all. Checks: missing tables or columns, wrong column types,
+unparseable CSV values, empty tables, missing values, unknown category codes, duplicate keys
+(e.g. person-months), months not on the first of a month or outside the declared coverage,
+negative or impossible hours (more than a month holds) and wages, persons in status but not in
+persons, offices without a county (or unknown to the office table), commuting regions without
+inflow data, inconsistent persons (immigration month for a Norway-born person, …) and a period
+too short for seasonal adjustment (24 months, seed 002 ch. 2) or without the five years of NAV
+history the covariates need (seed 002 ch. 4).
+
+Sources: seed 002 ch. 2 (population, §14a service groups, "varig tilpasset" excluded later by
+:mod:`arbeidsindikator.panel`), ch. 3 (agreed working hours), ch. 4 (covariates); digest §1.1–1.4.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .contract import FYLKER, HOURS_PER_MONTH_MAX, HOVEDGRUPPER, INNSATSGRUPPER, LANDGRUPPER, ContractError
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "INNSATSGRUPPER_RAW",
+    "TILTAK",
+    "ExtractColumn",
+    "ExtractTable",
+    "TABLES",
+    "Manifest",
+    "ExtractError",
+    "Extracts",
+    "open_extracts",
+    "validate_extracts",
+    "read_manifest",
+    "load_g",
+    "g_per_month",
+    "contract_table",
+    "contract_markdown",
+    "month_to_index",
+    "index_to_month",
+    "write_manifest",
+    "write_extracts",
+]
+
+CONTRACT_VERSION = "arbeidsindikator-extracts/1"
+MANIFEST_NAME = "manifest.json"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_G_PATH = REPO_ROOT / "data" / "reference" / "G.csv"
+
+#: Service groups as they occur in the status extract: the population's seven plus
+#: "varig tilpasset innsats", which the panel builder excludes (seed 002 ch. 2).
+INNSATSGRUPPER_RAW: tuple[str, ...] = INNSATSGRUPPER + ("varig_tilpasset",)
+#: Labour-market programme codes in the status extract and their display names in the panel
+#: (seed 002 ch. 5 names the programmes it breaks the indicator down by).
+TILTAK: dict[str, str] = {
+    "ingen": "ingen",
+    "oppfolging": "Oppfølging",
+    "arbeid_med_stotte": "Arbeid med støtte",
+    "jobbklubb": "Jobbklubb",
+    "digitalt_oppfolgingstiltak": "Digitalt oppfølgingstiltak",
+    "midlertidig_lonnstilskudd": "Midlertidig lønnstilskudd",
+    "ips": "IPS",
+    "arbeidstrening": "Arbeidstrening",
+    "amo": "AMO-kurs",
+    "arbeidsforberedende_trening": "Arbeidsforberedende trening",
+}
+KJONN = ("K", "M")
+#: Months of NAV history needed before the first analysis month (history covariate, ch. 4).
+HISTORY_MONTHS = 60
+#: Minimum number of analysis months (seasonal adjustment, seed 002 ch. 2).
+MIN_PERIOD_MONTHS = 24
+
+Kind = Literal["int", "float", "bool", "code", "month", "date", "year"]
+
+
+class ExtractError(ContractError):
+    """Raw extracts violate the input contract; the message lists every violation found."""
+
+
+@dataclass(frozen=True)
+class ExtractColumn:
+    """One column of a raw extract: type, unit, allowed values and meaning."""
+
+    name: str
+    kind: Kind
+    unit: str
+    allowed: str
+    meaning: str
+    nullable: bool = False
+    codes: tuple[Any, ...] | None = None  # allowed category codes
+    lo: float | None = None  # inclusive bounds for numbers
+    hi: float | None = None
+    hi_msg: str = ""  # why values above `hi` are impossible
+
+
+@dataclass(frozen=True)
+class ExtractTable:
+    """One raw extract (one file): its key, columns, and the coverage its month column obeys."""
+
+    name: str
+    title: str
+    meaning: str
+    key: tuple[str, ...]
+    columns: tuple[ExtractColumn, ...]
+    coverage: str | None = None  # key into Manifest.coverage for the `month`/`ar` column
+    optional: bool = False
+
+    def column(self, name: str) -> ExtractColumn:
+        return next(c for c in self.columns if c.name == name)
+
+
+_PID = ExtractColumn("person_id", "int", "—", "> 0", "pseudonymised person id (the same in every table)", lo=1)
+
+TABLES: tuple[ExtractTable, ...] = (
+    ExtractTable(
+        "personer",
+        "Persons",
+        "One row per person who appears in the status extract.",
+        ("person_id",),
+        (
+            _PID,
+            ExtractColumn("fodt", "month", "month", "first day of a month", "birth month"),
+            ExtractColumn("kjonn", "code", "—", "K (female), M (male)", "sex in the population register", codes=KJONN),
+            ExtractColumn(
+                "landgruppe", "int", "—", "-1, 0, 1, 2, 3",
+                "country group of birth (SSB): 0 Norway; 1 Western Europe excl. Norway, USA, Canada, "
+                "Australia, New Zealand; 2 Eastern-European EU; 3 Asia, Africa, Latin America, "
+                "non-EU Eastern Europe, Oceania excl. AU/NZ; -1 unknown (seed 002 footnote 7)",
+                codes=LANDGRUPPER,
+            ),
+            ExtractColumn(
+                "innvandret", "month", "month", "first day of a month; empty = born in Norway",
+                "month of first immigration to Norway; must be empty for country group 0 and present "
+                "for 1–3 (residence time, seed 002 ch. 4)", nullable=True,
+            ),
+        ),
+    ),
+    ExtractTable(
+        "status",
+        "Monthly NAV status",
+        "One row per person and month in which the person is registered with a §14a decision at the "
+        "end of the month (varig tilpasset included; the panel builder excludes it). Must cover at "
+        "least the 60 months before the first analysis month (NAV history and duration).",
+        ("person_id", "month"),
+        (
+            _PID,
+            ExtractColumn("month", "month", "month", "first day of a month, within coverage.status",
+                          "calendar month; registered at the end of this month"),
+            ExtractColumn("innsatsgruppe", "code", "—", ", ".join(INNSATSGRUPPER_RAW),
+                          "§14a service group (innsatsgruppe) in force at the end of the month", codes=INNSATSGRUPPER_RAW),
+            ExtractColumn("hovedgruppe", "code", "—", ", ".join(HOVEDGRUPPER),
+                          "main group (seed 002 table 1)", codes=HOVEDGRUPPER),
+            ExtractColumn("nav_kontor", "code", "—", "a code in kontor.nav_kontor", "NAV office following the person up"),
+            ExtractColumn("aap", "bool", "—", "true/false", "receives work assessment allowance (AAP)"),
+            ExtractColumn("sykepenger", "bool", "—", "true/false", "receives sickness benefit"),
+            ExtractColumn("dagpenger", "bool", "—", "true/false", "receives unemployment benefit (dagpenger)"),
+            ExtractColumn("overgangsstonad", "bool", "—", "true/false", "receives transitional benefit for single parents"),
+            ExtractColumn("uforetrygd", "bool", "—", "true/false", "receives disability benefit (any degree)"),
+            ExtractColumn("permittert", "bool", "—", "true/false", "furloughed (permittert)"),
+            ExtractColumn("tiltak", "code", "—", ", ".join(TILTAK), "labour-market programme in the month ('ingen' = none)",
+                          codes=tuple(TILTAK)),
+            ExtractColumn("gift", "bool", "—", "true/false", "married (divorced/widowed = false)"),
+            ExtractColumn("barn", "int", "children", "0–20", "number of own children under 18", lo=0, hi=20),
+            ExtractColumn("hoyere_utd", "bool", "—", "true/false",
+                          "completed higher education as part of an education path in the last 12 months"),
+        ),
+        coverage="status",
+    ),
+    ExtractTable(
+        "timer",
+        "Monthly agreed working hours",
+        "Sum of agreed working hours in the month over all employment contracts (employer register, "
+        "a-ordningen). A person-month without a row worked 0 hours. Must run through the last month "
+        "any outcome needs; months after coverage.timer[1] are unobserved, never zero.",
+        ("person_id", "month"),
+        (
+            _PID,
+            ExtractColumn("month", "month", "month", "first day of a month, within coverage.timer", "calendar month"),
+            ExtractColumn("timer", "float", "hours/month", f"0–{HOURS_PER_MONTH_MAX:.0f}",
+                          "agreed working hours in the month", lo=0.0, hi=HOURS_PER_MONTH_MAX,
+                          hi_msg=f"more than a month holds ({HOURS_PER_MONTH_MAX:.0f} h)"),
+        ),
+        coverage="timer",
+    ),
+    ExtractTable(
+        "lonn",
+        "Monthly wage income",
+        "Wage income paid in the month (a-ordningen). A person-month without a row had no wage income. "
+        "Used for pre-entry income in the 12 months before a NAV spell starts.",
+        ("person_id", "month"),
+        (
+            _PID,
+            ExtractColumn("month", "month", "month", "first day of a month, within coverage.lonn", "calendar month"),
+            ExtractColumn("lonn", "float", "NOK/month", "0–100 000 000", "wage income in the month",
+                          lo=0.0, hi=1e8, hi_msg="more than 100 million NOK in one month"),
+        ),
+        coverage="lonn",
+    ),
+    ExtractTable(
+        "pgi",
+        "Annual pensionable income",
+        "Pensionable income (pensjonsgivende inntekt) per person and year; used instead of wage income "
+        "for spells that started before wage data begin (seed 002 footnote 10). A missing person-year "
+        "means no pensionable income.",
+        ("person_id", "ar"),
+        (
+            _PID,
+            ExtractColumn("ar", "year", "year", "within coverage.pgi", "income year"),
+            ExtractColumn("pgi", "float", "NOK/year", "0–1 000 000 000", "pensionable income in the year",
+                          lo=0.0, hi=1e9, hi_msg="more than 1 billion NOK in one year"),
+        ),
+        coverage="pgi",
+    ),
+    ExtractTable(
+        "kontor",
+        "Offices",
+        "One row per NAV office used in the status extract.",
+        ("nav_kontor",),
+        (
+            ExtractColumn("nav_kontor", "code", "—", "unique", "NAV office code"),
+            ExtractColumn("fylke", "code", "—", "15 counties (2024 structure): " + ", ".join(FYLKER),
+                          "county of the office", codes=FYLKER),
+            ExtractColumn("ba_region", "code", "—", "a code in ba_region.ba_region",
+                          "commuting region (bo- og arbeidsmarkedsregion, SSB) of the office"),
+        ),
+    ),
+    ExtractTable(
+        "ba_region",
+        "Commuting-region inflow",
+        "Monthly new registrations as unemployed and labour force per commuting region; the inflow "
+        "share new/labour force averaged over t+1..t+h is a covariate (seed 002 ch. 4, footnote 9).",
+        ("ba_region", "month"),
+        (
+            ExtractColumn("ba_region", "code", "—", "commuting-region code", "commuting region"),
+            ExtractColumn("month", "month", "month", "first day of a month, within coverage.ba_region", "calendar month"),
+            ExtractColumn("nye_ledige", "int", "persons", "≥ 0 and ≤ arbeidsstyrke",
+                          "new registrations as fully or partly unemployed in the month", lo=0),
+            ExtractColumn("arbeidsstyrke", "int", "persons", "> 0", "labour force of the region", lo=1),
+        ),
+        coverage="ba_region",
+    ),
+    ExtractTable(
+        "grunnbelop",
+        "National Insurance basic amount G",
+        "Public figures (data/reference/G.csv is used when the folder has no copy). One row per "
+        "regulation; the amount in force in a month is the latest effective_from on or before the 1st.",
+        ("effective_from",),
+        (
+            ExtractColumn("effective_from", "date", "date", "ISO date", "date the amount takes effect (1 May)"),
+            ExtractColumn("G_nok", "float", "NOK/year", "> 0", "basic amount G", lo=1.0),
+        ),
+        optional=True,
+    ),
+)
+TABLE_BY_NAME: dict[str, ExtractTable] = {t.name: t for t in TABLES}
+
+
+# ---------------------------------------------------------------------------------------------
+# Months
+# ---------------------------------------------------------------------------------------------
+
+
+def month_to_index(p: pd.Period | str) -> int:
+    """Month as a consecutive integer (year * 12 + month - 1), as in :mod:`outcomes`."""
+    p = pd.Period(p, freq="M")
+    return p.year * 12 + p.month - 1
+
+
+def index_to_month(i: int) -> pd.Period:
+    return pd.Period(year=int(i) // 12, month=int(i) % 12 + 1, freq="M")
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a folder of extracts declares: the analysis period and each table's coverage.
+
+    ``coverage`` maps a table to ``(first, last)`` month (``pgi``: years). ``timer``'s last month
+    is the last month of observed hours: outcomes that need later months are not observable.
+    """
+
+    start: pd.Period
+    end: pd.Period
+    coverage: dict[str, tuple[Any, Any]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_months(self) -> int:
+        return (self.end - self.start).n + 1
+
+    def as_json(self) -> dict[str, Any]:
+        cov = {k: [str(a), str(b)] if k != "pgi" else [int(a), int(b)] for k, (a, b) in self.coverage.items()}
+        return {"contract": CONTRACT_VERSION, "period": {"start": str(self.start), "end": str(self.end)},
+                "coverage": cov, **self.extra}
+
+
+_MONTH_COVERAGE = ("status", "timer", "lonn", "ba_region")
+
+
+def read_manifest(folder: Path) -> tuple[Manifest | None, list[str]]:
+    """Parse ``manifest.json``; return the manifest (or None) and the violations found."""
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        return None, [f"- manifest: {MANIFEST_NAME} is missing in {folder}; it declares the period and coverage (data/README.md)"]
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, [f"- manifest: {MANIFEST_NAME} is not valid JSON: {exc}"]
+    problems: list[str] = []
+
+    def month(v: Any, where: str) -> pd.Period | None:
+        try:
+            return pd.Period(str(v), freq="M")
+        except (ValueError, TypeError):
+            problems.append(f"- manifest.{where}: expected a month 'YYYY-MM', got {v!r}")
+            return None
+
+    period = raw.get("period", {}) if isinstance(raw, dict) else {}
+    start = month(period.get("start"), "period.start")
+    end = month(period.get("end"), "period.end")
+    cov_raw = raw.get("coverage", {}) if isinstance(raw, dict) else {}
+    coverage: dict[str, tuple[Any, Any]] = {}
+    for key in _MONTH_COVERAGE:
+        pair = cov_raw.get(key)
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            problems.append(f"- manifest.coverage.{key}: expected [first month, last month], got {pair!r}")
+            continue
+        a, b = month(pair[0], f"coverage.{key}[0]"), month(pair[1], f"coverage.{key}[1]")
+        if a is not None and b is not None:
+            if b < a:
+                problems.append(f"- manifest.coverage.{key}: last month {b} is before first month {a}")
+            coverage[key] = (a, b)
+    pgi = cov_raw.get("pgi")
+    if pgi is not None:
+        if (not isinstance(pgi, (list, tuple)) or len(pgi) != 2 or not all(isinstance(y, int) for y in pgi)
+                or pgi[1] < pgi[0]):
+            problems.append(f"- manifest.coverage.pgi: expected [first year, last year], got {pgi!r}")
+        else:
+            coverage["pgi"] = (int(pgi[0]), int(pgi[1]))
+    if start is None or end is None or problems:
+        return None, problems
+    if end < start:
+        return None, [f"- manifest.period: end {end} is before start {start}"]
+    man = Manifest(start, end, coverage, {k: v for k, v in raw.items() if k not in ("period", "coverage", "contract")})
+    n = man.n_months
+    if n < MIN_PERIOD_MONTHS:
+        problems.append(
+            f"- manifest.period: {start}–{end} holds {n} months; seasonal adjustment needs at least "
+            f"{MIN_PERIOD_MONTHS} (seed 002 ch. 2)"
+        )
+    st = coverage["status"]
+    if st[0] > start - HISTORY_MONTHS:
+        problems.append(
+            f"- manifest.coverage.status: starts {st[0]}, but NAV history needs {HISTORY_MONTHS} months before "
+            f"the first analysis month, i.e. from {start - HISTORY_MONTHS} or earlier"
+        )
+    if st[1] < end:
+        problems.append(f"- manifest.coverage.status: ends {st[1]}, before the period's last month {end}")
+    tm = coverage["timer"]
+    if tm[0] > start or tm[1] < end:
+        problems.append(f"- manifest.coverage.timer: {tm[0]}–{tm[1]} must include the period {start}–{end} (hours at t)")
+    rg = coverage["ba_region"]
+    if rg[0] > start + 1 or rg[1] < end:
+        problems.append(
+            f"- manifest.coverage.ba_region: {rg[0]}–{rg[1]} must cover {start + 1}–{end} (inflow in t+1..t+h)"
+        )
+    return man, problems
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Write ``manifest.json`` atomically."""
+    path = Path(folder) / MANIFEST_NAME
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(manifest.as_json(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_extracts(folder: str | Path, tables: dict[str, pd.DataFrame], manifest: Manifest) -> None:
+    """Write small extracts (one parquet file per table, each atomically) and the manifest.
+
+    For hand-made test data and examples; the synthetic generator streams large tables itself.
+    Frames are written as given (no validation here: :func:`validate_extracts` does that).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        path = folder / f"{name}.parquet"
+        tmp = path.with_name(f".{path.name}.tmp")
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    write_manifest(folder, manifest)
+
+
+# ---------------------------------------------------------------------------------------------
+# G
+# ---------------------------------------------------------------------------------------------
+
+
+def load_g(path: Path | None = None) -> pd.DataFrame:
+    """The basic amount G by date (``effective_from`` datetime, ``G_nok`` float), sorted."""
+    g = pd.read_csv(path or DEFAULT_G_PATH, dtype={"G_nok": "float64"})
+    g["effective_from"] = pd.to_datetime(g["effective_from"])
+    return g.sort_values("effective_from").reset_index(drop=True)
+
+
+def g_per_month(g: pd.DataFrame, first: int, last: int) -> np.ndarray:
+    """G (NOK/year) in force on the first day of each month index ``first..last``; NaN if none."""
+    idx = np.arange(first, last + 1)
+    firsts = pd.to_datetime({"year": idx // 12, "month": idx % 12 + 1, "day": 1})
+    pos = np.searchsorted(g["effective_from"].to_numpy(), firsts.to_numpy(), side="right") - 1
+    vals = g["G_nok"].to_numpy(dtype=float)
+    return np.where(pos >= 0, vals[np.clip(pos, 0, None)], np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _ident(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _locate(folder: Path, table: ExtractTable) -> tuple[str, str] | None:
+    """(format, duckdb source expression) of a table's file(s), or None if absent."""
+    pq = folder / f"{table.name}.parquet"
+    parts = folder / table.name
+    csv = folder / f"{table.name}.csv"
+    if pq.is_file():
+        return "parquet", f"read_parquet({_q(str(pq))})"
+    if parts.is_dir() and any(parts.glob("*.parquet")):
+        return "parquet", f"read_parquet({_q(str(parts / '*.parquet'))})"
+    if csv.is_file():
+        return "csv", f"read_csv({_q(str(csv))}, all_varchar=true, header=true, auto_detect=true)"
+    if table.name == "grunnbelop" and DEFAULT_G_PATH.is_file():
+        return "csv", f"read_csv({_q(str(DEFAULT_G_PATH))}, all_varchar=true, header=true, auto_detect=true)"
+    return None
+
+
+_INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"}
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+
+
+def _typed_expr(col: ExtractColumn, src_type: str, fmt: str) -> tuple[str | None, str]:
+    """SQL expression giving the column in its canonical type, or (None, reason) if the type is wrong."""
+    c = _ident(col.name)
+    t = src_type.upper()
+    is_text = t == "VARCHAR"
+    text = f"NULLIF(TRIM({c}), '')"
+    if col.kind in ("int", "year"):
+        if t in _INT_TYPES:
+            return f"CAST({c} AS BIGINT)", ""
+        if is_text and fmt == "csv":
+            return f"TRY_CAST({text} AS BIGINT)", ""
+        return None, f"expected an integer column, found {src_type}"
+    if col.kind == "float":
+        if t in _INT_TYPES or t in _FLOAT_TYPES or t.startswith("DECIMAL"):
+            return f"CAST({c} AS DOUBLE)", ""
+        if is_text and fmt == "csv":
+            return f"TRY_CAST({text} AS DOUBLE)", ""
+        return None, f"expected a numeric column, found {src_type}"
+    if col.kind == "bool":
+        if t == "BOOLEAN":
+            return c, ""
+        if is_text and fmt == "csv":
+            return (f"CASE WHEN lower({text}) IN ('true','t','1','yes') THEN true "
+                    f"WHEN lower({text}) IN ('false','f','0','no') THEN false END"), ""
+        return None, f"expected a boolean column, found {src_type}"
+    if col.kind == "code":
+        if is_text:
+            return text, ""
+        if t in _INT_TYPES:
+            return f"CAST({c} AS VARCHAR)", ""
+        return None, f"expected a text (code) column, found {src_type}"
+    if col.kind in ("month", "date"):
+        if t == "DATE" or t.startswith("TIMESTAMP"):
+            return f"CAST({c} AS DATE)", ""
+        if is_text:
+            return f"CAST(COALESCE(TRY_STRPTIME({text}, '%Y-%m-%d'), TRY_STRPTIME({text}, '%Y-%m')) AS DATE)", ""
+        return None, f"expected a date column (or text 'YYYY-MM[-DD]'), found {src_type}"
+    raise AssertionError(col.kind)
+
+
+def _raw_present(col: ExtractColumn, src_type: str) -> str:
+    c = _ident(col.name)
+    if src_type.upper() == "VARCHAR":
+        return f"NULLIF(TRIM({c}), '') IS NOT NULL"
+    return f"{c} IS NOT NULL"
+
+
+@dataclass
+class _Loaded:
+    table: ExtractTable
+    fmt: str
+    source: str
+    files: list[Path]
+    typed: dict[str, str]  # column -> typed SQL expression (for columns with a usable type)
+
+
+def _fmt_value(v: Any) -> str:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10]
+    if isinstance(v, float):
+        return repr(round(v, 4))
+    return repr(v)
+
+
+def _example(con: duckdb.DuckDBPyConnection, loaded: _Loaded, where: str, show: Iterable[str]) -> str:
+    cols = [c for c in dict.fromkeys([*loaded.table.key, *show])]
+    # Show the raw value of the failing column(s) (what the analyst wrote), typed keys otherwise.
+    sel = ", ".join(
+        (_ident(c) if c in show or c not in loaded.typed else loaded.typed[c]) + f" AS {_ident(c)}" for c in cols
+    )
+    rows = con.execute(f"SELECT {sel} FROM {loaded.source} WHERE {where} LIMIT 2").fetchall()
+    ex = ["(" + ", ".join(f"{c}={_fmt_value(v)}" for c, v in zip(cols, r)) + ")" for r in rows]
+    return "; e.g. " + " ".join(ex) if ex else ""
+
+
+def _files_of(folder: Path, table: ExtractTable, fmt: str) -> list[Path]:
+    pq = folder / f"{table.name}.parquet"
+    if fmt == "parquet":
+        return [pq] if pq.is_file() else sorted((folder / table.name).glob("*.parquet"))
+    csv = folder / f"{table.name}.csv"
+    return [csv] if csv.is_file() else [DEFAULT_G_PATH]
+
+
+class Extracts:
+    """A validated folder of raw extracts, readable through one DuckDB connection.
+
+    After :func:`open_extracts` every table is available as a view with canonical column types
+    (``month`` as DATE, codes as VARCHAR, …) under its table name. The connection is limited to
+    ``memory_limit`` and may spill to a temporary directory, so reading stays bounded.
+    """
+
+    def __init__(self, folder: Path, manifest: Manifest, con: duckdb.DuckDBPyConnection,
+                 loaded: dict[str, _Loaded], summary: dict[str, Any]):
+        self.folder = folder
+        self.manifest = manifest
+        self.con = con
+        self.loaded = loaded
+        self.summary = summary
+        self._fingerprint: str | None = None
+
+    def df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run a query and return a pandas frame."""
+        return self.con.execute(sql, params or []).df()
+
+    def arrow(self, sql: str, params: list[Any] | None = None) -> Any:
+        return self.con.execute(sql, params or []).fetch_arrow_table()
+
+    def g(self) -> pd.DataFrame:
+        g = self.df("SELECT effective_from, G_nok FROM grunnbelop ORDER BY effective_from")
+        g["effective_from"] = pd.to_datetime(g["effective_from"])
+        return g
+
+    def fingerprint(self) -> str:
+        """Content hash of the manifest and every table file (sha256, 16 hex digits)."""
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            h.update((self.folder / MANIFEST_NAME).read_bytes())
+            for name in sorted(self.loaded):
+                for f in self.loaded[name].files:
+                    h.update(name.encode())
+                    with open(f, "rb") as fh:
+                        for block in iter(lambda: fh.read(1 << 22), b""):
+                            h.update(block)
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Extracts":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _connect(memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = {_q(memory_limit)}")
+    con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTable, manifest: Manifest | None,
+                 problems: list[str]) -> _Loaded | None:
+    """Column presence, types, nulls, codes, ranges, months; returns the typed view or None."""
+    loc = _locate(folder, table)
+    if loc is None:
+        if not table.optional:
+            problems.append(f"- {table.name}: table missing (expected {table.name}.parquet, {table.name}/*.parquet or {table.name}.csv)")
+        return None
+    fmt, source = loc
+    try:
+        desc = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        problems.append(f"- {table.name}: cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        return None
+    src_types = {r[0]: r[1] for r in desc}
+    loaded = _Loaded(table, fmt, source, _files_of(folder, table, fmt), {})
+    missing = [c.name for c in table.columns if c.name not in src_types]
+    if missing:
+        problems.append(f"- {table.name}: missing column(s) {missing}; the contract is in data/README.md")
+    for col in table.columns:
+        if col.name not in src_types:
+            continue
+        expr, why = _typed_expr(col, src_types[col.name], fmt)
+        if expr is None:
+            problems.append(f"- {table.name}.{col.name}: wrong type: {why}")
+        else:
+            loaded.typed[col.name] = expr
+    n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    if n == 0:
+        problems.append(f"- {table.name}: the table is empty (0 rows)")
+        return loaded
+    # One scan collects every per-column condition; examples are fetched only for failures.
+    conds: list[tuple[str, str, str, list[str]]] = []  # (column, message, SQL condition, columns shown)
+    for col in table.columns:
+        if col.name not in loaded.typed:
+            continue
+        e = loaded.typed[col.name]
+        present = _raw_present(col, src_types[col.name])
+        if fmt == "csv" or col.kind in ("month", "date") and src_types[col.name].upper() == "VARCHAR":
+            conds.append((col.name, f"value(s) not readable as {col.kind}", f"{present} AND ({e}) IS NULL", [col.name]))
+        if not col.nullable:
+            conds.append((col.name, "missing value(s)", f"NOT ({present})", [col.name]))
+        if col.codes is not None:
+            codes = ", ".join(_q(str(v)) if col.kind == "code" else str(int(v)) for v in col.codes)
+            conds.append((col.name, f"unknown code(s) (allowed: {col.allowed})", f"({e}) IS NOT NULL AND ({e}) NOT IN ({codes})", [col.name]))
+        if col.kind == "float":
+            conds.append((col.name, "non-finite value(s)", f"({e}) IS NOT NULL AND NOT isfinite({e})", [col.name]))
+        if col.lo is not None:
+            neg = "negative value(s)" if col.lo == 0 else f"value(s) below {col.lo:g}"
+            conds.append((col.name, neg, f"({e}) < {col.lo}", [col.name]))
+        if col.hi is not None:
+            msg = f"value(s) above {col.hi:g}" + (f": {col.hi_msg}" if col.hi_msg else "")
+            conds.append((col.name, msg, f"({e}) > {col.hi}", [col.name]))
+        if col.kind == "month":
+            conds.append((col.name, "date(s) not on the first day of a month", f"day({e}) <> 1", [col.name]))
+            if manifest is not None and table.coverage in manifest.coverage and col.name == "month":
+                a, b = manifest.coverage[table.coverage]
+                conds.append((col.name, f"month(s) outside the declared coverage {a}–{b} (manifest.coverage.{table.coverage})",
+                              f"({e}) < DATE {_q(a.start_time.strftime('%Y-%m-%d'))} OR ({e}) > DATE {_q(b.start_time.strftime('%Y-%m-%d'))}",
+                              [col.name]))
+            if col.name == "fodt":
+                conds.append((col.name, "birth month(s) after the period or more than 120 years before it",
+                              (f"({e}) > DATE {_q(manifest.end.start_time.strftime('%Y-%m-%d'))} OR "
+                               f"({e}) < DATE {_q((manifest.start - 1440).start_time.strftime('%Y-%m-%d'))}")
+                              if manifest is not None else "false", [col.name]))
+        if col.kind == "year" and manifest is not None and "pgi" in manifest.coverage:
+            a, b = manifest.coverage["pgi"]
+            conds.append((col.name, f"year(s) outside the declared coverage {a}–{b} (manifest.coverage.pgi)",
+                          f"({e}) < {a} OR ({e}) > {b}", [col.name]))
+    # cross-column checks within a row
+    if table.name == "personer" and {"landgruppe", "innvandret", "fodt"} <= set(loaded.typed):
+        lg, im, fo = loaded.typed["landgruppe"], loaded.typed["innvandret"], loaded.typed["fodt"]
+        conds.append(("innvandret", "immigration month(s) given for persons born in Norway (landgruppe 0)",
+                      f"({lg}) = 0 AND ({im}) IS NOT NULL", ["landgruppe", "innvandret"]))
+        conds.append(("innvandret", "immigration month(s) missing for persons born abroad (landgruppe 1–3)",
+                      f"({lg}) IN (1, 2, 3) AND ({im}) IS NULL", ["landgruppe", "innvandret"]))
+        conds.append(("innvandret", "immigration month(s) before the birth month",
+                      f"({im}) < ({fo})", ["fodt", "innvandret"]))
+    if table.name == "ba_region" and {"nye_ledige", "arbeidsstyrke"} <= set(loaded.typed):
+        conds.append(("nye_ledige", "more new unemployed than the labour force",
+                      f"({loaded.typed['nye_ledige']}) > ({loaded.typed['arbeidsstyrke']})", ["nye_ledige", "arbeidsstyrke"]))
+    if conds:
+        agg = ", ".join(f"count(*) FILTER (WHERE coalesce({c}, false))" for _, _, c, _ in conds)
+        counts = con.execute(f"SELECT {agg} FROM {source}").fetchone()
+        for (colname, msg, cond, show), k in zip(conds, counts):
+            if k:
+                ex = _example(con, loaded, f"coalesce({cond}, false)", show)
+                problems.append(f"- {table.name}.{colname}: {k:,} row(s) with {msg}{ex}")
+    # duplicate keys
+    if all(k in loaded.typed for k in table.key):
+        keys = ", ".join(f"{loaded.typed[k]} AS {_ident(k)}" for k in table.key)
+        kk = ", ".join(_ident(k) for k in table.key)
+        dup = con.execute(
+            f"SELECT count(*), sum(n) FROM (SELECT {kk}, count(*) AS n FROM (SELECT {keys} FROM {source}) "
+            f"GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
+        if dup[0]:
+            ex = con.execute(
+                f"SELECT {kk}, count(*) FROM (SELECT {keys} FROM {source}) GROUP BY ALL HAVING count(*) > 1 "
+                f"ORDER BY {kk} LIMIT 2"
+            ).fetchall()
+            exs = " ".join("(" + ", ".join(f"{k}={_fmt_value(v)}" for k, v in zip(table.key, r[:-1])) + f": {r[-1]} rows)" for r in ex)
+            what = "person-month" if table.key == ("person_id", "month") else "+".join(table.key)
+            problems.append(f"- {table.name}.{'+'.join(table.key)}: {int(dup[1]):,} row(s) share {dup[0]:,} duplicate {what} key(s); e.g. {exs}")
+    return loaded
+
+
+def _cross_checks(con: duckdb.DuckDBPyConnection, L: dict[str, _Loaded], manifest: Manifest | None,
+                  problems: list[str]) -> None:
+    """Referential integrity between tables and coverage of the commuting-region series."""
+
+    def ok(t: str, *cols: str) -> bool:
+        return t in L and all(c in L[t].typed for c in cols)
+
+    if ok("status", "person_id") and ok("personer", "person_id"):
+        q = (f"SELECT count(*), count(DISTINCT s.pid) FROM (SELECT {L['status'].typed['person_id']} AS pid FROM {L['status'].source}) s "
+             f"ANTI JOIN (SELECT {L['personer'].typed['person_id']} AS pid FROM {L['personer'].source}) p USING (pid)")
+        n_rows, n_p = con.execute(q).fetchone()
+        if n_rows:
+            ex = con.execute(q.replace("SELECT count(*), count(DISTINCT s.pid)", "SELECT DISTINCT s.pid") + " ORDER BY 1 LIMIT 3").fetchall()
+            problems.append(f"- status.person_id: {n_rows:,} row(s) of {n_p:,} person(s) in status but not in personer; e.g. person_id {[r[0] for r in ex]}")
+    if ok("status", "nav_kontor") and ok("kontor", "nav_kontor"):
+        q = (f"SELECT count(*), count(DISTINCT s.k) FROM (SELECT {L['status'].typed['nav_kontor']} AS k FROM {L['status'].source}) s "
+             f"ANTI JOIN (SELECT {L['kontor'].typed['nav_kontor']} AS k FROM {L['kontor'].source}) o USING (k)")
+        n_rows, n_k = con.execute(q).fetchone()
+        if n_rows:
+            ex = con.execute(q.replace("SELECT count(*), count(DISTINCT s.k)", "SELECT DISTINCT s.k") + " ORDER BY 1 LIMIT 3").fetchall()
+            problems.append(f"- status.nav_kontor: {n_rows:,} row(s) with {n_k} office(s) not in kontor (no county or region known); e.g. {[r[0] for r in ex]}")
+    if ok("kontor", "ba_region") and ok("ba_region", "ba_region", "month") and manifest is not None:
+        a, b = manifest.coverage["ba_region"]
+        n_months = (b - a).n + 1
+        q = (f"SELECT o.r, count(DISTINCT g.m) AS n FROM (SELECT DISTINCT {L['kontor'].typed['ba_region']} AS r FROM {L['kontor'].source}) o "
+             f"LEFT JOIN (SELECT {L['ba_region'].typed['ba_region']} AS r, {L['ba_region'].typed['month']} AS m FROM {L['ba_region'].source}) g "
+             f"USING (r) GROUP BY o.r HAVING count(DISTINCT g.m) < {n_months} ORDER BY o.r")
+        bad = con.execute(q).fetchall()
+        if bad:
+            missing = sum(n_months - r[1] for r in bad)
+            problems.append(
+                f"- ba_region.month: {missing:,} region-month(s) missing for {len(bad)} commuting region(s) used by offices "
+                f"(coverage {a}–{b} needs {n_months} months each); e.g. {[(r[0], f'{r[1]} months') for r in bad[:2]]}"
+            )
+    if ok("grunnbelop", "effective_from") and manifest is not None and "lonn" in manifest.coverage:
+        first = manifest.coverage["lonn"][0]
+        pgi_first = manifest.coverage.get("pgi", (first.year, first.year))[0]
+        need = min(first.start_time, pd.Timestamp(year=pgi_first, month=1, day=1))
+        gmin = con.execute(f"SELECT min({L['grunnbelop'].typed['effective_from']}) FROM {L['grunnbelop'].source}").fetchone()[0]
+        if gmin is not None and pd.Timestamp(gmin) > need:
+            problems.append(f"- grunnbelop.effective_from: first amount from {gmin}, but incomes from {need.date()} need G")
+
+
+def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads: int = 2) -> Extracts:
+    """Validate a folder of raw extracts against the contract and open it for reading.
+
+    Read-only: nothing is written. Raises :class:`ExtractError` listing every violation (table,
+    column, number of rows, an example). On success returns an :class:`Extracts` whose DuckDB
+    connection has one typed view per table.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ExtractError(f"extracts: folder not found: {folder}")
+    manifest, problems = read_manifest(folder)
+    con = _connect(memory_limit, threads)
+    loaded: dict[str, _Loaded] = {}
+    for table in TABLES:
+        res = _check_table(con, folder, table, manifest, problems)
+        if res is not None:
+            loaded[table.name] = res
+    _cross_checks(con, loaded, manifest, problems)
+    if problems:
+        con.close()
+        raise ExtractError(f"the raw extracts in {folder} violate the input contract ({len(problems)} problem(s)):\n" + "\n".join(problems))
+    assert manifest is not None
+    summary: dict[str, Any] = {}
+    for name, ld in loaded.items():
+        cols = ", ".join(f"{ld.typed[c.name]} AS {_ident(c.name)}" for c in ld.table.columns)
+        con.execute(f"CREATE VIEW {_ident(name)} AS SELECT {cols} FROM {ld.source}")
+        summary[name] = {"rows": int(con.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]),
+                         "format": ld.fmt, "files": [str(f) for f in ld.files]}
+    return Extracts(folder, manifest, con, loaded, summary)
+
+
+open_extracts = validate_extracts
+
+
+# ---------------------------------------------------------------------------------------------
+# Documentation
+# ---------------------------------------------------------------------------------------------
+
+
+def contract_table() -> pd.DataFrame:
+    """Every column of every table (for the data dictionary)."""
+    return pd.DataFrame(
+        [
+            {"table": t.name, "column": c.name, "type": c.kind, "unit": c.unit, "allowed values": c.allowed,
+             "meaning": c.meaning, "may be empty": "yes" if c.nullable else "no",
+             "key": "yes" if c.name in t.key else ""}
+            for t in TABLES for c in t.columns
+        ]
+    )
+
+
+def contract_markdown() -> str:
+    """The raw-extract contract as Markdown (the "Raw register extracts" section of data/README.md)."""
+    out = []
+    for t in TABLES:
+        files = f"`{t.name}.parquet` (or `{t.name}/*.parquet`, or `{t.name}.csv`)"
+        out.append(f"### `{t.name}` — {t.title}\n\n{files}. Key: {', '.join(f'`{k}`' for k in t.key)}. {t.meaning}\n")
+        out.append("| column | type | unit | allowed values | may be empty | meaning |\n|---|---|---|---|---|---|")
+        for c in t.columns:
+            out.append(f"| `{c.name}` | {c.kind} | {c.unit} | {c.allowed} | {'yes' if c.nullable else 'no'} | {c.meaning} |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,610 @@
+"""From raw register extracts to the monthly analysis panel (seed 002 ch. 2–4; issue 3 (c)).
+
+One row per person and measurement month t in the population: registered at the end of month t
+with a §14a service group other than "varig tilpasset innsats" (seed 002 ch. 2). For each row:
+
+* **age** in whole years and **residence time** (botid, months since immigration; empty if born
+  in Norway) at t (ch. 4, table 1);
+* **NAV history**: months in the population in the 60 months t-60..t-1 (ch. 4: "antall måneder
+  siste fem år"; 0–60, the contract's range);
+* **NAV duration**: months since the start of the current spell. A spell breaks after a gap of
+  ``gap_months`` or more months outside the population (text: three; footnotes 11/13: two — a
+  parameter, default 3). ``duration_counts="elapsed"`` (default, the contract's "months since the
+  start") counts calendar months; ``"registered"`` counts registered months (the text's
+  "antall måneder en bruker var registrert"). Spells already running in the first month of the
+  status extract are *left-censored*: their duration is a lower bound (counted in the report);
+* **pre-entry income**: wage income in the 12 months before the spell started, in units of G
+  (each month's wage divided by the yearly G in force; 12 such months ≈ a yearly income in G),
+  as "no wage income" (0) or deciles 1–10 (ch. 4 and footnote 10). Spells whose 12-month window
+  starts before the wage data begin (the report: entries before 2015, when a-ordningen starts),
+  and left-censored spells, use pensionable income of the year before entry, in G, instead
+  ("0" = none, deciles 1–10; the year's G is the mean of its monthly amounts). Deciles are row-weighted quantiles over the panel's
+  positive values;
+* **hours at t**: agreed hours in month t / (52/12) (hours per week);
+* **commuting-region inflow**: new unemployed / labour force of the office's region, averaged over
+  t+1..t+3 and t+1..t+12 (footnote 9; 20 quantile classes are made in :mod:`covariates`).
+  Where the region series ends before t+h the average uses the months available (counted);
+* the four **outcomes** from :func:`arbeidsindikator.outcomes.compute_outcomes`: empty when
+  t+3 / t+12 lies after the last month of observed hours (``coverage.timer``), never zero-filled.
+
+Rows are processed in chunks of persons so memory stays bounded. Every row left out is counted
+with its reason in the report (``report["excluded"]``), never dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .contract import FYLKER, HOVEDGRUPPER, PANEL_COLUMN_NAMES
+from .extracts import (
+    HISTORY_MONTHS,
+    INNSATSGRUPPER_RAW,
+    TILTAK,
+    Extracts,
+    ExtractError,
+    g_per_month,
+    month_to_index,
+    validate_extracts,
+)
+from .outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+
+__all__ = [
+    "AGE_MIN",
+    "AGE_MAX",
+    "PanelOptions",
+    "spell_breaks",
+    "spell_starts",
+    "nav_duration",
+    "nav_history",
+    "window_sum",
+    "decile",
+    "build_panel",
+    "exclusion_table",
+    "panel_from_config",
+]
+
+#: Ages kept in the panel (the contract's range); rows outside are excluded and counted.
+AGE_MIN, AGE_MAX = 16, 75
+VARIG = INNSATSGRUPPER_RAW.index("varig_tilpasset")
+_STRIDE = np.int64(1 << 21)  # separates persons in combined (person, month) keys; > any month index
+_TILTAK_CODES = tuple(TILTAK)
+
+
+@dataclass(frozen=True)
+class PanelOptions:
+    """Choices the source leaves open (each a documented parameter)."""
+
+    gap_months: int = 3
+    duration_counts: Literal["elapsed", "registered"] = "elapsed"
+    chunk_persons: int = 250_000
+    keep_aux: bool = False  # keep auxiliary columns (incomes in NOK/G, spell start) for checks
+
+    def __post_init__(self) -> None:
+        if self.gap_months < 1:
+            raise ValueError(f"gap_months must be ≥ 1, got {self.gap_months}")
+        if self.duration_counts not in ("elapsed", "registered"):
+            raise ValueError(f"duration_counts must be 'elapsed' or 'registered', got {self.duration_counts!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Spell, duration, history: vectorised over rows sorted by (person, month), one row per month
+# ---------------------------------------------------------------------------------------------
+
+
+def spell_breaks(gap: np.ndarray | int, gap_months: int) -> np.ndarray:
+    """True where a gap of ``gap`` months outside the population ends the previous spell."""
+    return np.asarray(gap) >= gap_months
+
+
+def _new_person(person: np.ndarray) -> np.ndarray:
+    first = np.ones(len(person), dtype=bool)
+    first[1:] = person[1:] != person[:-1]
+    return first
+
+
+def _check_sorted(person: np.ndarray, midx: np.ndarray) -> None:
+    if len(person) > 1:
+        same = person[1:] == person[:-1]
+        if np.any(person[1:] < person[:-1]) or np.any(same & (midx[1:] <= midx[:-1])):
+            raise ValueError("rows must be sorted by (person, month) with one row per person-month")
+
+
+def spell_starts(person: np.ndarray, midx: np.ndarray, gap_months: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start month and first-row position of the spell each row belongs to.
+
+    ``person``/``midx`` (month index) must be sorted by person then month, one row per month in
+    the population. A new spell starts at a person's first row and after a gap of
+    ``gap_months`` or more months (``midx - previous - 1``).
+    """
+    person = np.asarray(person)
+    midx = np.asarray(midx, dtype=np.int64)
+    _check_sorted(person, midx)
+    n = len(midx)
+    new = _new_person(person)
+    if n > 1:
+        gap = midx[1:] - midx[:-1] - 1
+        new[1:] |= spell_breaks(gap, gap_months)
+    first_row = np.maximum.accumulate(np.where(new, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+    return midx[first_row], first_row
+
+
+def nav_duration(person: np.ndarray, midx: np.ndarray, gap_months: int,
+                 counts: Literal["elapsed", "registered"] = "elapsed") -> tuple[np.ndarray, np.ndarray]:
+    """Months since the start of the current spell (0 = started this month) and the spell start."""
+    start, first_row = spell_starts(person, midx, gap_months)
+    if counts == "elapsed":
+        dur = np.asarray(midx, dtype=np.int64) - start
+    else:
+        dur = np.arange(len(midx)) - first_row
+    return dur, start
+
+
+def nav_history(person: np.ndarray, midx: np.ndarray, window: int = HISTORY_MONTHS) -> np.ndarray:
+    """Number of the person's rows in months t-window..t-1 (months in the population before t)."""
+    person = np.asarray(person)
+    midx = np.asarray(midx, dtype=np.int64)
+    _check_sorted(person, midx)
+    code = np.cumsum(_new_person(person)) if len(person) else np.zeros(0, np.int64)
+    key = code.astype(np.int64) * _STRIDE + midx
+    lo = np.searchsorted(key, key - window, side="left")
+    return np.arange(len(key)) - lo
+
+
+def window_sum(person: np.ndarray, midx: np.ndarray, value: np.ndarray,
+               q_person: np.ndarray, q_first: np.ndarray, q_last: np.ndarray) -> np.ndarray:
+    """Sum of ``value`` over the person's months ``q_first..q_last`` (inclusive), per query.
+
+    ``person``/``midx`` need not be sorted; missing months count as 0.
+    """
+    key = np.asarray(person, dtype=np.int64) * _STRIDE + np.asarray(midx, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cs = np.concatenate([[0.0], np.cumsum(np.asarray(value, dtype=np.float64)[order])])
+    qp = np.asarray(q_person, dtype=np.int64) * _STRIDE
+    lo = np.searchsorted(key, qp + q_first, side="left")
+    hi = np.searchsorted(key, qp + q_last, side="right")
+    return cs[hi] - cs[lo]
+
+
+def decile(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """0 for x ≤ 0 ("no income"), else 1–10 by the nine decile edges; NaN stays NaN."""
+    x = np.asarray(x, dtype=float)
+    d = 1 + np.searchsorted(edges, x, side="right").astype(float)
+    d = np.where(x <= 0, 0.0, np.minimum(d, 10.0))
+    return np.where(np.isnan(x), np.nan, d)
+
+
+def decile_edges(x: np.ndarray) -> np.ndarray:
+    """Nine edges splitting the positive values of ``x`` into ten equally large groups."""
+    pos = x[np.isfinite(x) & (x > 0)]
+    if len(pos) == 0:
+        return np.full(9, np.inf)
+    return np.quantile(pos, np.linspace(0.1, 0.9, 9))
+
+
+# ---------------------------------------------------------------------------------------------
+# Builder
+# ---------------------------------------------------------------------------------------------
+
+_STATUS_SQL = """
+SELECT s.person_id AS pid, year(s.month) * 12 + month(s.month) - 1 AS midx,
+       list_position({ig}, s.innsatsgruppe) - 1 AS ig,
+       list_position({hg}, s.hovedgruppe) - 1 AS hg,
+       k.k AS kontor, s.aap, s.sykepenger, s.dagpenger, s.overgangsstonad, s.uforetrygd,
+       s.permittert, list_position({tt}, s.tiltak) - 1 AS tiltak, s.gift, s.barn, s.hoyere_utd
+FROM status s JOIN _kontor k ON s.nav_kontor = k.nav_kontor
+WHERE s.person_id BETWEEN ? AND ?
+ORDER BY s.person_id, s.month
+"""
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _month_ts(midx: np.ndarray) -> np.ndarray:
+    """Month indices as datetime64[ns] (first day of the month)."""
+    y = midx // 12
+    m = midx % 12
+    return ((y - 1970) * 12 + m).astype("datetime64[M]").astype("datetime64[ns]")
+
+
+@dataclass
+class _Global:
+    start: int
+    end: int
+    status_first: int
+    wage_first: int
+    hours_last: int
+    pgi_years: tuple[int, int] | None
+    kontor: pd.DataFrame  # k, nav_kontor, fylke_code, region_code
+    regions: list[str]
+    rate_first: int
+    rate_last: int
+    rate_cs: np.ndarray  # (R, M+1) cumulative sums of inflow share over months rate_first..rate_last
+    rate: np.ndarray  # (R, M)
+    g_first: int
+    g_month: np.ndarray  # G per month from g_first
+
+
+def _globals(ex: Extracts, start: pd.Period, end: pd.Period) -> _Global:
+    man = ex.manifest
+    kontor = ex.df("SELECT nav_kontor, fylke, ba_region FROM kontor ORDER BY nav_kontor")
+    regions = sorted(kontor["ba_region"].unique().tolist())
+    kontor["k"] = np.arange(len(kontor), dtype=np.int32)
+    kontor["fylke_code"] = pd.Categorical(kontor["fylke"], categories=list(FYLKER)).codes.astype(np.int8)
+    kontor["region_code"] = pd.Categorical(kontor["ba_region"], categories=regions).codes.astype(np.int32)
+    ex.con.register("_kontor_df", kontor[["nav_kontor", "k"]])
+    ex.con.execute("CREATE OR REPLACE TEMP TABLE _kontor AS SELECT * FROM _kontor_df")
+    ex.con.unregister("_kontor_df")
+    a, b = man.coverage["ba_region"]
+    rf, rl = month_to_index(a), month_to_index(b)
+    rg = ex.df(
+        "SELECT ba_region, year(month) * 12 + month(month) - 1 AS midx, nye_ledige / arbeidsstyrke AS share FROM ba_region"
+    )
+    rg = rg[rg["ba_region"].isin(regions)]
+    rate = np.full((len(regions), rl - rf + 1), np.nan)
+    rate[pd.Categorical(rg["ba_region"], categories=regions).codes, rg["midx"].to_numpy() - rf] = rg["share"].to_numpy()
+    cs = np.concatenate([np.zeros((len(regions), 1)), np.cumsum(rate, axis=1)], axis=1)
+    wage_first = month_to_index(man.coverage["lonn"][0])
+    g = ex.g()
+    g_first = min(wage_first - 12, month_to_index(man.coverage["status"][0]) - 24)
+    g_last = month_to_index(man.coverage["lonn"][1])
+    return _Global(
+        start=month_to_index(start), end=month_to_index(end),
+        status_first=month_to_index(man.coverage["status"][0]), wage_first=wage_first,
+        hours_last=month_to_index(man.coverage["timer"][1]), pgi_years=man.coverage.get("pgi"),
+        kontor=kontor, regions=regions, rate_first=rf, rate_last=rl, rate_cs=cs, rate=rate,
+        g_first=g_first, g_month=g_per_month(g, g_first, g_last),
+    )
+
+
+def _inflow(gl: _Global, region: np.ndarray, t: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean inflow share over t+1..t+h (months available); number of months used."""
+    lo = t + 1
+    hi = np.minimum(t + h, gl.rate_last)
+    used = np.clip(hi - lo + 1, 0, h)
+    m = gl.rate.shape[1]
+    s = gl.rate_cs[region, np.clip(hi + 1 - gl.rate_first, 0, m)] - gl.rate_cs[region, np.clip(lo - gl.rate_first, 0, m)]
+    fallback = gl.rate[region, np.clip(np.minimum(t, gl.rate_last) - gl.rate_first, 0, None)]
+    return np.where(used > 0, s / np.maximum(used, 1), fallback), used
+
+
+def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions, counts: dict[str, int]) -> dict[str, np.ndarray]:
+    st = ex.df(_STATUS_SQL.format(ig=_sql_list(INNSATSGRUPPER_RAW), hg=_sql_list(HOVEDGRUPPER), tt=_sql_list(_TILTAK_CODES)),
+               [lo_id, hi_id])
+    counts["status_read"] += len(st)
+    pid = st["pid"].to_numpy(np.int64)
+    midx = st["midx"].to_numpy(np.int64)
+    ig = st["ig"].to_numpy(np.int16)
+    in_pop = ig != VARIG
+    counts["varig_outside_period"] += int(np.sum(~in_pop & ((midx < gl.start) | (midx > gl.end))))
+
+    # spells, duration and history on months in the population (varig months are gaps)
+    pp, pm = pid[in_pop], midx[in_pop]
+    dur, sp_start = nav_duration(pp, pm, opt.gap_months, opt.duration_counts)
+    hist = nav_history(pp, pm)
+    censored = sp_start <= gl.status_first
+
+    in_window = (midx >= gl.start) & (midx <= gl.end)
+    counts["status_in_period"] += int(in_window.sum())
+    counts["status_before_period"] += int((midx < gl.start).sum())
+    counts["status_after_period"] += int((midx > gl.end).sum())
+    counts["excl_varig_tilpasset"] += int(np.sum(in_window & ~in_pop))
+
+    sel = in_window[in_pop]  # population rows inside the period
+    rows = np.flatnonzero(in_pop)[sel]  # positions in `st`
+    pid_r, t = pid[rows], midx[rows]
+    dur, sp_start, hist, censored = dur[sel], sp_start[sel], hist[sel], censored[sel]
+
+    # person attributes
+    pers = ex.df(
+        "SELECT person_id AS pid, year(fodt) * 12 + month(fodt) - 1 AS fodt, kjonn, landgruppe, "
+        "year(innvandret) * 12 + month(innvandret) - 1 AS innv FROM personer WHERE person_id BETWEEN ? AND ? ORDER BY person_id",
+        [lo_id, hi_id],
+    )
+    ppos = np.searchsorted(pers["pid"].to_numpy(np.int64), pid_r)
+    fodt = pers["fodt"].to_numpy(np.int64)[ppos]
+    alder = (t - fodt) // 12
+    innv = pers["innv"].to_numpy(dtype=float, na_value=np.nan)[ppos]
+    botid = t - innv  # NaN if born in Norway
+    clipped = np.isfinite(botid) & (botid < 0)
+    counts["flag_botid_before_immigration"] += int(clipped.sum())
+    botid = np.where(clipped, 0.0, botid)
+
+    # pre-entry income (per row via its spell's start)
+    use_pgi = censored | (sp_start - 12 < gl.wage_first)
+    lonn_g = np.full(len(rows), np.nan)
+    lonn_nok = np.full(len(rows), np.nan)
+    pgi_g = np.full(len(rows), np.nan)
+    pgi_nok = np.full(len(rows), np.nan)
+    need_w = ~use_pgi
+    if need_w.any():
+        wmin = int(sp_start[need_w].min()) - 12
+        w = ex.df(
+            "SELECT person_id AS pid, year(month) * 12 + month(month) - 1 AS midx, lonn FROM lonn "
+            "WHERE person_id BETWEEN ? AND ? AND month >= ?",
+            [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()],
+        )
+        wm = w["midx"].to_numpy(np.int64)
+        wv = w["lonn"].to_numpy(float)
+        wg = wv / gl.g_month[wm - gl.g_first]
+        qp, qs = pid_r[need_w], sp_start[need_w]
+        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, qp, qs - 12, qs - 1)
+        lonn_nok[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wv, qp, qs - 12, qs - 1)
+    pgi_unknown = np.zeros(len(rows), dtype=bool)
+    if use_pgi.any():
+        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
+        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
+        key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
+        order = np.argsort(key)
+        key, val = key[order], pg["pgi"].to_numpy(float)[order]
+        q = pid_r * 10_000 + year
+        pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
+        found = (len(key) > 0) & (key[pos] == q) if len(key) else np.zeros(len(q), bool)
+        nok = np.where(found, val[pos] if len(key) else 0.0, 0.0)
+        # G of the income year: mean of its twelve monthly amounts
+        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
+        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
+        if gl.pgi_years is None:
+            covered = np.zeros(len(year), dtype=bool)
+        else:
+            covered = (year >= gl.pgi_years[0]) & (year <= gl.pgi_years[1])
+        pgi_unknown = use_pgi & ~covered
+        ok = use_pgi & covered
+        pgi_nok[ok] = nok[ok]
+        pgi_g[ok] = nok[ok] / g_year[ok]
+
+    # exclusions (first reason counts)
+    bad_age = (alder < AGE_MIN) | (alder > AGE_MAX)
+    counts["excl_age_outside_16_75"] += int(bad_age.sum())
+    pgi_unknown &= ~bad_age
+    counts["excl_pre_entry_income_unknown"] += int(pgi_unknown.sum())
+    keep = ~bad_age & ~pgi_unknown
+
+    def k(a: np.ndarray) -> np.ndarray:
+        return a[keep]
+
+    rows, pid_r, t = k(rows), k(pid_r), k(t)
+    kontor = st["kontor"].to_numpy(np.int32)[rows]
+    region = gl.kontor["region_code"].to_numpy()[kontor]
+    out: dict[str, np.ndarray] = {
+        "person_id": pid_r,
+        "midx": t,
+        "hovedgruppe": st["hg"].to_numpy(np.int8)[rows],
+        "innsatsgruppe": ig[rows].astype(np.int8),
+        "fylke": gl.kontor["fylke_code"].to_numpy()[kontor],
+        "nav_kontor": kontor,
+        "ba_region": region,
+        "tiltak": st["tiltak"].to_numpy(np.int8)[rows],
+        "alder": k(alder),
+        "kvinne": (pers["kjonn"].to_numpy()[ppos] == "K")[keep],
+        "gift": st["gift"].to_numpy(bool)[rows],
+        "barn": st["barn"].to_numpy(np.int64)[rows],
+        "landgruppe": pers["landgruppe"].to_numpy(np.int64)[ppos][keep],
+        "botid": k(botid),
+        "hoyere_utd": st["hoyere_utd"].to_numpy(bool)[rows],
+        "lonn_g": k(lonn_g),
+        "pgi_g": k(pgi_g),
+        "nav_historikk": k(hist).astype(np.int64),
+        "nav_varighet": k(dur).astype(np.int64),
+        "ufor": st["uforetrygd"].to_numpy(bool)[rows],
+        "permittert": st["permittert"].to_numpy(bool)[rows],
+        "helse_ytelse": (st["aap"].to_numpy(bool) | st["sykepenger"].to_numpy(bool))[rows],
+        "arbeid_ytelse": (st["dagpenger"].to_numpy(bool) | st["overgangsstonad"].to_numpy(bool))[rows],
+    }
+    counts["flag_left_censored_spell"] += int(k(censored).sum())
+    counts["income_from_wages"] += int(np.isfinite(out["lonn_g"]).sum())
+    counts["income_from_pgi"] += int(np.isfinite(out["pgi_g"]).sum())
+    if opt.keep_aux:
+        out["lonn_nok"] = k(lonn_nok)
+        out["pgi_nok"] = k(pgi_nok)
+        out["spell_start"] = k(sp_start)
+        out["spell_censored"] = k(censored)
+
+    # hours at t and outcomes from hours in t+1..t+12
+    hrs = ex.df(
+        "SELECT person_id, year(month) * 12 + month(month) - 1 AS midx, timer AS hours FROM timer "
+        "WHERE person_id BETWEEN ? AND ? AND month >= ?",
+        [lo_id, hi_id, pd.Timestamp(year=gl.start // 12, month=gl.start % 12 + 1, day=1).date()],
+    )
+    hk = hrs["person_id"].to_numpy(np.int64) * _STRIDE + hrs["midx"].to_numpy(np.int64)
+    order = np.argsort(hk)
+    hk, hv = hk[order], hrs["hours"].to_numpy(float)[order]
+    q = pid_r * _STRIDE + t
+    pos = np.clip(np.searchsorted(hk, q), 0, max(len(hk) - 1, 0))
+    found = (hk[pos] == q) if len(hk) else np.zeros(len(q), bool)
+    out["timer_t"] = np.where(found, hv[pos] if len(hk) else 0.0, 0.0) / WEEKS_PER_MONTH
+    for h in (3, 12):
+        v, used = _inflow(gl, region, t, h)
+        out[f"innstrom{h}"] = v
+        counts[f"flag_inflow{h}_partial_window"] += int(np.sum((used > 0) & (used < h)))
+        counts[f"flag_inflow{h}_no_future_month"] += int(np.sum(used == 0))
+    keys = pd.DataFrame({"person_id": pid_r, "month": _month_ts(t)})
+    hours = pd.DataFrame({"person_id": hrs["person_id"].to_numpy(np.int64), "month": _month_ts(hrs["midx"].to_numpy(np.int64)),
+                          "hours": hrs["hours"].to_numpy(float)})
+    last = pd.Timestamp(year=gl.hours_last // 12, month=gl.hours_last % 12 + 1, day=1)
+    oc = compute_outcomes(keys, hours, last)
+    for name in HORIZONS:
+        out[name] = oc[name].to_numpy()
+    return out
+
+
+def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Period | str | None = None,
+                options: PanelOptions = PanelOptions(), *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the analysis panel from validated extracts (see the module docstring).
+
+    ``start``/``end`` default to the manifest's period and must lie inside it. Returns the panel
+    (contract columns, sorted by person then month; plus auxiliary columns if
+    ``options.keep_aux``) and a report with counts of every row read, used and excluded.
+    """
+    man = ex.manifest
+    start = pd.Period(start, freq="M") if start is not None else man.start
+    end = pd.Period(end, freq="M") if end is not None else man.end
+    if start < man.start or end > man.end or end < start:
+        raise ExtractError(f"panel period {start}–{end} must lie inside the extracts' declared period {man.start}–{man.end}")
+    t0 = time.perf_counter()
+    gl = _globals(ex, start, end)
+    ids = ex.df("SELECT person_id FROM personer ORDER BY person_id")["person_id"].to_numpy(np.int64)
+    counts: dict[str, int] = {k: 0 for k in (
+        "status_read", "status_in_period", "status_before_period", "status_after_period", "varig_outside_period",
+        "excl_varig_tilpasset", "excl_age_outside_16_75", "excl_pre_entry_income_unknown",
+        "flag_left_censored_spell", "flag_botid_before_immigration", "income_from_wages", "income_from_pgi",
+        "flag_inflow3_partial_window", "flag_inflow3_no_future_month", "flag_inflow12_partial_window",
+        "flag_inflow12_no_future_month")}
+    parts: list[dict[str, np.ndarray]] = []
+    for c0 in range(0, len(ids), options.chunk_persons):
+        c1 = min(len(ids), c0 + options.chunk_persons) - 1
+        parts.append(_chunk(ex, gl, int(ids[c0]), int(ids[c1]), options, counts))
+        if verbose:
+            print(f"  persons {c0:,}–{c1:,}: {sum(len(p['midx']) for p in parts):,} rows so far ({time.perf_counter() - t0:.0f} s)")
+    # assemble column by column, freeing the chunks as we go (peak ≈ one panel + one column)
+    cols: dict[str, np.ndarray] = {}
+    for name in list(parts[0]) if parts else []:
+        cols[name] = np.concatenate([p.pop(name) for p in parts])
+    del parts
+    n = len(cols["midx"])
+
+    edges_l = decile_edges(cols["lonn_g"])
+    edges_p = decile_edges(cols["pgi_g"])
+    lonn_desil = decile(cols["lonn_g"], edges_l)
+    pgi_desil = decile(cols["pgi_g"], edges_p)
+    offices = gl.kontor["nav_kontor"].astype(str).tolist()
+    panel = pd.DataFrame({
+        "person_id": cols.pop("person_id"),
+        "month": _month_ts(cols["midx"]),
+        "hovedgruppe": pd.Categorical.from_codes(cols.pop("hovedgruppe"), categories=list(HOVEDGRUPPER)),
+        "innsatsgruppe": pd.Categorical.from_codes(cols.pop("innsatsgruppe"), categories=list(INNSATSGRUPPER_RAW[:VARIG])),
+        "fylke": pd.Categorical.from_codes(cols.pop("fylke"), categories=list(FYLKER)),
+        "nav_kontor": pd.Categorical.from_codes(cols.pop("nav_kontor"), categories=offices),
+        "ba_region": pd.Categorical.from_codes(cols.pop("ba_region"), categories=gl.regions),
+        "tiltak": pd.Categorical.from_codes(cols.pop("tiltak"), categories=list(TILTAK.values())),
+    })
+    for name in ("alder", "kvinne", "gift", "barn", "landgruppe", "botid", "hoyere_utd"):
+        panel[name] = cols.pop(name)
+    panel["lonn_desil"] = lonn_desil
+    panel["pgi_desil"] = pgi_desil
+    for name in ("nav_historikk", "nav_varighet", "ufor", "permittert", "helse_ytelse", "arbeid_ytelse",
+                 "timer_t", "innstrom3", "innstrom12", *HORIZONS):
+        panel[name] = cols.pop(name)
+    if options.keep_aux:
+        panel["lonn_g"] = cols.pop("lonn_g")
+        panel["pgi_g"] = cols.pop("pgi_g")
+        for name in ("lonn_nok", "pgi_nok", "spell_censored"):
+            panel[name] = cols.pop(name)
+        panel["spell_start"] = _month_ts(cols.pop("spell_start"))
+    assert list(panel.columns[: len(PANEL_COLUMN_NAMES)]) == list(PANEL_COLUMN_NAMES)
+
+    obs = {name: int(panel[name].isna().sum()) for name in HORIZONS}
+    excluded = {k.removeprefix("excl_"): v for k, v in counts.items() if k.startswith("excl_")}
+    n_persons_panel = int(pd.unique(panel["person_id"]).size) if n else 0
+    report: dict[str, Any] = {
+        "period": f"{start}–{end}",
+        "gap_months": options.gap_months,
+        "duration_counts": options.duration_counts,
+        "rows": {
+            "status_read": counts["status_read"],
+            "status_in_period": counts["status_in_period"],
+            "status_before_period_used_as_history": counts["status_before_period"],
+            "status_after_period_ignored": counts["status_after_period"],
+            "panel": n,
+        },
+        "excluded": excluded,
+        "excluded_total": int(sum(excluded.values())),
+        "persons": {"in_personer": int(len(ids)), "in_panel": n_persons_panel,
+                    "without_panel_rows": int(len(ids)) - n_persons_panel},
+        "flags": {k.removeprefix("flag_"): v for k, v in counts.items() if k.startswith("flag_")},
+        "outcome_not_observable": obs,
+        "last_hours_month": str(pd.Period(year=gl.hours_last // 12, month=gl.hours_last % 12 + 1, freq="M")),
+        "income_source_rows": {"wages": counts["income_from_wages"], "pensionable_income": counts["income_from_pgi"]},
+        "decile_edges_G": {"wages": [round(float(x), 4) for x in edges_l], "pensionable_income": [round(float(x), 4) for x in edges_p]},
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    # every row of the period is either in the panel or excluded with a reason
+    assert counts["status_in_period"] == n + report["excluded_total"], "row accounting does not add up"
+    return panel, report
+
+
+def exclusion_table(report: dict[str, Any]) -> pd.DataFrame:
+    """Rows read, excluded (by reason) and kept, as a table for the book."""
+    r = report["rows"]
+    lines = [("status rows in the period", r["status_in_period"])]
+    lines += [(f"excluded: {k.replace('_', ' ')}", -v) for k, v in report["excluded"].items()]
+    lines.append(("panel rows", r["panel"]))
+    return pd.DataFrame(lines, columns=["step", "rows"])
+
+
+# ---------------------------------------------------------------------------------------------
+# From a run configuration
+# ---------------------------------------------------------------------------------------------
+
+_COMPLETE = "_COMPLETE.json"
+
+
+def _extracts_complete(folder: Path, generator_fp: str) -> bool:
+    marker = folder / _COMPLETE
+    if not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("generator") == generator_fp
+    except json.JSONDecodeError:
+        return False
+
+
+def panel_from_config(cfg: Any, *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The analysis panel for a run configuration, and a small report.
+
+    ``cfg.source == "synthetic"``: raw extracts are generated (seeded) into
+    ``cfg.cache_dir / f"extracts-{cfg.fingerprint()}"`` unless a complete set made by the same
+    generator code is already there, then validated and built. ``"extracts"``: the folder
+    ``cfg.data_path`` is validated and built. Validation fails before anything is computed or
+    written (:class:`~arbeidsindikator.extracts.ExtractError`). The caller validates the panel
+    against the panel contract (``contract.validate_panel``). The report holds the exclusion counts, the extracts' content
+    fingerprint, row and person counts and, for synthetic data, where the planted truth is.
+    """
+    t0 = time.perf_counter()
+    truth_dir: str | None = None
+    if cfg.source == "synthetic":
+        from . import synthetic_extracts as se
+
+        folder = Path(cfg.cache_dir) / f"extracts-{cfg.fingerprint()}"
+        gfp = se.generator_fingerprint()
+        if not _extracts_complete(folder, gfp):
+            if folder.exists():
+                shutil.rmtree(folder)
+            se.generate_extracts(folder, n_persons=cfg.n_persons, seed=cfg.seed, start=cfg.start, end=cfg.end,
+                                 verbose=verbose)
+        truth_dir = str(folder / "truth")
+    elif cfg.source == "extracts":
+        folder = Path(cfg.data_path)
+    else:
+        raise ValueError(f"panel_from_config builds from raw extracts; data.source {cfg.source!r} is read elsewhere")
+    t1 = time.perf_counter()
+    ex = validate_extracts(folder)
+    t2 = time.perf_counter()
+    try:
+        panel, report = build_panel(ex, cfg.start, cfg.end, PanelOptions(gap_months=cfg.gap_months), verbose=verbose)
+        fp = ex.fingerprint()
+        summary = ex.summary
+    finally:
+        ex.close()
+    report.update({
+        "source": cfg.source,
+        "extracts": str(folder),
+        "extracts_fingerprint": fp,
+        "extract_rows": {k: v["rows"] for k, v in summary.items()},
+        "truth": truth_dir,
+        "seconds_by_stage": {"generate": round(t1 - t0, 1), "validate": round(t2 - t1, 1),
+                             "build": round(time.perf_counter() - t2, 1)},
+    })
+    return panel, report

@@ -1,0 +1,39 @@
+"""Shared fixtures: the tiny synthetic configuration and its panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "configs" / "tiny.yml"
+
+
+def write_config(tmp_path: Path, **overrides: object) -> Path:
+    """Copy of the tiny configuration with dotted-key overrides, e.g. ``{"output.cache_dir": ...}``."""
+    raw = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    for dotted, value in overrides.items():
+        cur = raw
+        *parents, last = dotted.split(".")
+        for p in parents:
+            cur = cur.setdefault(p, {})
+        cur[last] = value
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_cfg():
+    from arbeidsindikator.config import load_config
+
+    return load_config(TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_panel(tiny_cfg):
+    from arbeidsindikator.pipeline import load_panel
+
+    return load_panel(tiny_cfg).panel

@@ -1,0 +1,78 @@
+"""Indicator, seasonal adjustment, suppression and tertials against direct computation and truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arbeidsindikator import indicator, seasonal
+from arbeidsindikator.config import Window
+
+
+def _frame(seed=0, n=4000):
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2018-01-01", periods=36, freq="MS")
+    df = pd.DataFrame({"month": rng.choice(months, n), "fylke": rng.choice(["A", "B", "C"], n)})
+    df["exp_atid3"] = rng.uniform(0, 20, n)
+    df["atid3"] = df["exp_atid3"] + rng.normal(0, 3, n)
+    df.loc[df.index[:50], "atid3"] = np.nan
+    return df
+
+
+def test_indicator_equals_groupby():
+    df = _frame()
+    t = indicator.indicator_table(df, "atid3", ["fylke"])
+    obs = df.dropna(subset=["atid3"])
+    direct = obs.groupby("fylke")["atid3"].mean() - obs.groupby("fylke")["exp_atid3"].mean()
+    np.testing.assert_allclose(t["indicator"].to_numpy(), direct.to_numpy(), rtol=1e-12)
+    assert t["n"].sum() == len(obs)
+    assert t["n_not_observable"].sum() == 50
+
+
+def test_residual_interval_narrower_when_expected_tracks_actual():
+    df = _frame()
+    t = indicator.indicator_table(df, "atid3", ["fylke"])
+    assert ((t["upper_resid"] - t["lower_resid"]) < (t["upper_printed"] - t["lower_printed"])).all()
+
+
+def test_seasonal_adjustment_removes_known_pattern():
+    months = pd.date_range("2017-12-01", periods=48, freq="MS")
+    rng = np.random.default_rng(1)
+    pattern = np.array([0.3, -0.2, 0.1, 0.0, 0.2, -0.1, 0.4, -0.3, 0.0, 0.1, -0.2, -0.3])
+    pattern -= pattern.mean()
+    s = pd.Series(0.2 + pattern[months.month - 1] + rng.normal(0, 1e-3, 48), index=months)
+    w = (Window(pd.Period("2017-12", "M"), pd.Period("2021-11", "M")),)
+    np.testing.assert_allclose(seasonal.seasonal_effects(s, w).to_numpy(), pattern, atol=3e-3)
+    adj = seasonal.adjust(s, w)
+    assert adj.std() < 3e-3 and abs(adj.mean() - 0.2) < 3e-3
+
+
+def test_seasonal_adjustment_uses_only_reference_months():
+    """A shock outside the reference windows must not leak into the seasonal effects."""
+    months = pd.date_range("2017-12-01", periods=48, freq="MS")
+    s = pd.Series(np.zeros(48), index=months)
+    s.iloc[30:34] = 5.0  # a 'COVID' shock
+    w = (Window(pd.Period("2017-12", "M"), pd.Period("2019-11", "M")),)
+    np.testing.assert_allclose(seasonal.seasonal_effects(s, w).to_numpy(), 0.0)
+    pd.testing.assert_series_equal(seasonal.adjust(s, w), s)
+
+
+def test_seasonal_needs_all_calendar_months():
+    s = pd.Series(np.ones(30), index=pd.date_range("2018-01-01", periods=30, freq="MS"))
+    with pytest.raises(seasonal.SeasonalError, match="calendar month"):
+        seasonal.adjust(s, (Window(pd.Period("2018-01", "M"), pd.Period("2018-06", "M")),))
+
+
+def test_suppression_marks_and_blanks_small_cells():
+    t = pd.DataFrame({"n": [5, 50], "indicator": [1.0, 2.0]})
+    out = indicator.suppress_small_cells(t, "n", 10)
+    assert out["suppressed"].tolist() == [True, False]
+    assert np.isnan(out.loc[0, "indicator"]) and out.loc[1, "indicator"] == 2.0
+    assert out["n"].tolist() == [5, 50]  # counts stay, rows stay
+
+
+def test_tertials():
+    s = pd.Series(np.arange(12.0), index=pd.date_range("2020-01-01", periods=12, freq="MS"))
+    t = indicator.tertial_means(s)
+    assert t.tolist() == [1.5, 5.5, 9.5]
