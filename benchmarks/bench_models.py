@@ -146,8 +146,8 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
     d = build_design(X, code_dtype=code_dtype)
     out["design_s"] = time.perf_counter() - t
     out["p"] = d.n_columns
-    if stage != "design":
-        del X  # the design replaces the DataFrame
+    if stage not in ("design", "all4"):
+        del X  # the design replaces the DataFrame (all4 needs it for the 12-month design)
     if stage == "ols":
         t = time.perf_counter()
         r = fit(d, data["atid3"], family="ols", outcome="atid3", **ck)

@@ -76,3 +76,19 @@ def test_tertials():
     s = pd.Series(np.arange(12.0), index=pd.date_range("2020-01-01", periods=12, freq="MS"))
     t = indicator.tertial_means(s)
     assert t.tolist() == [1.5, 5.5, 9.5]
+
+
+def test_vectorised_adjustment_equals_per_series():
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2017-12-01", periods=40, freq="MS")
+    idx = pd.MultiIndex.from_product([months, ["A", "B"]], names=["month", "fylke"])
+    t = pd.DataFrame({"actual": rng.normal(size=80), "expected": rng.normal(size=80)}, index=idx)
+    t["indicator"] = t["actual"] - t["expected"]
+    t["lower"] = t["indicator"] - 1
+    w = (Window(pd.Period("2017-12", "M"), pd.Period("2019-11", "M")),)
+    res = seasonal.adjust_table(t, w, group_levels=["fylke"])
+    for f in ["A", "B"]:
+        one = seasonal.adjust(t.xs(f, level="fylke")["indicator"], w)
+        np.testing.assert_allclose(res.xs(f, level="fylke")["indicator"].to_numpy(), one.to_numpy(), atol=1e-12)
+    np.testing.assert_allclose((res["indicator"] - res["lower"]).to_numpy(), 1.0)
+    assert res["adjusted"].all()

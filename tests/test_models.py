@@ -156,6 +156,20 @@ def test_empty_level_in_fit_rows_is_dropped_and_not_predicted() -> None:
     pd.testing.assert_series_equal(res_d.params, res_sub.params, rtol=1e-12)
 
 
+def test_int16_codes_give_identical_results(data) -> None:  # type: ignore[no-untyped-def]
+    d16 = build_design(data["X"], code_dtype=np.int16)
+    assert d16.codes.dtype == np.int16
+    np.testing.assert_array_equal(d16.codes, data["d"].codes)
+    for family, y in (("ols", data["y"]), ("probit", data["yb"])):
+        a = fit(d16, y, family=family, cov_type="HC1")
+        b = fit(data["d"], y, family=family, cov_type="HC1")
+        np.testing.assert_array_equal(a.params, b.params)
+        np.testing.assert_array_equal(a.bse, b.bse)
+        np.testing.assert_array_equal(a.predict(d16), b.predict(data["d"]))
+    with pytest.raises(ValueError, match="code_dtype"):
+        build_design(data["X"], code_dtype=np.int8)
+
+
 # ----------------------------------------------------------------------------------------------
 # agreement with statsmodels
 # ----------------------------------------------------------------------------------------------

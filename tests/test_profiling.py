@@ -7,6 +7,7 @@ generator is checked against the published shares within 2 percentage points.
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import numpy as np
@@ -86,7 +87,8 @@ def test_baseline_case_is_standard() -> None:
     [("JA", "NEI", True), ("NEI", "JA", True), ("VET_IKKE", "NEI", True), ("NEI", "VET_IKKE", True),
      (None, "NEI", False), (None, None, False), ("NEI", "NEI", False)],
 )
-def test_hindrance_any_answer_but_nei_and_missing_sets_none(helse: str | None, andre: str | None, hindrance: bool) -> None:
+def test_hindrance_any_answer_but_nei_and_missing_sets_none(helse: str | None, andre: str | None,
+                                                            hindrance: bool) -> None:
     row = profiled({"helse_hindrer": helse, "andre_forhold_hindrer": andre})
     assert row["tag_hindrance"] == hindrance
     assert row["profilert_til"] == ("OPPGITT_HINDRINGER" if hindrance else "ANTATT_GODE_MULIGHETER")
@@ -117,7 +119,8 @@ def test_education_nus_rules(nus: str | None, bestatt: str | None, godkjent: str
 def test_nus2_any_date_variant() -> None:
     r = regs(reg_row(utdanning_nus="2", utdanning_bestatt=None, utdanning_godkjent=None))
     p = replace(P, nus2_tag_from=None)
-    assert pr.tag_education(r["utdanning_nus"], r["utdanning_bestatt"], r["utdanning_godkjent"], r["registrert_dato"], p)[0]
+    assert pr.tag_education(r["utdanning_nus"], r["utdanning_bestatt"], r["utdanning_godkjent"],
+                            r["registrert_dato"], p)[0]
 
 
 @pytest.mark.parametrize(
@@ -201,9 +204,10 @@ def test_overlapping_and_ongoing_spells_merge() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 400), st.integers(0, 60)), min_size=1, max_size=8), st.randoms())
-def test_merge_spells_order_invariant_and_separated(raw: list[tuple[int, int]], rnd) -> None:  # type: ignore[no-untyped-def]
+def test_merge_spells_order_invariant_and_separated(raw: list[tuple[int, int]], rnd: random.Random) -> None:
     base = pd.Timestamp("2018-01-01")
-    rows = [spell(str((base + pd.Timedelta(days=a)).date()), str((base + pd.Timedelta(days=a + b)).date())) for a, b in raw]
+    day = lambda d: str((base + pd.Timedelta(days=d)).date())  # noqa: E731
+    rows = [spell(day(a), day(a + b)) for a, b in raw]
     shuffled = rows[:]
     rnd.shuffle(shuffled)
     a = pr.merge_spells(spells(*rows), 3)
@@ -294,7 +298,8 @@ def test_history_features() -> None:
     assert f["months_above"].tolist() == [1.0, 3.0, 0.0]
     bands = pr.band_months_since(f["months_since_above"], P)
     assert list(bands) == ["1", "4–6", "none"]
-    assert list(pr.band_months_above(pd.Series([0, 6, 7, 19, 23, 24]), P)) == ["0–6", "0–6", "7–12", "19–23", "19–23", "24"]
+    got = list(pr.band_months_above(pd.Series([0, 6, 7, 19, 23, 24]), P))
+    assert got == ["0–6", "0–6", "7–12", "19–23", "19–23", "24"]
 
 
 # --- table 5 and accuracy -----------------------------------------------------------------------
@@ -473,11 +478,13 @@ def test_generator_calibrated_to_published_shares(evaluation: pr.ProfilingEvalua
     pub = pr.PUBLISHED_TABLE5.set_index(["sorting", "group", "outcome"])["share"]
     comp = pd.DataFrame({"published": pub, "synthetic": got.reindex(pub.index)})
     df = evaluation.frame
-    extra = pd.DataFrame({"published": [0.37, 0.61], "synthetic": [df["profiled_standard"].mean(), df["decision_standard"].mean()]},
-                         index=pd.MultiIndex.from_tuples([("profiling", "standard", "total"), ("decision", "standard", "total")]))
+    idx = pd.MultiIndex.from_tuples([("profiling", "standard", "total"), ("decision", "standard", "total")])
+    synth = [df["profiled_standard"].mean(), df["decision_standard"].mean()]
+    extra = pd.DataFrame({"published": [0.37, 0.61], "synthetic": synth}, index=idx)
     comp = pd.concat([comp, extra])
     comp["diff_pp"] = (comp["synthetic"] - comp["published"]) * 100
-    print("\nGenerator vs seed 003 (shares of registrations aged 30–59):\n" + (comp * [100, 100, 1]).round(1).to_string())
+    table = (comp * [100, 100, 1]).round(1).to_string()
+    print("\nGenerator vs seed 003 (percent of registrations aged 30–59):\n" + table)
     assert comp["diff_pp"].abs().max() <= 2.0
     assert 7500 < evaluation.flow["registrations"].iloc[-1] / (12 * 0.3) < 10500  # ≈ 9,000 a month
 
@@ -522,3 +529,14 @@ def test_params_from_config() -> None:
 
     with pytest.raises(ValueError, match="volum_b"):
         pr.params_from_config(Bad())
+
+
+def test_outcome_needs_all_twelve_months_observed(small: sp.SyntheticRegistrations) -> None:
+    data = validate_profiling_data(small.data)
+    last = data.registrations["registrert_dato"].max().to_period("M")
+    p = replace(P, wages_observed_until=str(last + 11))  # the latest registrations lack month 12
+    af = pr.analysis_frame(data, p)
+    steps = af.flow.set_index("step")["registrations"]
+    assert steps["12 outcome months observed"] < steps[f"aged {P.age_min}–{P.age_max} at registration"]
+    assert af.frame["outcome"].notna().all()
+    assert (af.frame["registrert_dato"].dt.to_period("M") < last).all()

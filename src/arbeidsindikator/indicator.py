@@ -107,3 +107,51 @@ def sums_to_zero(df: pd.DataFrame, outcome: str) -> float:
     """Mean residual over all observable rows: zero for OLS with a constant (a built-in check)."""
     obs = df[outcome].notna()
     return float((df.loc[obs, outcome] - df.loc[obs, f"exp_{outcome}"]).mean())
+
+
+YOUTH_GUARANTEE_GROUPS = ("situasjonsbestemt", "spesielt_tilpasset")
+#: Programme comparisons of the report (figures 20–23) and the programme shown in two counties (fig. 24).
+PROGRAMME_PAIRS = (("Oppfølging", "Arbeid med støtte"), ("Jobbklubb", "Digitalt oppfølgingstiltak"))
+PROGRAMME_TWO_COUNTIES = ("Oppfølging", ("Oslo", "Innlandet"))
+#: Counties the report highlights in its "selected counties" panels (figures 10a–13a).
+SELECTED_COUNTIES = ("Møre og Romsdal", "Nordland", "Oslo", "Østfold", "Innlandet")
+
+
+def add_derived_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the report's derived breakdowns (ch. 5): youth guarantee and country group 3.
+
+    * ``ungdomsgaranti``: under 30 with situasjonsbestemt or spesielt tilpasset innsats (fig. 12);
+    * ``landgruppe3``: born in Asia, Africa, Latin America, non-EU Eastern Europe or Oceania
+      except Australia/New Zealand (fig. 13).
+    """
+    return df.assign(
+        ungdomsgaranti=(df["alder"] < 30) & df["innsatsgruppe"].astype(str).isin(YOUTH_GUARANTEE_GROUPS),
+        landgruppe3=df["landgruppe"] == 3,
+    )
+
+
+def all_outcomes(series: dict[str, pd.DataFrame], column: str = "indicator", pp: bool = True) -> pd.DataFrame:
+    """Months × outcomes frame of one column; jobb in percentage points if ``pp`` (figure 25)."""
+    return pd.DataFrame({o: s[column] * (100 if pp and o.startswith("jobb") else 1) for o, s in series.items()})
+
+
+def percent_deviation_all(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Indicator / period-mean actual, in percent, for every outcome (figure 26)."""
+    return pd.DataFrame({o: 100 * percent_deviation(s) for o, s in series.items()})
+
+
+def tertials_all(frame: pd.DataFrame) -> pd.DataFrame:
+    """Four-month means of every column (figure 28)."""
+    return pd.DataFrame({c: tertial_means(frame[c].dropna()) for c in frame.columns})
+
+
+def period_means(table: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Person-weighted period means of actual, expected and indicator per group (table 3 style)."""
+    t = table.reset_index()
+    w = t["n"]
+    g = t.assign(wa=t["actual"] * w, we=t["expected"] * w).groupby(group, observed=True)
+    out = pd.DataFrame({"n": g["n"].sum()})
+    out["actual"] = g["wa"].sum() / out["n"]
+    out["expected"] = g["we"].sum() / out["n"]
+    out["indicator"] = out["actual"] - out["expected"]
+    return out

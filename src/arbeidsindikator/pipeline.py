@@ -172,10 +172,16 @@ def main_models(cfg: RunConfig) -> MainModels:
 
 
 def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
-    """The panel with expected values ``exp_<outcome>`` next to each outcome."""
-    pdata = load_panel(cfg)
-    mm = main_models(cfg)
-    return pdata.panel.assign(**{f"exp_{o}": mm.expected[o].to_numpy() for o in mm.expected.columns})
+    """The panel with expected values ``exp_<outcome>`` and the derived breakdowns (memoised)."""
+    from .indicator import add_derived_groups
+
+    key = _cache_key(cfg)
+    if ("with_expected", key) not in _MEMO:
+        pdata = load_panel(cfg)
+        mm = main_models(cfg)
+        df = pdata.panel.assign(**{f"exp_{o}": mm.expected[o].to_numpy() for o in mm.expected.columns})
+        _MEMO[("with_expected", key)] = add_derived_groups(df)
+    return _MEMO[("with_expected", key)]
 
 
 def prepare(cfg: RunConfig) -> dict[str, float]:
@@ -192,16 +198,25 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(x * w) / np.sum(w))
 
 
-def indicator_series(cfg: RunConfig, outcome: str, by: str | list[str] | None = None, adjust: bool = True) -> pd.DataFrame:
+def indicator_series(
+    cfg: RunConfig,
+    outcome: str,
+    by: str | list[str] | None = None,
+    adjust: bool = True,
+    subset: str | None = None,
+) -> pd.DataFrame:
     """Monthly indicator table for an outcome (optionally by groups), seasonally adjusted per series.
 
     Seasonal adjustment uses the configured reference windows for the outcome's horizon
     (digest §1.5). Groups whose reference months do not cover all twelve calendar months
-    cannot be adjusted and are returned unadjusted with ``adjusted = False``.
+    cannot be adjusted and are returned unadjusted with ``adjusted = False``. ``subset`` names
+    a boolean column (e.g. ``ungdomsgaranti``) restricting the rows first.
     """
     from . import indicator, seasonal
 
     df = panel_with_expected(cfg)
+    if subset is not None:
+        df = df[df[subset].astype(bool)]
     table = indicator.monthly(df, outcome, by)
     if not adjust:
         return table.assign(adjusted=False)

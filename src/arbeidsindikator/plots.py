@@ -177,3 +177,143 @@ def coefficient_comparison(df: pd.DataFrame, x: str, y: str, xlabel: str, ylabel
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return _finish(fig)
+
+
+# --- profiling (seed 003) ---
+
+PROFILING_OUTCOMES = ("stable", "in_and_out", "without_work")
+PROFILING_OUTCOME_LABEL = {"stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
+PROFILING_OUTCOME_COLOR = {"stable": PALETTE[2], "in_and_out": PALETTE[5], "without_work": PALETTE[1]}
+
+
+def profiling_sequences(seq: pd.DataFrame) -> Figure:
+    """Figure 2 of seed 003: one row per registration, wage in G per month after registration."""
+    import numpy as np
+
+    wide = seq.pivot_table(index="order", columns="month", values="wage_g", aggfunc="first")
+    fig, ax = plt.subplots(figsize=(8.0, 5.2))
+    im = ax.imshow(np.clip(wide.to_numpy(), 0, 6), aspect="auto", cmap="viridis", interpolation="nearest",
+                   extent=(0.5, wide.shape[1] + 0.5, wide.shape[0], 0))
+    ax.grid(False)
+    bounds = seq.groupby("outcome", sort=False)["order"].agg(["min", "max"])
+    for oc, (lo, hi) in bounds.iterrows():
+        ax.axhline(hi + 1, color="white", lw=1.5)
+        ax.text(wide.shape[1] + 0.7, (lo + hi + 1) / 2, PROFILING_OUTCOME_LABEL.get(oc, oc), va="center", fontsize=8)
+    ax.set_xlabel("month after the registration month")
+    ax.set_ylabel("registrations (sample)")
+    ax.set_yticks([])
+    cb = fig.colorbar(im, ax=ax, pad=0.2)
+    cb.set_label("wage in G per month (capped at 6)")
+    return _finish(fig)
+
+
+def profiling_crosstab(long: pd.DataFrame) -> Figure:
+    """Figures 3–4 / table 5: share of all registrations by sorting group, stacked by outcome."""
+    d = long[long["sorting"] != "all"].copy()
+    d["bar"] = d["sorting"] + ": " + d["group"].str.replace("_", "-")
+    wide = d.pivot_table(index="bar", columns="outcome", values="share", aggfunc="sum", observed=True)
+    order = ["profiling: standard", "profiling: non-standard", "decision: standard", "decision: non-standard"]
+    wide = wide.reindex(index=[b for b in order if b in wide.index], columns=list(PROFILING_OUTCOMES))
+    fig, ax = plt.subplots(figsize=(8.0, 3.6))
+    left = pd.Series(0.0, index=wide.index)
+    for oc in PROFILING_OUTCOMES:
+        ax.barh(wide.index, wide[oc] * 100, left=left * 100, color=PROFILING_OUTCOME_COLOR[oc],
+                label=PROFILING_OUTCOME_LABEL[oc])
+        left = left + wide[oc]
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("percent of all registrations aged 30–59")
+    ax.legend(fontsize=8, loc="lower right")
+    return _finish(fig)
+
+
+def profiling_destinations(dest: pd.DataFrame, unit: str = "persons per typical month") -> Figure:
+    """Figure 5 of seed 003: NOE vs local office by outcome for each sorting."""
+    sortings = list(dict.fromkeys(dest["sorting"]))
+    fig, axes = plt.subplots(1, len(sortings), figsize=(8.0, 3.8), sharey=True)
+    for ax, name in zip(axes, sortings):
+        d = dest[dest["sorting"] == name].pivot_table(index="destination", columns="outcome",
+                                                       values="persons_per_month", aggfunc="sum")
+        d = d.reindex(index=["NOE", "local office"], columns=list(PROFILING_OUTCOMES))
+        bottom = pd.Series(0.0, index=d.index)
+        for oc in PROFILING_OUTCOMES:
+            ax.bar(d.index, d[oc], bottom=bottom, color=PROFILING_OUTCOME_COLOR[oc], label=PROFILING_OUTCOME_LABEL[oc])
+            bottom = bottom + d[oc]
+        ax.set_title(name, fontsize=9)
+    axes[0].set_ylabel(unit)
+    axes[-1].legend(fontsize=7, loc="upper right")
+    return _finish(fig)
+
+
+def profiling_calibration(cal: dict[str, pd.DataFrame]) -> Figure:
+    """Observed share vs mean predicted probability by bin, with 95 % intervals and the diagonal."""
+    fig, axes = plt.subplots(1, len(cal), figsize=(8.0, 4.0), sharex=True, sharey=True)
+    for ax, (target, c) in zip(axes, cal.items()):
+        yerr = [(c["observed"] - c["observed_lower"]) * 100, (c["observed_upper"] - c["observed"]) * 100]
+        ax.errorbar(c["mean_predicted"] * 100, c["observed"] * 100, yerr=yerr, fmt="o", ms=4,
+                    color=PROFILING_OUTCOME_COLOR.get(target, PALETTE[0]))
+        ax.plot([0, 100], [0, 100], color="black", lw=0.8)
+        ax.set_title(f"P({PROFILING_OUTCOME_LABEL.get(target, target)})", fontsize=9)
+        ax.set_xlabel("mean predicted probability (%)")
+    axes[0].set_ylabel("observed share (%)")
+    return _finish(fig)
+
+
+def profiling_volume_curves(curve: pd.DataFrame, points: pd.DataFrame) -> Figure:
+    """Accuracy and persons without work sent to NOE as the volume to NOE grows (both rankings);
+    markers: today's rule tree and the two variants."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 4.0))
+    spec = {"P(stable)": ("accuracy_stable", "-"), "1 − P(without work)": ("accuracy_not_without", "--")}
+    for i, (ranking, (acc_col, ls)) in enumerate(spec.items()):
+        c = curve[curve["ranking"] == ranking]
+        ax1.plot(c["volume"] * 100, c[acc_col] * 100, ls=ls, color=PALETTE[i], label=f"ranked by {ranking}")
+        ax2.plot(c["volume"] * 100, c["without_to_noe_per_month"], ls=ls, color=PALETTE[i], label=f"ranked by {ranking}")
+    markers = {"today (rule tree)": "s", "variant A": "o", "variant B": "^"}
+    for _, r in points.iterrows():
+        acc = r["accuracy_not_without"] if r["sorting"] == "variant B" else r["accuracy_stable"]
+        m = markers.get(r["sorting"], "x")
+        ax1.plot(r["share_to_noe"] * 100, acc * 100, m, color="black", ms=6, label=r["sorting"])
+        ax2.plot(r["share_to_noe"] * 100, r["without_to_noe_per_month"], m, color="black", ms=6)
+    ax1.set_xlabel("percent of registrations sent to NOE")
+    ax1.set_ylabel("accuracy (%)")
+    ax2.set_xlabel("percent of registrations sent to NOE")
+    ax2.set_ylabel("without work sent to NOE\n(persons per typical month)")
+    ax1.legend(fontsize=7, loc="lower center")
+    return _finish(fig)
+
+
+def profiling_fairness(fair: pd.DataFrame) -> Figure:
+    """False-positive and false-negative rates (target: stable work) by group and sorting."""
+    fair = fair.assign(label=fair["attribute"].map({"kvinne": "sex", "landgruppe": "country"}) + ": " + fair["group"])
+    labels = list(dict.fromkeys(fair["label"]))
+    sortings = list(dict.fromkeys(fair["sorting"]))
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 4.2), sharey=True)
+    for ax, (col, title) in zip(axes, (("fpr", "FPR: sent to NOE, not stable"), ("fnr", "FNR: local office, stable"))):
+        for i, name in enumerate(sortings):
+            d = fair[fair["sorting"] == name].set_index("label").reindex(labels)
+            ax.plot(d[col] * 100, range(len(labels)), "o", color=PALETTE[i], label=name)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("percent")
+    axes[0].set_yticks(range(len(labels)))
+    axes[0].set_yticklabels(labels, fontsize=8)
+    axes[0].invert_yaxis()
+    axes[1].legend(fontsize=7, loc="lower right")
+    return _finish(fig)
+
+
+def profiling_explanation(expl: pd.DataFrame) -> Figure:
+    """Per person: each input's contribution to the log-odds of stable work vs the average registration."""
+    people = list(dict.fromkeys(expl["reg_id"]))
+    fig, axes = plt.subplots(len(people), 1, figsize=(8.0, 1.5 * len(people) + 0.8), sharex=True)
+    axes = [axes] if len(people) == 1 else list(axes)
+    for ax, rid in zip(axes, people):
+        d = expl[(expl["reg_id"] == rid) & (expl["input_short"] != "average")]
+        lab = [f"{i}: {v}" for i, v in zip(d["input_short"], d["value"])]
+        ax.barh(lab, d["contribution"], color=[PALETTE[2] if c > 0 else PALETTE[1] for c in d["contribution"]])
+        ax.axvline(0, color="black", lw=0.8)
+        ax.invert_yaxis()
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(f"registration {rid} ({d['case'].iloc[0]}): P(stable work) = {d['probability'].iloc[0] * 100:.0f} %",
+                     fontsize=9)
+    axes[-1].set_xlabel("contribution to the log-odds of stable work (vs the average registration)")
+    return _finish(fig)

@@ -51,7 +51,8 @@ from .profiling_contract import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTCOMES: tuple[str, ...] = ("stable", "in_and_out", "without_work")
-OUTCOME_LABEL: dict[str, str] = {"stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
+OUTCOME_LABEL: dict[str, str] = {
+    "stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
 PROFILERT_TIL: tuple[str, ...] = ("ANTATT_GODE_MULIGHETER", "ANTATT_BEHOV_FOR_VEILEDNING", "OPPGITT_HINDRINGER")
 WorkRule = Literal["merged_spells", "veilarb_first_of_month"]
 
@@ -78,6 +79,8 @@ class ProfilingParams:
     # model inputs from the wage history
     history_months: int = 24
     history_above_g: float = 3.0
+    wages_observed_from: str | None = None  # first month the wage extract covers ('YYYY-MM'); None: first in data
+    wages_observed_until: str | None = None  # last month it covers; None: last month in the data
     # rule tree as coded (navikt/paw-arbeidssoekerregisteret-monorepo-ekstern, app profilering)
     work_rule: WorkRule = "merged_spells"  # or "veilarb_first_of_month" (the older veilarbregistrering rule)
     merge_margin_days: int = 3  # spells merge when next start − previous end < margin (NAV's code)
@@ -501,7 +504,9 @@ def analysis_frame(data: ProfilingData, p: ProfilingParams) -> AnalysisFrame:
     regs = data.registrations.reset_index(drop=True)
     prof = profile(regs, data.spells, p)
     rt = route(prof, regs, p)
-    ww = wage_window(regs, data.wages, data.g, p)
+    lo = pd.Timestamp(p.wages_observed_from) if p.wages_observed_from else data.wages["maaned"].min()
+    hi = pd.Timestamp(p.wages_observed_until) if p.wages_observed_until else data.wages["maaned"].max()
+    ww = wage_window(regs, data.wages, data.g, p, observed=(lo, hi))
     feats = history_features(ww.cols(-p.history_months, -1), p)
     df = pd.concat([regs, prof.drop(columns="reg_id"), rt.drop(columns="reg_id"), feats], axis=1)
     df["outcome"] = outcome_sequences(ww.cols(1, p.horizon), p)
@@ -516,7 +521,8 @@ def analysis_frame(data: ProfilingData, p: ProfilingParams) -> AnalysisFrame:
         "step": ["registrations in the extract", "registered in the periods",
                  f"aged {p.age_min}–{p.age_max} at registration", "12 outcome months observed",
                  f"{p.history_months} history months observed"],
-        "registrations": [len(df), int(in_period.sum()), int(in_age.sum()), int(observed.sum()), int(with_history.sum())],
+        "registrations": [len(df), int(in_period.sum()), int(in_age.sum()), int(observed.sum()),
+                          int(with_history.sum())],
     })
     keep = with_history.to_numpy()
     out = df[keep].reset_index(drop=True)
@@ -623,6 +629,16 @@ def table5_wide(long: pd.DataFrame) -> pd.DataFrame:
     return w
 
 
+def table5_comparison(long: pd.DataFrame) -> pd.DataFrame:
+    """Published table 5 beside the same cells computed on the data (percent of registrations)."""
+    pub = PUBLISHED_TABLE5.set_index(["sorting", "group", "outcome"])["share"]
+    got = long.set_index(["sorting", "group", "outcome"])["share"].reindex(pub.index)
+    out = pd.DataFrame({"published_pct": pub * 100, "computed_pct": got * 100}).reset_index()
+    out["difference_pp"] = out["computed_pct"] - out["published_pct"]
+    out["outcome"] = out["outcome"].map(OUTCOME_LABEL)
+    return out
+
+
 def accuracy(standard: np.ndarray, outcome: np.ndarray, definition: str = "stable") -> float:
     """Share of registrations the sorting "gets right" under a stated definition.
 
@@ -645,7 +661,8 @@ def accuracy_from_shares(cells: pd.DataFrame, definition: str = "stable") -> flo
     """The same accuracy from a table of shares (columns group, outcome, share), e.g. the printed table."""
     c = cells.set_index(["group", "outcome"])["share"]
     if definition == "stable":
-        return float(c[("standard", "stable")] + c[("non_standard", "in_and_out")] + c[("non_standard", "without_work")])
+        return float(c[("standard", "stable")] + c[("non_standard", "in_and_out")]
+                     + c[("non_standard", "without_work")])
     if definition == "not_without":
         return float(c[("standard", "stable")] + c[("standard", "in_and_out")] + c[("non_standard", "without_work")])
     raise ValueError(f"definition: expected 'stable' or 'not_without', got {definition!r}")
@@ -690,11 +707,11 @@ def table5_discrepancy() -> Discrepancy:
     prof2 = accuracy_from_shares(t[t["sorting"] == "profiling"], "not_without")
     text = (
         f"With 'standard ∧ stable + non-standard ∧ not stable', the printed cells give "
-        f"{prof:.0%} for profiling (stated 64 %, a rounding difference) but {dec:.0%} for the first "
-        f"decision (stated {PUBLISHED_ACCURACY['decision']:.0%}). The stated 66 % equals the decision "
-        f"cells under a different definition, 'standard ∧ not without work + non-standard ∧ without "
-        f"work' ({dec2:.0%}), which would give profiling {prof2:.0%}. The two stated accuracies are "
-        f"therefore not comparable; on one definition the caseworkers' decisions score below the rule tree."
+        f"{prof * 100:.0f} % for profiling (stated 64 %, a rounding difference) but {dec * 100:.0f} % for the "
+        f"first decision (stated {PUBLISHED_ACCURACY['decision'] * 100:.0f} %). The stated 66 % equals the "
+        f"decision cells under a different definition, 'standard ∧ not without work + non-standard ∧ without "
+        f"work' ({dec2 * 100:.0f} %), which would give profiling {prof2 * 100:.0f} %. The two stated accuracies "
+        f"are therefore not comparable; on one definition the caseworkers' decisions score below the rule tree."
     )
     return Discrepancy(prof, dec, PUBLISHED_ACCURACY["decision"], dec2, prof2, text)
 
@@ -707,6 +724,8 @@ INPUT_LABEL: dict[str, str] = {
     "months_since_band": "months since last month > 3 G",
     "months_above_band": "months > 3 G in the last 24",
 }
+INPUT_SHORT: dict[str, str] = {"din_situasjon": "reason", "months_since_band": "months since > 3 G",
+                               "months_above_band": "months > 3 G of 24"}
 REFERENCE_LEVEL: dict[str, str] = {"din_situasjon": "MISTET_JOBBEN", "months_since_band": "1",
                                    "months_above_band": "24"}
 
@@ -1031,14 +1050,15 @@ def fairness_audit(df: pd.DataFrame, sortings: Mapping[str, np.ndarray], p_stabl
 # --- per-person explanation ---------------------------------------------------------------------
 
 
-def explain(m: FittedModel, df: pd.DataFrame, rows: np.ndarray | list[int], reference: pd.DataFrame) -> pd.DataFrame:
+def explain(m: FittedModel, df: pd.DataFrame, rows: Mapping[int, str], reference: pd.DataFrame) -> pd.DataFrame:
     """What a person's score is based on: each input's contribution to the linear predictor.
 
     Contribution of input j for person i = β_j(x_ij) − mean over ``reference`` of β_j(x_kj): how
     much the person's answer moves the log-odds compared with the average registration (for a
-    logistic model these are exactly the Shapley values of the linear predictor). Rows of the
-    result: one per person and input, plus the average's log-odds; the contributions add up to
-    the person's log-odds, whose logistic is the probability shown.
+    logistic model these are exactly the Shapley values of the linear predictor). ``rows`` maps
+    row positions of ``df`` to a label of the case. One result row per person and input, plus
+    the average's log-odds; the contributions add up to the person's log-odds, whose logistic
+    is the probability shown.
     """
     def per_input(frame: pd.DataFrame) -> pd.DataFrame:
         X = model_design(frame).reindex(columns=m.params.index, fill_value=0.0)
@@ -1053,27 +1073,30 @@ def explain(m: FittedModel, df: pd.DataFrame, rows: np.ndarray | list[int], refe
     contrib = per_input(sel) - base
     avg_lp = float(m.params["const"] + base.sum())
     out = []
-    for idx, (_, r) in zip(sel.index, sel.iterrows()):
+    for (idx, r), case in zip(sel.iterrows(), rows.values()):
         lp = avg_lp + float(contrib.loc[idx].sum())
-        out.append({"reg_id": r["reg_id"], "input": "average registration", "value": "",
-                    "contribution": avg_lp, "log_odds": lp, "probability": 1 / (1 + np.exp(-lp))})
+        common = {"reg_id": r["reg_id"], "case": case, "log_odds": lp, "probability": 1 / (1 + np.exp(-lp))}
+        out.append({**common, "input": "average registration", "input_short": "average", "value": "",
+                    "meaning": "", "contribution": avg_lp})
         for var in MODEL_INPUTS:
             value = str(r[var])
-            if var == "din_situasjon":
-                value = f"{value} ({DIN_SITUASJON_LABEL.get(value, '')})"
-            out.append({"reg_id": r["reg_id"], "input": INPUT_LABEL[var], "value": value,
-                        "contribution": float(contrib.loc[idx, var]), "log_odds": lp,
-                        "probability": 1 / (1 + np.exp(-lp))})
-    return pd.DataFrame(out)
+            out.append({**common, "input": INPUT_LABEL[var], "input_short": INPUT_SHORT[var], "value": value,
+                        "meaning": DIN_SITUASJON_LABEL.get(value, "") if var == "din_situasjon" else "",
+                        "contribution": float(contrib.loc[idx, var])})
+    cols = ["reg_id", "case", "input", "input_short", "value", "meaning", "contribution", "log_odds", "probability"]
+    return pd.DataFrame(out)[cols]
 
 
-def example_persons(df: pd.DataFrame, p_stable: np.ndarray, noe_today: np.ndarray, noe_a: np.ndarray) -> list[int]:
-    """Three illustrative rows: sent to NOE by both, by the rule tree only, by variant A only."""
-    picks = []
-    for mask in (noe_today & noe_a, noe_today & ~noe_a, ~noe_today & noe_a):
+def example_persons(df: pd.DataFrame, p_stable: np.ndarray, noe_today: np.ndarray, noe_a: np.ndarray) -> dict[int, str]:
+    """Three illustrative rows (median P(stable) within each case): sent to NOE by both sortings,
+    by the rule tree only, by variant A only."""
+    picks: dict[int, str] = {}
+    cases = (("NOE under both", noe_today & noe_a), ("NOE under the rule tree only", noe_today & ~noe_a),
+             ("NOE under variant A only", ~noe_today & noe_a))
+    for label, mask in cases:
         idx = np.flatnonzero(mask)
         if len(idx):
-            picks.append(int(idx[np.argsort(p_stable[idx], kind="stable")[len(idx) // 2]]))
+            picks[int(idx[np.argsort(p_stable[idx], kind="stable")[len(idx) // 2]])] = label
     return picks
 
 
@@ -1203,8 +1226,9 @@ def load_profiling_data(cfg: Any) -> ProfilingData:
     if getattr(cfg, "is_synthetic", True):
         from .synthetic_profiling import generate_registrations
 
-        s = generate_registrations(scale=float(raw.get("scale", 0.25)), seed=int(raw.get("seed", getattr(cfg, "seed", 1))),
-                                   periods=p.periods)
+        s = generate_registrations(scale=float(raw.get("scale", 0.25)),
+                                   seed=int(raw.get("seed", getattr(cfg, "seed", 1))),
+                                   periods=p.periods, per_month=int(raw.get("per_month", 9000)))
         data = s.data
     else:
         folder = Path(cfg.data_path) / "profiling"
@@ -1290,3 +1314,8 @@ def key_numbers(ev: ProfilingEvaluation) -> dict[str, Any]:
             "tv_acc_in": float(tv.loc[("stable", "later period (in sample)"), "accuracy"]),
         })
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()}
+
+
+def format_p(p: float) -> str:
+    """A p-value for prose: '< 0.001' below one in a thousand, else three decimals."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"

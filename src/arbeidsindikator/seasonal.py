@@ -60,36 +60,59 @@ def adjust(series: pd.Series, windows: Sequence[Window]) -> pd.Series:
     return series - eff.reindex(cal).to_numpy()
 
 
-def adjust_table(table: pd.DataFrame, windows: Sequence[Window], columns: Sequence[str] = ("actual", "expected", "indicator"), group_levels: Sequence[str] = ()) -> pd.DataFrame:
-    """Adjust the given columns of a (month[, groups]) indicator table, separately per group.
+def adjust_frame(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    windows: Sequence[Window],
+    month_col: str = "month",
+) -> pd.DataFrame:
+    """Vectorised adjustment of many series at once (one series per combination of ``keys``).
+
+    Returns a copy with each column in ``columns`` adjusted and a boolean ``adjusted`` column.
+    A series whose reference months miss a calendar month cannot be adjusted: its values are
+    kept unadjusted and ``adjusted`` is False (reported, not hidden).
+    """
+    out = df.copy()
+    months = pd.DatetimeIndex(out[month_col])
+    cal = pd.Series(months.month, index=out.index, name="_cal")
+    ref = pd.Series(reference_mask(months, windows), index=out.index)
+    keys = list(keys)
+    key_frame = out[keys].copy() if keys else pd.DataFrame({"_all": np.zeros(len(out), dtype=np.int8)}, index=out.index)
+    kcols = list(key_frame.columns)
+    work = key_frame.assign(_cal=cal)
+    adjusted_any = None
+    for c in columns:
+        w = work.assign(_v=out[c])
+        r = w[ref & w["_v"].notna()]
+        by_cal = r.groupby(kcols + ["_cal"], observed=True, sort=False)["_v"].mean().rename("_mc")
+        overall = r.groupby(kcols, observed=True, sort=False)["_v"].mean().rename("_m")
+        ncal = r.groupby(kcols, observed=True, sort=False)["_cal"].nunique().rename("_n")
+        merged = w.join(by_cal, on=kcols + ["_cal"]).join(overall, on=kcols).join(ncal, on=kcols)
+        ok = (merged["_n"] == 12).to_numpy()
+        eff = (merged["_mc"] - merged["_m"]).to_numpy()
+        out[c] = np.where(ok, out[c].to_numpy() - eff, out[c].to_numpy())
+        if c == "indicator":
+            for b in [x for x in out.columns if x.startswith(("lower", "upper"))]:
+                out[b] = np.where(ok, out[b].to_numpy() - eff, out[b].to_numpy())
+        adjusted_any = ok if adjusted_any is None else adjusted_any & ok
+    out["adjusted"] = adjusted_any if adjusted_any is not None else False
+    return out
+
+
+def adjust_table(
+    table: pd.DataFrame,
+    windows: Sequence[Window],
+    columns: Sequence[str] = ("actual", "expected", "indicator"),
+    group_levels: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Adjust a (month[, groups]) indicator table, separately per group series.
 
     Interval bounds move with the indicator (the adjustment is a shift per calendar month).
+    Without groups the series must be adjustable, else :class:`SeasonalError`.
     """
-    out = table.copy()
-    bound_cols = [c for c in out.columns if c.startswith(("lower", "upper"))]
-
-    def _one(part: pd.DataFrame) -> pd.DataFrame:
-        part = part.copy()
-        m = part.index.get_level_values("month")
-        for c in columns:
-            s = pd.Series(part[c].to_numpy(), index=m)
-            adj = adjust(s, windows).to_numpy()
-            if c == "indicator":
-                shift = adj - part[c].to_numpy()
-                for b in bound_cols:
-                    part[b] = part[b].to_numpy() + shift
-            part[c] = adj
-        return part
-
-    def _safe(part: pd.DataFrame) -> pd.DataFrame:
-        try:
-            return _one(part).assign(adjusted=True)
-        except SeasonalError:
-            if not group_levels:
-                raise
-            return part.assign(adjusted=False)
-
     if not group_levels:
-        return _safe(out)
-    parts = [_safe(p) for _, p in out.groupby(level=list(group_levels), observed=True, sort=True)]
-    return pd.concat(parts).sort_index()
+        seasonal_effects(table["indicator"].droplevel([n for n in table.index.names if n != "month"]) if table.index.nlevels > 1 else table["indicator"], windows)
+    flat = table.reset_index()
+    res = adjust_frame(flat, columns, list(group_levels), windows)
+    return res.set_index(list(table.index.names))

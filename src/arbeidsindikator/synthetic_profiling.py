@@ -107,7 +107,8 @@ def _lookup(mapping: dict, keys: np.ndarray, default: float = 0.0) -> np.ndarray
     return np.array([mapping.get(k, default) for k in keys.tolist()], dtype=float)
 
 
-def _registration_dates(rng: np.random.Generator, periods: tuple[tuple[str, str], ...], per_month: float) -> pd.DatetimeIndex:
+def _registration_dates(rng: np.random.Generator, periods: tuple[tuple[str, str], ...],
+                        per_month: float) -> pd.DatetimeIndex:
     months = pd.PeriodIndex([m for a, b in periods for m in pd.period_range(a, b, freq="M")])
     n_each = rng.poisson(per_month, len(months))
     starts = np.repeat(months.to_timestamp().to_numpy(dtype="datetime64[D]"), n_each)
@@ -232,7 +233,8 @@ def _spells(rng: np.random.Generator, person: np.ndarray, reg: pd.DatetimeIndex,
     # split some spells at an interior day with a gap (job changes): gaps of 0–20 days
     length = (end - start).astype(int)
     split = (length > 40) & (rng.random(len(ri)) < 0.35)
-    cut = start + (rng.random(len(ri)) * np.maximum(length - 25, 1)).astype(int).astype("timedelta64[D]") + np.timedelta64(10, "D")
+    offset = (rng.random(len(ri)) * np.maximum(length - 25, 1)).astype(int).astype("timedelta64[D]")
+    cut = start + offset + np.timedelta64(10, "D")
     gap = rng.choice([0, 1, 2, 3, 4, 6, 10, 20], len(ri), p=[0.25, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05])
     s1 = pd.DataFrame({"person_id": person[ri], "startdato": start,
                        "sluttdato": np.where(split, cut, end), "open": ~split & open_end})
@@ -284,7 +286,8 @@ def _decisions(rng: np.random.Generator, std: np.ndarray, hindrance: np.ndarray,
     u = rng.random(n)
     other = np.where(health & (u < 0.45), "SPESIELT_TILPASSET_INNSATS",
                      np.where(health & (u < 0.48), "VARIG_TILPASSET_INNSATS",
-                              np.where(health & (u < 0.50), "GRADERT_VARIG_TILPASSET_INNSATS", "SITUASJONSBESTEMT_INNSATS")))
+                              np.where(health & (u < 0.50), "GRADERT_VARIG_TILPASSET_INNSATS",
+                                       "SITUASJONSBESTEMT_INNSATS")))
     return np.where(standard, "STANDARD_INNSATS", other).astype(object)
 
 
@@ -314,7 +317,8 @@ def generate_registrations(
     female = rng.random(n) < 0.45
     lg = rng.choice(list(LANDGRUPPE_SHARE), n, p=list(LANDGRUPPE_SHARE.values()))
     sit = rng.choice(np.array(DIN_SITUASJON), n, p=[SITUASJON_SHARE[s] for s in DIN_SITUASJON])
-    period2 = pd.DatetimeIndex(reg).to_period("M") >= pd.Period(periods[-1][0], freq="M") if len(periods) > 1 else np.zeros(n, bool)
+    later = pd.DatetimeIndex(reg).to_period("M") >= pd.Period(periods[-1][0], freq="M")
+    period2 = later if len(periods) > 1 else np.zeros(n, bool)
     h = _lookup(gp.mu_h, sit) + _lookup(gp.lg_h, lg) + rng.normal(0, 1, n)
     health = rng.random(n) < ndtr(gp.health_c - 0.35 * h)
     other = rng.random(n) < ndtr(gp.other_c - 0.2 * h + 0.5 * (lg == 3))
@@ -322,7 +326,8 @@ def generate_registrations(
              + gp.female_y * female + gp.period2_y * period2 + rng.normal(0, gp.sigma_y, n))
     core = (age >= 30) & (age <= 59)
     q_without, q_stable = np.quantile(ystar[core], [0.37, 0.66])
-    cls = np.where(ystar > q_stable, "stable", np.where(ystar <= q_without, "without_work", "in_and_out")).astype(object)
+    cls = np.where(ystar > q_stable, "stable",
+                   np.where(ystar <= q_without, "without_work", "in_and_out")).astype(object)
 
     reg_id = np.arange(1, n + 1, dtype=np.int64)
     person = 1_000_000 + rng.permutation(n).astype(np.int64)

@@ -85,3 +85,77 @@ def agreement_with_published(comparison: pd.DataFrame, outcome: str, min_abs: fl
         "n_large": int(len(big)),
         "sign_agreement_large": float((np.sign(big[outcome]) == np.sign(big[f"{outcome} published"])).mean()) if len(big) else float("nan"),
     }
+
+
+# --- descriptive tables beside the published appendix A tables 1–3 ---------------------------
+
+_T1_MEASURES = {
+    "in_work": lambda d: (d["timer_t"] > 19).mean(),
+    "in_work_3m": lambda d: d["jobb3"].mean(),
+    "in_work_12m": lambda d: d["jobb12"].mean(),
+    "hours_per_week": lambda d: d["timer_t"].mean(),
+    "hours_per_week_next_3m": lambda d: d["atid3"].mean(),
+    "hours_per_week_next_12m": lambda d: d["atid12"].mean(),
+    "observations": lambda d: float(len(d)),
+}
+_T2_MEASURES = {
+    "age": lambda d: d["alder"].mean(),
+    "children_under_18": lambda d: d["barn"].mean(),
+    "female": lambda d: d["kvinne"].mean(),
+    "married": lambda d: d["gift"].mean(),
+    "born_norway": lambda d: (d["landgruppe"] == 0).mean(),
+    "born_landgruppe_1": lambda d: (d["landgruppe"] == 1).mean(),
+    "born_landgruppe_2": lambda d: (d["landgruppe"] == 2).mean(),
+    "born_landgruppe_3": lambda d: (d["landgruppe"] == 3).mean(),
+    "hours_per_week": lambda d: d["timer_t"].mean(),
+    "disability_degree_positive": lambda d: d["ufor"].mean(),
+    "nav_history_months": lambda d: d["nav_historikk"].mean(),
+    "nav_duration_months": lambda d: d["nav_varighet"].mean(),
+}
+
+
+def _by_main_group(panel: pd.DataFrame, measures: dict) -> pd.DataFrame:
+    groups = {"all": panel} | {str(g): d for g, d in panel.groupby("hovedgruppe", observed=True)}
+    return pd.DataFrame({g: {m: float(f(d)) for m, f in measures.items()} for g, d in groups.items()})
+
+
+def descriptive_vs_published(panel: pd.DataFrame, table: int) -> pd.DataFrame:
+    """Appendix A table 1 (outcomes) or 2 (description) by main group: this build beside the report.
+
+    jobb3/jobb12 'in work' and hours-at-t are computed exactly as the report defines them; the
+    measures of table 2 that the analysis panel does not carry (incomes, benefits split) are left out.
+    """
+    from .reference import load_table1, load_table2
+
+    ours = _by_main_group(panel, _T1_MEASURES if table == 1 else _T2_MEASURES)
+    pub = (load_table1() if table == 1 else load_table2()).pivot_table(index="measure", columns="main_group", values="value", observed=True)
+    rows = []
+    for m in ours.index:
+        for g in ours.columns:
+            rows.append({"measure": m, "main group": g, "this build": ours.loc[m, g],
+                         "published": float(pub.loc[m, g]) if m in pub.index and g in pub.columns else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def table3_vs_published(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean outcomes by county (all, young, country group 3) and by service group, beside table 3."""
+    from .reference import load_table3
+
+    pub = load_table3()
+    panels = {
+        "all": ("fylke", df),
+        "young": ("fylke", df[df["ungdomsgaranti"]]),
+        "landgruppe3": ("fylke", df[df["landgruppe3"]]),
+        "innsatsgruppe": ("innsatsgruppe", df),
+    }
+    rows = []
+    for panel_name, (col, d) in panels.items():
+        means = d.groupby(col, observed=True)[["atid3", "jobb3", "atid12", "jobb12"]].mean()
+        counts = d.groupby(col, observed=True).size()
+        for group, r in means.iterrows():
+            rows.append({"panel": panel_name, "group": str(group), "persons-months": int(counts[group]), **r.to_dict()})
+    ours = pd.DataFrame(rows)
+    pw = pub.pivot_table(index=["panel", "group"], columns="outcome", values="value", observed=True).add_suffix(" published").reset_index()
+    pw["panel"] = pw["panel"].astype(str)
+    pw["group"] = pw["group"].astype(str)
+    return ours.merge(pw, on=["panel", "group"], how="left")

@@ -1,0 +1,103 @@
+"""Export of indicator tables in NAV's published long format (digest Part 3), CSV and Excel.
+
+One row per month × organisational level × unit × breakdown × outcome, with the columns NAV's
+analysis repositories query: ``BEHOLDNINGSMAANED, ORG_NIVAA (1 national, 2 county, 3 office),
+ORG_STED, NEDBRYTNING, UTFALL, faktisk, forventet, INDIKATOR, ANTALL_PERSONER`` plus the 95 %
+interval bounds, the seasonally adjusted indicator and a suppression flag. jobb values are
+fractions, as NAV stores them. Cells below the minimum count keep their count but lose every
+value (``PRIKKET`` = True): nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import indicator, seasonal
+from .config import RunConfig
+from .contract import OUTCOMES
+from .pipeline import atomic_write
+
+ORG_LEVELS = {1: None, 2: "fylke", 3: "nav_kontor"}
+BREAKDOWNS = {"Innsatsgruppe": "innsatsgruppe", "Tiltak": "tiltak"}
+FLAG_BREAKDOWNS = {"Ungdomsgaranti": "ungdomsgaranti", "Landgruppe 3": "landgruppe3"}
+LONG_COLUMNS = [
+    "BEHOLDNINGSMAANED", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "UTFALL", "faktisk", "forventet",
+    "INDIKATOR", "INDIKATOR_SESONGJUSTERT", "NEDRE_95", "OVRE_95", "ANTALL_PERSONER", "PRIKKET",
+]
+
+
+def _one(df: pd.DataFrame, outcome: str, org_col: str | None, by: str | None, label: str, cfg: RunConfig) -> pd.DataFrame:
+    keys = ([org_col] if org_col else []) + ([by] if by else [])
+    t = indicator.monthly(df, outcome, keys or None).reset_index()
+    if by in FLAG_BREAKDOWNS.values():
+        t = t[t[by].astype(bool)]
+        t["NEDBRYTNING"] = label
+    elif by:
+        t = t[t[by].astype(str) != "ingen"]
+        t["NEDBRYTNING"] = label + " - " + t[by].astype(str)
+    else:
+        t["NEDBRYTNING"] = "Alle"
+    adj = seasonal.adjust_frame(t, ["indicator"], keys, seasonal.windows_for(cfg, outcome))
+    t["INDIKATOR_SESONGJUSTERT"] = np.where(adj["adjusted"], adj["indicator"], np.nan)
+    return pd.DataFrame(
+        {
+            "BEHOLDNINGSMAANED": pd.DatetimeIndex(t["month"]).strftime("%Y-%m"),
+            "ORG_STED": t[org_col].astype(str) if org_col else "Norge",
+            "NEDBRYTNING": t["NEDBRYTNING"],
+            "UTFALL": outcome,
+            "faktisk": t["actual"],
+            "forventet": t["expected"],
+            "INDIKATOR": t["indicator"],
+            "INDIKATOR_SESONGJUSTERT": t["INDIKATOR_SESONGJUSTERT"],
+            "NEDRE_95": t["lower_resid"],
+            "OVRE_95": t["upper_resid"],
+            "ANTALL_PERSONER": t["n"].astype(int),
+        }
+    )
+
+
+def long_format(df: pd.DataFrame, cfg: RunConfig, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """All indicator series in NAV's long format, suppressed below ``cfg.min_cell_count``.
+
+    ``df`` is the panel with expected values (:func:`pipeline.panel_with_expected`).
+    """
+    df = indicator.add_derived_groups(df)
+    parts = []
+    for level, org_col in ORG_LEVELS.items():
+        for outcome in outcomes:
+            specs = [(None, "Alle")] + [(c, lab) for lab, c in BREAKDOWNS.items()] + [(c, lab) for lab, c in FLAG_BREAKDOWNS.items()]
+            for by, label in specs:
+                part = _one(df, outcome, org_col, by, label, cfg)
+                part.insert(1, "ORG_NIVAA", level)
+                parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    small = out["ANTALL_PERSONER"] < cfg.min_cell_count
+    values = ["faktisk", "forventet", "INDIKATOR", "INDIKATOR_SESONGJUSTERT", "NEDRE_95", "OVRE_95"]
+    out.loc[small, values] = np.nan
+    out["PRIKKET"] = small
+    out = out.sort_values(["UTFALL", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "BEHOLDNINGSMAANED"], kind="stable")
+    return out[LONG_COLUMNS].reset_index(drop=True)
+
+
+def write_exports(long: pd.DataFrame, folder: Path, excel_max_level: int = 2) -> dict[str, Path]:
+    """Write the long table as CSV (all levels) and Excel (one sheet per outcome), atomically.
+
+    The Excel workbook holds organisational levels up to ``excel_max_level`` (default national
+    and county): writing office rows with openpyxl takes minutes at full scale, and the CSV has them.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    csv = folder / "arbeidsindikator_long.csv"
+    xlsx = folder / "arbeidsindikator_long.xlsx"
+    atomic_write(csv, lambda p: long.to_csv(p, index=False, float_format="%.10g", lineterminator="\n"))
+
+    def _xlsx(p: Path) -> None:
+        with pd.ExcelWriter(p, engine="openpyxl") as xw:
+            for outcome, part in long[long["ORG_NIVAA"] <= excel_max_level].groupby("UTFALL", sort=False):
+                part.to_excel(xw, sheet_name=str(outcome), index=False)
+
+    atomic_write(xlsx, _xlsx)
+    return {"csv": csv, "xlsx": xlsx}

@@ -1,0 +1,1453 @@
+"""Calibrated, seeded generator of synthetic raw register extracts at any scale (issue 3 (b)).
+
+The generator writes the tables of the input contract (:mod:`arbeidsindikator.extracts`) — persons,
+monthly NAV status (with five years of history), agreed working hours, wages, pensionable
+income, offices, commuting-region inflow and G — for ``n_persons`` persons who are all in the
+population at least once in the analysis period. The panel is then built from these files by
+:mod:`arbeidsindikator.panel` exactly as from real extracts, so the synthetic default exercises
+the whole pipeline.
+
+How the data are made (one month at a time, vectorised over a chunk of persons):
+
+* **Persons and spells.** Each person has a *focal* NAV spell overlapping the period (job seeker,
+  reduced work capacity or other), possibly earlier and later spells, short gaps (which the spell
+  rule with a 3-month gap merges, a 2-month gap does not), transitions into "varig tilpasset"
+  (excluded by the panel builder) and an extra cohort furloughed in spring 2020 (COVID).
+  Attributes (age, sex, country group, immigration, marriage, children, higher education,
+  benefits, programmes) follow the published shares of seed 002 appendix A tables 1–2.
+* **Hours.** A person holds a job (weekly hours) that is kept from month to month with a
+  probability that depends on its size; without a job, a new one starts with probability
+  ``softplus(μ) / E[hours]``, so that ``μ`` is (about) the expected hours of the next month.
+  ``μ`` is the sum of the **published table-4 coefficients for atid3** of the person's latest
+  row (age, children, country group × residence time, marital status, sex, higher education,
+  pre-entry income, NAV history and duration, benefits, furlough, hours at t, commuting-region
+  inflow), a correction ``theta_delta`` that undoes the dilution of the coefficients by job
+  persistence (fitted by :func:`calibrate`), main-group and service-group offsets (unobserved
+  user characteristics), seasonality, a COVID shock, person heterogeneity — and the **planted
+  NAV contributions**: county, office, programme and a NAV-wide effect over time. A second,
+  *counterfactual* hours path with the same random numbers but without the planted
+  contributions gives their true effect on each outcome (written to ``truth/``).
+* **Calibration.** Offsets, shares and spell parameters in :data:`CALIBRATED` were fitted by
+  :func:`calibrate` so that the generated panel matches the published marginals within 2
+  percentage points (shares) and 5 % (means); :func:`calibration_table` makes the comparison.
+
+Profiling inputs (registrations and questionnaire answers, seed 003) are not generated yet; the
+month loop has the state they need (entries, job history, wages) and a later table can be added
+to ``_emit`` without changing the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from scipy.special import expit
+
+from . import covariates as cov
+from .contract import FYLKER, HOVEDGRUPPER, INNSATSGRUPPER
+from .extracts import (
+    DEFAULT_G_PATH,
+    HISTORY_MONTHS,
+    INNSATSGRUPPER_RAW,
+    TILTAK,
+    Manifest,
+    g_per_month,
+    index_to_month,
+    load_g,
+    month_to_index,
+    write_manifest,
+)
+from .outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+from .panel import AGE_MAX, AGE_MIN, spell_breaks
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "CALIBRATED",
+    "generate_extracts",
+    "generator_fingerprint",
+    "load_truth",
+    "published_coefficients",
+    "calibration_table",
+    "calibrate",
+]
+
+GENERATOR_VERSION = "1"
+WAGE_DATA_START = pd.Period("2015-01", freq="M")  # a-ordningen: monthly wage data from January 2015
+CHUNK_PERSONS = 50_000
+GAP_MONTHS = 3  # spell rule the generator uses for its own covariates (the panel default)
+_MISSING = -1
+
+# ---------------------------------------------------------------------------------------------
+# Fixed structure (not calibrated): geography, programmes, planted NAV contributions
+# ---------------------------------------------------------------------------------------------
+
+#: Share of persons by county (assumption: roughly the counties' shares of NAV users).
+COUNTY_SHARE = np.array([0.058, 0.115, 0.052, 0.015, 0.070, 0.045, 0.046, 0.150, 0.082, 0.036,
+                         0.030, 0.085, 0.045, 0.105, 0.066])
+#: Relative frequency of country group 3 by county (composition differs between counties).
+COUNTY_LG3 = np.array([1.0, 1.1, 1.1, 0.8, 0.8, 0.8, 0.7, 1.6, 1.0, 0.9, 0.7, 0.8, 0.9, 0.9, 1.1])
+N_OFFICES = 240
+N_REGIONS_APPROX = 160
+LABOUR_FORCE = 2_900_000
+
+TILTAK_CODES = tuple(TILTAK)  # 0 = ingen
+_T = {c: i for i, c in enumerate(TILTAK_CODES)}
+#: Planted programme contributions (μ units ≈ hours per week): wage subsidy highest, AMO lock-in.
+PROGRAMME_EFFECT = {
+    "ingen": 0.0, "oppfolging": 1.0, "arbeid_med_stotte": 1.0, "jobbklubb": 0.5,
+    "digitalt_oppfolgingstiltak": 0.6, "midlertidig_lonnstilskudd": 3.0, "ips": 0.8,
+    "arbeidstrening": 0.3, "amo": -0.5, "arbeidsforberedende_trening": 0.2,
+}
+#: Programme mix for job seekers (J) and reduced work capacity (N), and mean length (months).
+PROGRAMME_MIX = {
+    "J": {"oppfolging": .24, "jobbklubb": .14, "digitalt_oppfolgingstiltak": .16, "amo": .14,
+          "midlertidig_lonnstilskudd": .12, "arbeidstrening": .14, "arbeid_med_stotte": .06},
+    "N": {"oppfolging": .24, "arbeid_med_stotte": .15, "ips": .10, "arbeidsforberedende_trening": .20,
+          "arbeidstrening": .15, "midlertidig_lonnstilskudd": .08, "amo": .08},
+}
+PROGRAMME_MONTHS = {"oppfolging": 6, "arbeid_med_stotte": 9, "jobbklubb": 2, "digitalt_oppfolgingstiltak": 3,
+                    "midlertidig_lonnstilskudd": 8, "ips": 10, "arbeidstrening": 5, "amo": 4,
+                    "arbeidsforberedende_trening": 8}
+#: NAV-wide contribution over calendar time (μ units), piecewise linear (shape like seed 002 fig. 7).
+NAV_TIME_KNOTS = [("2017-12", 0.0), ("2018-12", -0.1), ("2019-06", 0.4), ("2020-02", 0.3), ("2020-04", -0.6),
+                  ("2020-09", 0.2), ("2021-06", 0.5), ("2022-06", 0.2), ("2023-06", -0.2), ("2024-02", -0.4),
+                  ("2024-06", 0.1)]
+OFFICE_EFFECT_SD = 0.8
+#: Seasonal term of the month whose hours are drawn (μ units); the August stock (hours in
+#: Sep–Nov) comes out highest, the January stock (Feb–Apr) lowest (seed 002 ch. 4).
+SEASON = np.array([-0.4, -0.8, -0.8, -0.5, 0.0, 0.3, 0.0, 0.2, 0.8, 0.8, 0.4, -0.3])
+#: Labour-market shock of the first COVID wave on job starts (μ units) by month.
+COVID_SHOCK = {"2020-03": -2.5, "2020-04": -2.5, "2020-05": -1.0, "2020-11": -0.5, "2020-12": -0.5, "2021-01": -0.8}
+#: Commuting-region inflow: seasonal factor and COVID multiplier on new registrations.
+INFLOW_SEASON = np.array([1.25, 1.05, 0.95, 0.9, 0.85, 1.1, 1.2, 0.85, 0.85, 0.9, 0.95, 1.15])
+INFLOW_COVID = {"2020-03": 11.0, "2020-04": 3.5, "2020-05": 1.6, "2020-06": 1.3, "2020-11": 1.6, "2020-12": 1.4,
+                "2021-01": 1.6, "2021-02": 1.2}
+
+BIG_JOB = (20.0, 40.0)  # weekly hours of a job over 19 h (counts as "in work")
+SMALL_JOB = (2.0, 18.0)
+_EH_BIG, _EH_SMALL = sum(BIG_JOB) / 2, sum(SMALL_JOB) / 2
+G_REF_YEAR_MONTH = "2024-05"  # hourly wages are in NOK of G at this date
+
+# ---------------------------------------------------------------------------------------------
+# Calibrated parameters (fitted by `calibrate`; see data/README.md). Types: J job seeker,
+# N reduced work capacity, A others. Offsets are in μ units (≈ hours/week of the next month).
+# ---------------------------------------------------------------------------------------------
+
+# --- BEGIN CALIBRATED ---
+CALIBRATED: dict[str, Any] = {
+    "type_share": [0.60, 0.33, 0.07],
+    "covid_share": 0.03,
+    "len_J": 10.0,
+    "len_N_median": 30.0,
+    "len_N_sigma": 0.9,
+    "len_A": 12.0,
+    "prev_rate": [0.7, 0.5, 0.6],
+    "next_rate": [0.6, 0.3, 0.4],
+    "short_gap_share": 0.25,
+    "p_A_to_N": 0.3,
+    "p_J_to_N": 0.05,
+    "p_varig": 0.04,
+    "age_mean": [38.0, 41.5, 43.5],
+    "age_sd": [11.5, 11.0, 12.0],
+    "female": [0.46, 0.57, 0.50],
+    "lg_probs": [[0.01, 0.57, 0.05, 0.12, 0.25], [0.01, 0.72, 0.04, 0.04, 0.19], [0.01, 0.67, 0.04, 0.06, 0.22]],
+    "p_marry": [0.42, 0.38, 0.48],
+    "children_mean": [1.25, 1.25, 1.35],
+    "he_share": 0.25,
+    "hourly_wage": [300.0, 270.0, 280.0],
+    "pre_emp": [0.8, 0.5, 0.7],
+    "pre_mu": [15.0, 3.0, 7.5],
+    "kappa_big": 0.80,
+    "kappa_small": 0.70,
+    "lambda0": 1.2,
+    "softplus_scale": 2.5,
+    "u_sd": 2.0,
+    "entry_job_loss": [0.8, 0.85, 0.85],
+    "delvis_prob": 0.75,
+    "exit_hours": 30.0,
+    "exit_prob": [0.5, 0.15, 0.3],
+    "uplift": [6.0, 2.0, 3.0],
+    "prog_hazard": [0.035, 0.025],
+    "perm_recall": 0.3,
+    "perm_share": 0.06,
+    "iv_mean": 1.5,
+    "serv_plan": {
+        "J": {"standard": 0.45, "situasjonsbestemt": 0.36, "spesielt_tilpasset": 0.19},
+        "N": {"spesielt_tilpasset": 0.60, "situasjonsbestemt": 0.20, "behov_for_arbeidsevnevurdering": 0.12, "helserelatert": 0.08},
+        "A": {"sykmeldt_uten_arbeidsgiver": 0.36, "behov_for_arbeidsevnevurdering": 0.40, "ikke_vurdert": 0.10,
+              "standard": 0.08, "situasjonsbestemt": 0.06},
+    },
+    "benefits": {  # spell-level probabilities: aap, sykepenger, dagpenger, overgangsstonad, uforetrygd
+        "J": [0.01, 0.03, 0.55, 0.015, 0.01],
+        "N": [0.76, 0.04, 0.01, 0.01, 0.03],
+        "A": [0.02, 0.40, 0.01, 0.01, 0.09],
+    },
+    "alpha_main": [-3.0, -3.0, -2.0, -3.0, -3.0],
+    "alpha_serv": [0.0] * 7,
+    "alpha_county": [0.0] * 15,
+    "lam_main": [0.0] * 5,
+    "lam_serv": [0.0] * 7,
+    "lam_county": [0.0] * 15,
+    "theta_delta": {"timer_t[0-8]": -2.8, "timer_t[8-16]": -8.4, "timer_t[16-24]": -14.0, "timer_t[24-32]": -19.6,
+                    "timer_t[32-38]": -24.5, "timer_t[>38]": -28.0},
+    "lonn_edges": [0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 2.6, 3.3, 4.3],
+    "pgi_edges": [0.3, 0.8, 1.3, 1.8, 2.3, 2.8, 3.4, 4.1, 5.2],
+}
+# --- END CALIBRATED ---
+
+
+@dataclass
+class _Geo:
+    """Counties, offices and commuting regions; the regions' inflow series."""
+
+    office_codes: list[str]
+    office_county: np.ndarray
+    office_region: np.ndarray
+    office_weight: np.ndarray
+    region_codes: list[str]
+    region_lf: np.ndarray
+    inflow_first: int
+    inflow: np.ndarray  # (R, months) share new/labour force
+    new: np.ndarray  # (R, months) new registrations
+    office_effect: np.ndarray
+
+
+def _geo(seed: int, inflow_first: int, inflow_last: int) -> _Geo:
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7_000_001]))
+    n_off = np.maximum(2, np.round(N_OFFICES * COUNTY_SHARE)).astype(int)
+    n_reg = np.maximum(1, np.round(n_off * N_REGIONS_APPROX / N_OFFICES)).astype(int)
+    codes, county, region, weight, reg_codes, reg_county = [], [], [], [], [], []
+    for c in range(len(FYLKER)):
+        base = len(reg_codes)
+        for r in range(n_reg[c]):
+            reg_codes.append(f"BA{base + r + 1:03d}")
+            reg_county.append(c)
+        w = rng.lognormal(0, 0.7, n_off[c])
+        for k in range(n_off[c]):
+            codes.append(f"{(c + 1) * 100 + k + 1:04d}")
+            county.append(c)
+            region.append(base + k % n_reg[c])
+            weight.append(w[k] / w.sum() * COUNTY_SHARE[c])
+    region_arr = np.array(region)
+    weight_arr = np.array(weight)
+    reg_w = np.bincount(region_arr, weights=weight_arr, minlength=len(reg_codes))
+    lf = np.maximum(2000, np.round(LABOUR_FORCE * reg_w * rng.lognormal(0, 0.2, len(reg_codes)))).astype(np.int64)
+    months = np.arange(inflow_first, inflow_last + 1)
+    level = rng.lognormal(np.log(0.0045), 0.25, len(reg_codes))
+    cal = INFLOW_SEASON[months % 12]
+    covid = np.array([INFLOW_COVID.get(str(index_to_month(m)), 1.0) for m in months])
+    trend = 1 + 0.15 * np.sin((months - month_to_index("2018-01")) / 24.0)
+    noise = np.exp(rng.normal(0, 0.08, (len(reg_codes), len(months))))
+    rate = level[:, None] * (cal * covid * trend)[None, :] * noise
+    new = np.round(rate * lf[:, None]).astype(np.int64)
+    share = new / lf[:, None]
+    office_effect = rng.normal(0, OFFICE_EFFECT_SD, len(codes))
+    county_arr = np.array(county)
+    for c in range(len(FYLKER)):  # office effects are deviations within their county
+        sel = county_arr == c
+        office_effect[sel] -= np.average(office_effect[sel], weights=weight_arr[sel])
+    return _Geo(codes, county_arr, region_arr, weight_arr / weight_arr.sum(), reg_codes, lf, inflow_first,
+                share, new, office_effect)
+
+
+# ---------------------------------------------------------------------------------------------
+# Published coefficients (table 4) mapped onto the model's covariate levels
+# ---------------------------------------------------------------------------------------------
+
+
+def published_coefficients(outcome: str = "atid3") -> pd.Series:
+    """Table-4 coefficients named like the fitted model's parameters (``block[level]``).
+
+    Mapping (reading judgements, see data/README.md): residence-time cells of the model's
+    country-group × residence-time block are the sum of the printed residence-time effect and
+    the printed interaction; "Har pensjonsgivende inntekt" is the indicator of the
+    pensionable-income source, so ``inntekt[pgi_ingen]`` = that value and ``inntekt[pgi_dk]`` =
+    that value + decile k; the expected-employment-growth block (removed in appendix D) has no
+    counterpart. Duration uses the report's 61 categories (0..59, 60+).
+    """
+    from .reference import load_table4
+
+    t4 = load_table4()
+    v = {(b, c): float(x) for b, c, x in zip(t4["block"], t4["category"], t4[outcome])}
+    out: dict[str, float] = {"const": v[("konstant", "Konstant")]}
+    for a in range(18, 67):
+        out[f"alder[{a}]"] = v[("alder", str(a))]
+    out["alder[67+]"] = v[("alder", "67")]
+    for b in range(1, 5):
+        out[f"barn[{'4+' if b == 4 else b}]"] = v[("barn", str(b))]
+    for g, lab in ((1, "landgruppe 1"), (2, "landgruppe 2"), (3, "landgruppe 3"), (-1, "ukjent")):
+        out[f"landgruppe[{g}]"] = v[("landgruppe", lab)]
+    botid_lab = dict(zip(cov.BOTID_LABELS, ["Botid inntil 12 mnd.", "Botid 13-24 mnd.", "Botid 25-36 mnd.",
+                                            "Botid 37-48 mnd.", "Botid 49-120 mnd.", "Botid >120 mnd."]))
+    for g, lab in ((-1, "ukjent"), (1, "landgruppe 1"), (2, "landgruppe 2"), (3, "landgruppe 3")):
+        for b in cov.BOTID_LABELS[:-1]:
+            out[f"landgruppe_botid[{g}:{b}]"] = v[("botid", botid_lab[b])] + v[("landgruppe_x_botid", f"{lab}: {botid_lab[b]}")]
+    for name, blk in (("gift", "gift"), ("kvinne", "kvinne"), ("hoyere_utd", "hoyere_utdanning"), ("ufor", "ufor"),
+                      ("permittert", "permittert"), ("helse_ytelse", "helse_ytelse"), ("arbeid_ytelse", "arbeid_ytelse")):
+        out[f"{name}[yes]"] = v[(blk, "ja")]
+    for k in range(1, 11):
+        out[f"inntekt[lonn_d{k}]"] = v[("lonnsinntekt_desil", f"desil {k}")]
+    has_pgi = v[("pensjonsgivende_inntekt", "Har pensjonsgivende inntekt")]
+    out["inntekt[pgi_ingen]"] = has_pgi
+    for k in range(1, 11):
+        out[f"inntekt[pgi_d{k}]"] = has_pgi + v[("pensjonsgivende_inntekt", f"desil {k}")]
+    hist_lab = ["Ingen historikk", "1-6 måneder", "7-12 måneder", "13-18 måneder", "19-24 måneder", "25-36 måneder",
+                "37-60 måneder", "over 60 måneder"]
+    for lab, tl in zip(cov.HISTORY_LABELS[1:], hist_lab[1:]):
+        out[f"nav_historikk[{lab}]"] = v[("nav_historikk", tl)]
+    for d in range(1, 60):
+        out[f"nav_varighet[{d}]"] = v[("nav_varighet", f"{d} måned" if d == 1 else f"{d} måneder")]
+    out["nav_varighet[60+]"] = v[("nav_varighet", "60 måneder og over")]
+    hours_lab = ["0 timer", "0-8 timer", "8-16 timer", "16-24 timer", "24-32 timer", "32-38 timer", "Mer enn 38 timer"]
+    for lab, tl in zip(cov.HOURS_LABELS[1:], hours_lab[1:]):
+        out[f"timer_t[{lab}]"] = v[("arbeidstid_t", tl)]
+    for q in range(2, 21):
+        out[f"innstromming[q{q:02d}]"] = v[("innstromming", f"kategori {q}")]
+    return pd.Series(out, name=outcome)
+
+
+@dataclass
+class _Theta:
+    """Lookup tables of μ's systematic part (table 4 atid3 + correction), by covariate code."""
+
+    const: float
+    age: np.ndarray  # by age 0..120
+    barn: np.ndarray  # 0..4
+    lg: np.ndarray  # by landgruppe + 1 (index 0 = unknown)
+    lgb: np.ndarray  # (5, 6): landgruppe + 1, botid category
+    dummies: dict[str, float]
+    income: np.ndarray  # 22 levels: lonn_ingen, lonn_d1..10, pgi_ingen, pgi_d1..10
+    hist: np.ndarray  # by months 0..60
+    dur: np.ndarray  # by min(duration, 60)
+    hours: np.ndarray  # 7 hour categories
+    inflow: np.ndarray  # 20 quantile classes
+
+
+def _theta(delta: dict[str, float]) -> _Theta:
+    pub = published_coefficients("atid3")
+    c = pub.add(pd.Series(delta, dtype=float), fill_value=0.0)
+
+    def g(name: str) -> float:
+        return float(c.get(name, 0.0))
+
+    age = np.array([g(f"alder[{'67+' if a >= 67 else max(a, 18)}]") if a != 40 else 0.0 for a in range(121)])
+    barn = np.array([0.0] + [g(f"barn[{'4+' if b == 4 else b}]") for b in range(1, 5)])
+    lg = np.array([g("landgruppe[-1]"), 0.0, g("landgruppe[1]"), g("landgruppe[2]"), g("landgruppe[3]")])
+    lgb = np.zeros((5, 6))
+    for gi, gg in enumerate((-1, 0, 1, 2, 3)):
+        if gg == 0:
+            continue
+        for bi, b in enumerate(cov.BOTID_LABELS[:-1]):
+            lgb[gi, bi] = g(f"landgruppe_botid[{gg}:{b}]")
+    dummies = {k: g(f"{k}[yes]") for k in ("gift", "kvinne", "hoyere_utd", "ufor", "permittert", "helse_ytelse", "arbeid_ytelse")}
+    income = np.array([0.0] + [g(f"inntekt[lonn_d{k}]") for k in range(1, 11)] + [g("inntekt[pgi_ingen]")]
+                      + [g(f"inntekt[pgi_d{k}]") for k in range(1, 11)])
+    hl = cov.history_category(pd.Series(np.arange(61))).astype(str)
+    hist = np.array([0.0 if lab == "0" else g(f"nav_historikk[{lab}]") for lab in hl])
+    dur = np.array([0.0] + [g(f"nav_varighet[{d}]") for d in range(1, 60)] + [g("nav_varighet[60+]")])
+    hours = np.array([0.0] + [g(f"timer_t[{lab}]") for lab in cov.HOURS_LABELS[1:]])
+    inflow = np.array([0.0] + [g(f"innstromming[q{q:02d}]") for q in range(2, 21)])
+    return _Theta(g("const"), age, barn, lg, lgb, dummies, income, hist, dur, hours, inflow)
+
+
+_BOTID_LOOKUP = np.searchsorted(np.array([12, 24, 36, 48, 120]), np.arange(0, 1501), side="left")
+assert list(np.asarray(cov.BOTID_LABELS)[_BOTID_LOOKUP[[0, 12, 13, 120, 121]]]) == ["<=12", "<=12", "13-24", "49-120", ">120"]
+_HOURS_EDGES = np.array([0.0, 8.0, 16.0, 24.0, 32.0, 38.0])  # covariates.hours_category: ≤0, ≤8, …, >38
+
+
+def _hours_cat(j: np.ndarray) -> np.ndarray:
+    return np.searchsorted(_HOURS_EDGES, j, side="left")
+
+
+assert list(_hours_cat(np.array([0.0, 0.1, 8.0, 8.1, 38.0, 38.1]))) == [0, 1, 1, 2, 5, 6]
+
+
+def _softplus(x: np.ndarray, s: float) -> np.ndarray:
+    return s * np.logaddexp(0.0, x / s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Setup:
+    seed: int
+    start: int
+    end: int
+    hours_end: int
+    sim_first: int
+    sim_last: int
+    wages_first: int
+    pgi_years: tuple[int, int]
+    geo: _Geo
+    theta: _Theta
+    prm: dict[str, Any]
+    g_month: np.ndarray  # G per month from sim_first - 24 to sim_last
+    g_first: int
+    g_ref: float
+    inflow_cat: np.ndarray  # (R, months inflow_first..) quantile class 0..19 of the 3-month mean
+    tau: np.ndarray  # planted NAV-wide effect per month (sim_first..sim_last)
+    covid: np.ndarray  # COVID shock per month
+    prog_cum: dict[str, np.ndarray]
+    prog_len: np.ndarray
+
+
+def _setup(seed: int, start: pd.Period, end: pd.Period, hours_end: pd.Period, prm: dict[str, Any]) -> _Setup:
+    s, e, he = month_to_index(start), month_to_index(end), month_to_index(hours_end)
+    sim_first = s - HISTORY_MONTHS
+    geo = _geo(seed, s, he)
+    g = load_g(DEFAULT_G_PATH)
+    g_first = sim_first - 36
+    g_month = g_per_month(g, g_first, he)
+    if np.isnan(g_month).any():
+        raise ValueError("data/reference/G.csv does not cover the generated months")
+    g_ref = float(g_per_month(g, month_to_index(G_REF_YEAR_MONTH), month_to_index(G_REF_YEAR_MONTH))[0])
+    # inflow classes: 3-month forward means, quantiles weighted by each region's share of persons
+    R, M = geo.inflow.shape
+    cs = np.concatenate([np.zeros((R, 1)), np.cumsum(geo.inflow, axis=1)], axis=1)
+    t = np.arange(M)
+    hi = np.minimum(t + 3, M - 1)
+    used = np.maximum(hi - t, 1)
+    mean3 = (cs[:, hi + 1] - cs[:, np.minimum(t + 1, M)]) / used
+    mean3[:, t >= M - 1] = geo.inflow[:, t >= M - 1]
+    reg_w = np.bincount(geo.office_region, weights=geo.office_weight, minlength=R)
+    in_period = t <= e - s
+    vals = mean3[:, in_period].ravel()
+    w = np.repeat(reg_w, in_period.sum())
+    order = np.argsort(vals)
+    cw = np.cumsum(w[order]) / w.sum()
+    edges = vals[order][np.searchsorted(cw, np.linspace(0, 1, 21)[1:-1])]
+    inflow_cat = np.searchsorted(edges, mean3, side="right")
+    months = np.arange(sim_first, he + 1)
+    kn_m = np.array([month_to_index(k) for k, _ in NAV_TIME_KNOTS])
+    kn_v = np.array([v for _, v in NAV_TIME_KNOTS])
+    tau = np.where(months < kn_m[0], 0.0, np.interp(months, kn_m, kn_v))
+    covid = np.array([COVID_SHOCK.get(str(index_to_month(m)), 0.0) for m in months])
+    prog_cum = {}
+    for k, mix in PROGRAMME_MIX.items():
+        p = np.zeros(len(TILTAK_CODES))
+        for code, share in mix.items():
+            p[_T[code]] = share
+        prog_cum[k] = np.cumsum(p / p.sum())
+    prog_len = np.array([PROGRAMME_MONTHS.get(c, 1) for c in TILTAK_CODES], dtype=float)
+    return _Setup(seed, s, e, he, sim_first, he, max(month_to_index(WAGE_DATA_START), sim_first),
+                  (sim_first // 12 - 1, e // 12 - 1), geo, _theta(prm.get("theta_delta", {})), prm,
+                  g_month, g_first, g_ref, inflow_cat, tau, covid, prog_cum, prog_len)
+
+
+def _draw_len(rng: np.random.Generator, typ: np.ndarray, prm: dict[str, Any]) -> np.ndarray:
+    n = len(typ)
+    lj = rng.geometric(1.0 / prm["len_J"], n)
+    ln = np.ceil(rng.lognormal(np.log(prm["len_N_median"]), prm["len_N_sigma"], n)).astype(np.int64)
+    la = rng.geometric(1.0 / prm["len_A"], n)
+    lv = rng.integers(6, 61, n)
+    return np.select([typ == 0, typ == 1, typ == 2], [lj, ln, la], lv).astype(np.int64)
+
+
+def _draw_gap(rng: np.random.Generator, n: int, prm: dict[str, Any]) -> np.ndarray:
+    u = rng.random(n)
+    short = rng.integers(1, 3, n)
+    mid = rng.integers(3, 13, n)
+    long = rng.integers(13, 49, n)
+    return np.where(u < prm["short_gap_share"], short, np.where(u < prm["short_gap_share"] + 0.45, mid, long))
+
+
+_TRANS = np.array([[0.80, 0.12, 0.08], [0.30, 0.60, 0.10], [0.30, 0.30, 0.40]])
+
+
+def _draw_type_from(rng: np.random.Generator, prev: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(_TRANS, axis=1)[prev]
+    return (rng.random(len(prev))[:, None] > cum).sum(axis=1).clip(0, 2)
+
+
+def _pick(rng: np.random.Generator, n: int, probs: dict[str, float], codes: tuple[str, ...]) -> np.ndarray:
+    p = np.array([probs.get(c, 0.0) for c in codes])
+    return np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right").clip(0, len(codes) - 1)
+
+
+@dataclass
+class _Chunk:
+    """Everything generated for one chunk of persons (arrays over persons or persons × months)."""
+
+    pid: np.ndarray
+    typ: np.ndarray
+    birth: np.ndarray
+    female: np.ndarray
+    lg: np.ndarray
+    immig: np.ndarray
+    office: np.ndarray
+    hw: np.ndarray
+    IG: np.ndarray
+    HG: np.ndarray
+    PROG: np.ndarray
+    FLAGS: np.ndarray
+    GIFT: np.ndarray
+    BARN: np.ndarray
+    HOY: np.ndarray
+    JF: np.ndarray
+    JC: np.ndarray
+    pgi_nok: dict[int, np.ndarray]
+    lt_months: int = 0
+
+
+def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) -> _Chunk:
+    prm = su.prm
+    rng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx]))
+    T = su.sim_last - su.sim_first + 1
+    F = su.sim_first
+    pid = np.arange(first_pid, first_pid + n, dtype=np.int64)
+
+    # ---- persons --------------------------------------------------------------------------
+    ts = np.asarray(prm["type_share"], float)
+    typ = np.searchsorted(np.cumsum(ts / ts.sum()), rng.random(n), side="right").clip(0, 2)
+    covid_p = np.zeros(n, dtype=bool)
+    covid_p[:n_covid] = True
+    typ[covid_p] = 0
+    geo = su.geo
+    office = rng.choice(len(geo.office_codes), n, p=geo.office_weight)
+    county = geo.office_county[office]
+    region = geo.office_region[office]
+    # focal spell
+    L0 = _draw_len(rng, typ, prm)
+    s0 = rng.integers(su.start - L0 + 1, su.end + 1)
+    cov_start = np.where(rng.random(n) < 0.75, month_to_index("2020-03"), month_to_index("2020-04"))
+    s0 = np.where(covid_p, cov_start, s0)
+    L0 = np.where(covid_p, 1 + rng.geometric(0.3, n), L0)
+    ref = np.clip(s0 + L0 // 2, su.start, su.end)
+    am = np.asarray(prm["age_mean"])[typ]
+    asd = np.asarray(prm["age_sd"])[typ]
+    age_ref = np.clip(rng.normal(am, asd), 18.0 + L0 / 24.0, 66.0)
+    birth = (ref - np.round(age_ref * 12)).astype(np.int64)
+    female = rng.random(n) < np.asarray(prm["female"])[typ]
+    lgp = np.asarray(prm["lg_probs"], float)[typ].copy()
+    lgp[:, 4] *= COUNTY_LG3[county]
+    lgp /= lgp.sum(axis=1, keepdims=True)
+    lg = (rng.random(n)[:, None] > np.cumsum(lgp, axis=1)).sum(axis=1).clip(0, 4) - 1  # -1..3
+    yrs_here = np.minimum(rng.exponential(9.0, n) + 0.2, np.maximum(age_ref - 1, 0.5))
+    immig = np.where((lg > 0) | ((lg == -1) & (rng.random(n) < 0.5)), ref - np.round(yrs_here * 12), _MISSING).astype(np.int64)
+    immig = np.where(immig != _MISSING, np.maximum(immig, birth), _MISSING)
+    u = rng.normal(0, prm["u_sd"], n)
+    hw = np.asarray(prm["hourly_wage"])[typ] * rng.lognormal(0, 0.3, n) * np.exp(0.08 * u)
+    # marriage (and divorce), children, higher education
+    marry = rng.random(n) < np.asarray(prm["p_marry"])[typ]
+    marr_m = np.where(marry, birth + np.round(np.clip(rng.normal(31, 5, n), 19, 60) * 12), 10 ** 6).astype(np.int64)
+    div_m = np.where(rng.random(n) < 0.3, marr_m + rng.integers(24, 240, n), 10 ** 6)
+    n_kids = np.minimum(rng.poisson(np.asarray(prm["children_mean"])[typ]), 6)
+    kid_birth = birth[:, None] + np.round(np.clip(rng.normal(30, 5, (n, 6)), 17, 48) * 12).astype(np.int64)
+    kid_birth = np.where(np.arange(6)[None, :] < n_kids[:, None], kid_birth, 10 ** 6)
+    young = (typ == 0) & (age_ref >= 22) & (age_ref <= 32) & ~covid_p
+    grad = np.where(young & (rng.random(n) < prm["he_share"]), s0 - rng.integers(0, 4, n), -(10 ** 6))
+
+    # ---- spells ---------------------------------------------------------------------------
+    sp_p = [np.arange(n)]
+    sp_s = [s0]
+    sp_e = [s0 + L0 - 1]
+    sp_t = [typ.copy()]
+    sp_focal = [np.ones(n, bool)]
+    cur, cur_t = s0.copy(), typ.copy()
+    k_prev = np.minimum(rng.poisson(np.asarray(prm["prev_rate"])[typ]), 3)
+    k_prev[covid_p] = np.minimum(k_prev[covid_p], 1)
+    for jj in range(1, 4):
+        act = k_prev >= jj
+        t_j = _draw_type_from(rng, cur_t)
+        gap = _draw_gap(rng, n, prm)
+        L = _draw_len(rng, t_j, prm)
+        e_ = cur - gap - 1
+        s_ = e_ - L + 1
+        act &= e_ >= F - 24
+        sp_p.append(np.flatnonzero(act)); sp_s.append(s_[act]); sp_e.append(e_[act]); sp_t.append(t_j[act])
+        sp_focal.append(np.zeros(act.sum(), bool))
+        cur = np.where(act, s_, cur)
+        cur_t = np.where(act, t_j, cur_t)
+    cur, cur_t = s0 + L0 - 1, typ.copy()
+    k_next = np.minimum(rng.poisson(np.asarray(prm["next_rate"])[typ]), 3)
+    for jj in range(1, 4):
+        act = k_next >= jj
+        t_j = _draw_type_from(rng, cur_t)
+        gap = _draw_gap(rng, n, prm)
+        # continuation without a gap: others assessed to reduced work capacity, some job seekers too
+        cont = ((cur_t == 2) & (rng.random(n) < prm["p_A_to_N"])) | ((cur_t == 0) & (rng.random(n) < prm["p_J_to_N"]))
+        t_j = np.where(cont, 1, t_j)
+        gap = np.where(cont, 0, gap)
+        L = _draw_len(rng, t_j, prm)
+        s_ = cur + gap + 1
+        act = (act | cont) & (s_ <= su.sim_last)
+        sp_p.append(np.flatnonzero(act)); sp_s.append(s_[act]); sp_e.append((s_ + L - 1)[act]); sp_t.append(t_j[act])
+        sp_focal.append(np.zeros(act.sum(), bool))
+        cur = np.where(act, s_ + L - 1, cur)
+        cur_t = np.where(act, t_j, cur_t)
+    sp_p_a = np.concatenate(sp_p)
+    sp_s_a = np.concatenate(sp_s)
+    sp_e_a = np.concatenate(sp_e)
+    sp_t_a = np.concatenate(sp_t)
+    sp_f_a = np.concatenate(sp_focal)
+    # order by person and start (prev/next spells never overlap: gaps are ≥ 1, continuations 0)
+    order = np.lexsort((sp_s_a, sp_p_a))
+    sp_p_a, sp_s_a, sp_e_a, sp_t_a, sp_f_a = (a[order] for a in (sp_p_a, sp_s_a, sp_e_a, sp_t_a, sp_f_a))
+    # varig tilpasset after a person's last spell if it is reduced work capacity (excluded later)
+    last = np.r_[sp_p_a[1:] != sp_p_a[:-1], True]
+    varig = last & (sp_t_a == 1) & (rng.random(len(sp_t_a)) < prm["p_varig"]) & (sp_e_a < su.sim_last)
+    vp, vs = sp_p_a[varig], sp_e_a[varig] + 1
+    ve = vs + rng.integers(6, 61, int(varig.sum())) - 1
+    sp_p_a = np.concatenate([sp_p_a, vp]); sp_s_a = np.concatenate([sp_s_a, vs]); sp_e_a = np.concatenate([sp_e_a, ve])
+    sp_t_a = np.concatenate([sp_t_a, np.full(len(vp), 3)]); sp_f_a = np.concatenate([sp_f_a, np.zeros(len(vp), bool)])
+    keep = ((sp_e_a >= F) & (sp_s_a <= su.sim_last)) | sp_f_a
+    sp_p_a, sp_s_a, sp_e_a, sp_t_a, sp_f_a = (a[keep] for a in (sp_p_a, sp_s_a, sp_e_a, sp_t_a, sp_f_a))
+    S = len(sp_p_a)
+    # nobody is registered with NAV before immigrating: move immigration before the first spell
+    first_start = np.full(n, 10 ** 6, np.int64)
+    np.minimum.at(first_start, sp_p_a, np.maximum(sp_s_a, F))
+    immig = np.where(immig != _MISSING, np.maximum(np.minimum(immig, first_start), birth), _MISSING)
+    # spell-level attributes
+    serv = np.zeros(S, np.int8)
+    for k, code in enumerate("JNA"):
+        sel = sp_t_a == k
+        serv[sel] = _pick(rng, int(sel.sum()), prm["serv_plan"][code], INNSATSGRUPPER)
+    serv[sp_t_a == 3] = INNSATSGRUPPER_RAW.index("varig_tilpasset")
+    iv_len = np.where(sp_t_a == 0, rng.geometric(1.0 / (1 + prm["iv_mean"]), S) - 1, 0)
+    ben = np.zeros((S, 5), bool)
+    for k, code in enumerate("JNA"):
+        sel = sp_t_a == k
+        ben[sel] = rng.random((int(sel.sum()), 5)) < np.asarray(prm["benefits"][code])[None, :]
+    ben[:, 3] &= female[sp_p_a] & (n_kids[sp_p_a] > 0)
+    perm = (sp_t_a == 0) & ((rng.random(S) < prm["perm_share"]) | (covid_p[sp_p_a] & sp_f_a))
+    perm_len = np.where(covid_p[sp_p_a] & sp_f_a, rng.integers(2, 7, S), rng.integers(1, 5, S))
+    ben[perm, 2] = True  # furloughed receive unemployment benefit
+    cut = np.full(S, 10 ** 6, np.int64)
+
+    REG = np.full((n, T), -1, np.int32)
+    a = np.clip(sp_s_a, F, su.sim_last) - F
+    b = np.clip(sp_e_a, F - 1, su.sim_last) - F
+    ln = np.maximum(b - a + 1, 0)
+    rows = np.repeat(sp_p_a, ln)
+    cols = np.repeat(a, ln) + (np.arange(ln.sum()) - np.repeat(np.cumsum(ln) - ln, ln))
+    REG[rows, cols] = np.repeat(np.arange(S, dtype=np.int32), ln)
+
+    # ---- month loop ---------------------------------------------------------------------------
+    th = su.theta
+    IG = np.full((n, T), -1, np.int8)
+    HG = np.zeros((n, T), np.int8)
+    PROG = np.zeros((n, T), np.int8)
+    FLAGS = np.zeros((n, T), np.uint8)
+    JF = np.zeros((n, T), np.float32)
+    JC = np.zeros((n, T), np.float32)
+    INPOP = np.zeros((n, T), bool)
+    reg0 = REG[:, 0] >= 0
+    pre_emp = rng.random(n) < np.where(reg0, 0.15, np.asarray(prm["pre_emp"])[typ])
+    big0 = rng.random(n) < 0.7
+    J = np.where(pre_emp, np.where(big0, rng.uniform(*BIG_JOB, n), rng.uniform(*SMALL_JOB, n)), 0.0)
+    Jc = J.copy()
+    anchor_mu = np.zeros(n)
+    anchor_mu_cf = np.zeros(n)
+    anchor_lam = np.zeros(n)
+    anchor_lam_cf = np.zeros(n)
+    anchor_m = np.full(n, -1, np.int64)
+    anchor_t = np.zeros(n, np.int64)
+    mu_pre = np.asarray(prm["pre_mu"])[typ] + u
+    last_in = np.full(n, -(10 ** 6), np.int64)
+    obs_start = np.zeros(n, np.int64)
+    inc_lvl = np.zeros(n, np.int64)
+    hist = np.zeros(n, np.int64)
+    prog = np.zeros(n, np.int64)
+    prog_left = np.zeros(n, np.int64)
+    prog_tp = np.zeros(n, bool)
+    lt_hours = np.zeros(n)
+    J_before = np.zeros(n)
+    reg_prev = np.zeros(n, bool)
+    a_main = np.asarray(prm["alpha_main"], float)
+    a_serv = np.asarray(prm["alpha_serv"] + [0.0], float)
+    a_cty = np.asarray(prm["alpha_county"], float)
+    l_main = np.asarray(prm["lam_main"], float)
+    l_serv = np.asarray(prm["lam_serv"] + [0.0], float)
+    l_cty = np.asarray(prm["lam_county"], float)
+    uplift = np.asarray(prm["uplift"] + [0.0], float)
+    exit_p = np.asarray(prm["exit_prob"] + [0.0], float)
+    loss = np.asarray(prm["entry_job_loss"] + [0.85], float)
+    prog_eff = np.array([PROGRAMME_EFFECT[c] for c in TILTAK_CODES])
+    off_eff = geo.office_effect[office]
+    g_ref = su.g_ref
+    wage_factor = hw * WEEKS_PER_MONTH / g_ref  # income in G per weekly hour worked in a month
+    pgi_nok: dict[int, np.ndarray] = {}
+    first_year = F // 12 + (1 if F % 12 else 0)
+    pgi_scale = float(prm.get("pgi_scale", 1.0))
+    base_pgi = np.where(rng.random(n) < 0.8, hw * 52 * rng.uniform(10, 40, n), 0.0) * pgi_scale
+    for y in range(su.pgi_years[0], first_year):
+        gy = su.g_month[np.clip(y * 12 - su.g_first, 0, None): y * 12 - su.g_first + 12].mean()
+        pgi_nok[y] = np.round(base_pgi * gy / g_ref * rng.lognormal(0, 0.15, n))
+    year_wage = np.zeros(n)
+    year_ben = np.zeros(n)
+    s_scale = prm["softplus_scale"]
+    lonn_edges = np.asarray(prm["lonn_edges"])
+    pgi_edges = np.asarray(prm["pgi_edges"])
+    lt_code = _T["midlertidig_lonnstilskudd"]
+    ips_code = _T["ips"]
+    for j in range(T):
+        m = F + j
+        sid = REG[:, j]
+        has = sid >= 0
+        sc = np.where(has, sid, 0)
+        reg = has & (m <= cut[sc])
+        typ_m = np.where(reg, sp_t_a[sc], -1)
+        inpop = reg & (typ_m != 3)
+        since = m - sp_s_a[sc]
+        # -- hours of month m from the latest row before m (factual and counterfactual) --------
+        r_keep, r_start, r_big, r_lvl, r_x = (rng.random(n) for _ in range(5))
+        seas = SEASON[m % 12] + su.covid[j]
+        d = m - anchor_m
+        upl = np.where(d > 1, uplift[anchor_t] * np.minimum(d - 1, 6) / 6, 0.0)
+        out = []
+        for Jp, amu, alam in ((J, anchor_mu, anchor_lam), (Jc, anchor_mu_cf, anchor_lam_cf)):
+            mu = np.where(anchor_m >= 0, amu + th.hours[_hours_cat(Jp)] + upl, mu_pre) + seas
+            lam = expit(np.where(anchor_m >= 0, alam, prm["lambda0"]))
+            eh = lam * _EH_BIG + (1 - lam) * _EH_SMALL
+            keep = (Jp > 0) & (r_keep < np.where(Jp > 19, prm["kappa_big"], prm["kappa_small"]))
+            start = ~keep & (r_start < np.minimum(_softplus(mu, s_scale) / eh, 0.95))
+            level = np.where(r_big < lam, BIG_JOB[0] + (BIG_JOB[1] - BIG_JOB[0]) * r_lvl,
+                             SMALL_JOB[0] + (SMALL_JOB[1] - SMALL_JOB[0]) * r_lvl)
+            out.append(np.where(keep, Jp, np.where(start, level, 0.0)))
+        Jn, Jcn = out
+        # -- entries: job loss when a spell starts after a month outside NAV ----------------------
+        entry = reg & (since == 0) & ~reg_prev
+        lose = entry & (r_x < loss[np.maximum(typ_m, 0)])
+        pperm = entry & perm[sc]
+        J_before = np.where(pperm, np.where(Jn > 0, Jn, BIG_JOB[0] + 15 * r_lvl), J_before)
+        shrink = entry & ~lose & (typ_m == 0)
+        Jn = np.where(lose | pperm, 0.0, np.where(shrink, Jn * (0.3 + 0.5 * r_x), Jn))
+        Jcn = np.where(lose | pperm, 0.0, np.where(shrink, Jcn * (0.3 + 0.5 * r_x), Jcn))
+        # furloughed are recalled to their job
+        perm_m = reg & perm[sc] & (since < perm_len[sc])
+        recall = perm_m & (Jn < 0.5 * J_before) & (rng.random(n) < prm["perm_recall"])
+        Jn = np.where(recall, J_before, Jn)
+        Jcn = np.where(recall, J_before, Jcn)
+        perm_m &= Jn < 0.5 * J_before
+        # -- programmes ---------------------------------------------------------------------------
+        cont = inpop & (prog_left > 0) & (typ_m == anchor_t) & (anchor_m == m - 1)
+        prog_left = np.where(cont, prog_left - 1, 0)
+        haz = np.where(typ_m == 0, prm["prog_hazard"][0], np.where(typ_m == 1, prm["prog_hazard"][1], 0.0))
+        haz = haz * np.where(lg == 3, 2.0, 1.0) * np.where(birth > m - 30 * 12, 1.8, 1.0) * (since >= 1)
+        new_p = inpop & ~cont & (rng.random(n) < haz)
+        mix_u = rng.random(n)
+        pj = np.searchsorted(su.prog_cum["J"], mix_u, side="right")
+        pn = np.searchsorted(su.prog_cum["N"], mix_u, side="right")
+        # IPS goes to persons with poor (unobserved) prospects; wage subsidy to better ones
+        pn = np.where((pn == ips_code) & (u > 0) & (r_x < 0.7), _T["arbeidsforberedende_trening"], pn)
+        pj = np.where((pj == lt_code) & (u < -1) & (r_x < 0.6), _T["oppfolging"], pj)
+        code = np.where(typ_m == 0, pj, pn).clip(1, len(TILTAK_CODES) - 1)
+        prog = np.where(new_p, code, np.where(cont, prog, 0))
+        prog_left = np.where(new_p, rng.geometric(1.0 / su.prog_len[code]) - 1, prog_left)
+        prog_tp = np.where(new_p, rng.random(n) < 0.5, prog_tp)
+        lt_hours = np.where(new_p & (prog == lt_code), rng.uniform(24, 32, n), lt_hours)
+        on_lt = prog == lt_code
+        Jn = np.where(on_lt, np.maximum(Jn, lt_hours), Jn)
+        Jcn = np.where(on_lt, np.maximum(Jcn, lt_hours), Jcn)
+        # -- main group, service group, benefits ----------------------------------------------------
+        hg = np.where(typ_m == 1, 0, np.where(typ_m == 2, 4, np.where(typ_m == 3, 0, 1)))
+        delvis = (Jn > 0) & (rng.random(n) < prm["delvis_prob"])
+        hg = np.where(typ_m == 0, np.where(prog > 0, 3, np.where(delvis, 2, 1)), hg)
+        ig = np.where((typ_m == 0) & (since < iv_len[sc]), INNSATSGRUPPER.index("ikke_vurdert"), serv[sc])
+        bn = ben[sc]
+        flags = (bn[:, 0] * 1 + (bn[:, 1] & (since < 12)) * 2
+                 + (bn[:, 2] & (since < 24) & ~((prog > 0) & prog_tp) | perm_m) * 4 + bn[:, 3] * 8 + bn[:, 4] * 16
+                 + perm_m * 32).astype(np.uint8)
+        # -- leaving NAV for a job (the focal spell always reaches the period) ----------------------
+        ex_ = inpop & (Jn >= prm["exit_hours"]) & (rng.random(n) < exit_p[np.maximum(typ_m, 0)])
+        ex_ &= ~sp_f_a[sc] | (m >= su.start)
+        cut[sc[ex_]] = m
+        # -- covariates of row m (the panel builder's definitions) ------------------------------------
+        gap = m - last_in - 1
+        new_obs = inpop & ((last_in < -(10 ** 5)) | spell_breaks(gap, GAP_MONTHS))
+        obs_start = np.where(new_obs, m, obs_start)
+        censored = obs_start <= F
+        if j >= 1:
+            hist = hist + INPOP[:, j - 1]
+        if j >= HISTORY_MONTHS + 1:
+            hist = hist - INPOP[:, j - HISTORY_MONTHS - 1]
+        INPOP[:, j] = inpop
+        last_in = np.where(inpop, m, last_in)
+        if new_obs.any():
+            use_pgi = censored | (m - 12 < su.wages_first)
+            y = np.where(censored, F // 12, m // 12) - 1
+            gy = np.array([su.g_month[max(yy * 12 - su.g_first, 0): yy * 12 - su.g_first + 12].mean() for yy in range(y.min(), y.max() + 1)])
+            pg = np.zeros(n)
+            for yy in np.unique(y[new_obs & use_pgi]):
+                sel = new_obs & use_pgi & (y == yy)
+                pg[sel] = pgi_nok[int(yy)][sel] / gy[yy - y.min()]
+            lvl_p = 11 + np.where(pg > 0, 1 + np.searchsorted(pgi_edges, pg, side="right"), 0).clip(0, 10)
+            wsum = JF[:, max(j - 12, 0):j].sum(axis=1)
+            lg_ = wage_factor * wsum
+            lvl_w = np.where(lg_ > 0, 1 + np.searchsorted(lonn_edges, lg_, side="right"), 0).clip(0, 10)
+            inc_lvl = np.where(new_obs, np.where(use_pgi, lvl_p, lvl_w), inc_lvl)
+        dur = np.minimum(m - obs_start, 60)
+        age = np.clip((m - birth) // 12, 0, 120)
+        barn = ((kid_birth <= m) & (kid_birth > m - 216)).sum(axis=1)
+        gift = (m >= marr_m) & (m < div_m)
+        hoy = (m >= grad) & (m < grad + 12)
+        botid_cat = np.where(immig == _MISSING, 5, _BOTID_LOOKUP[np.clip(m - immig, 0, 1500)])
+        ic = su.inflow_cat[region, np.clip(m - su.geo.inflow_first, 0, su.inflow_cat.shape[1] - 1)]
+        fl = flags
+        helse = (fl & 3) > 0
+        arbeid = (fl & 12) > 0
+        mu_row = (th.const + th.age[age] + th.barn[np.minimum(barn, 4)] + th.lg[lg + 1] + th.lgb[lg + 1, botid_cat]
+                  + th.dummies["gift"] * gift + th.dummies["kvinne"] * female + th.dummies["hoyere_utd"] * hoy
+                  + th.dummies["ufor"] * ((fl & 16) > 0) + th.dummies["permittert"] * perm_m
+                  + th.dummies["helse_ytelse"] * helse + th.dummies["arbeid_ytelse"] * arbeid
+                  + th.income[inc_lvl] + th.hist[np.minimum(hist, 60)] + th.dur[dur] + th.inflow[ic]
+                  + a_main[hg] + a_serv[np.minimum(ig, 7)] + u)
+        planted = a_cty[county] + off_eff + prog_eff[prog] + su.tau[j]
+        lam_row = prm["lambda0"] + l_main[hg] + l_serv[np.minimum(ig, 7)]
+        anchor_mu = np.where(inpop, mu_row + planted, anchor_mu)
+        anchor_mu_cf = np.where(inpop, mu_row, anchor_mu_cf)
+        anchor_lam = np.where(inpop, lam_row + l_cty[county], anchor_lam)
+        anchor_lam_cf = np.where(inpop, lam_row, anchor_lam_cf)
+        anchor_m = np.where(inpop, m, anchor_m)
+        anchor_t = np.where(inpop, typ_m, anchor_t)
+        # -- record ---------------------------------------------------------------------------------
+        IG[:, j] = np.where(reg, ig, -1)
+        HG[:, j] = hg
+        PROG[:, j] = np.where(reg, prog, 0)
+        FLAGS[:, j] = np.where(reg, flags, 0)
+        J, Jc = Jn, Jcn
+        JF[:, j] = J
+        JC[:, j] = Jc
+        reg_prev = reg
+        # pensionable income of a finished calendar year: wages plus benefits
+        year_wage += J * wage_factor * su.g_month[m - su.g_first]
+        year_ben += ((flags & 23) > 0) * 0.12 * su.g_month[m - su.g_first]
+        if m % 12 == 11:
+            if m - 11 >= F:  # a complete simulated year
+                pgi_nok[m // 12] = np.round((year_wage + year_ben) * pgi_scale)
+            year_wage[:] = 0.0
+            year_ben[:] = 0.0
+    gift_m = np.zeros((n, T), bool)
+    barn_m = np.zeros((n, T), np.int8)
+    hoy_m = np.zeros((n, T), bool)
+    for j in range(T):
+        m = F + j
+        gift_m[:, j] = (m >= marr_m) & (m < div_m)
+        barn_m[:, j] = ((kid_birth <= m) & (kid_birth > m - 216)).sum(axis=1)
+        hoy_m[:, j] = (m >= grad) & (m < grad + 12)
+    return _Chunk(pid, typ, birth, female, lg, immig, office, hw, IG, HG, PROG, FLAGS, gift_m, barn_m, hoy_m,
+                  JF, JC, pgi_nok)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _dates(midx: np.ndarray) -> pa.Array:
+    d = ((midx // 12 - 1970) * 12 + midx % 12).astype("datetime64[M]").astype("datetime64[D]")
+    return pa.array(d, type=pa.date32())
+
+
+def _dict(codes: np.ndarray, values: list[str]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int16)), pa.array(values, type=pa.string()))
+
+
+class _Writers:
+    """One streaming parquet writer per table, each to a temporary file renamed when closed."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.w: dict[str, pq.ParquetWriter] = {}
+        self.rows: dict[str, int] = {}
+
+    def write(self, name: str, table: pa.Table) -> None:
+        if name not in self.w:
+            tmp = self.folder / f".{name}.parquet.tmp"
+            self.w[name] = pq.ParquetWriter(tmp, table.schema, compression="zstd", compression_level=1)
+            self.rows[name] = 0
+        self.w[name].write_table(table, row_group_size=1 << 20)
+        self.rows[name] += table.num_rows
+
+    def close(self) -> None:
+        for name, w in self.w.items():
+            w.close()
+            os.replace(self.folder / f".{name}.parquet.tmp", self.folder / f"{name}.parquet")
+
+
+def _emit(su: _Setup, ch: _Chunk, wr: _Writers) -> None:
+    F = su.sim_first
+    n = len(ch.pid)
+    kjonn = np.where(ch.female, "K", "M")
+    immig = np.where(ch.immig == _MISSING, 0, ch.immig)
+    wr.write("personer", pa.table({
+        "person_id": pa.array(ch.pid),
+        "fodt": _dates(ch.birth),
+        "kjonn": pa.array(kjonn, type=pa.string()),
+        "landgruppe": pa.array(ch.lg.astype(np.int64)),
+        "innvandret": pa.array(_dates(immig).to_numpy(zero_copy_only=False), type=pa.date32(),
+                               mask=ch.immig == _MISSING),
+    }))
+    ncol = su.end - F + 1
+    r, c = np.nonzero(ch.IG[:, :ncol] >= 0)
+    fl = ch.FLAGS[r, c]
+    wr.write("status", pa.table({
+        "person_id": pa.array(ch.pid[r]),
+        "month": _dates(F + c),
+        "innsatsgruppe": _dict(ch.IG[r, c], list(INNSATSGRUPPER_RAW)),
+        "hovedgruppe": _dict(ch.HG[r, c], list(HOVEDGRUPPER)),
+        "nav_kontor": _dict(ch.office[r], su.geo.office_codes),
+        "aap": pa.array((fl & 1) > 0), "sykepenger": pa.array((fl & 2) > 0), "dagpenger": pa.array((fl & 4) > 0),
+        "overgangsstonad": pa.array((fl & 8) > 0), "uforetrygd": pa.array((fl & 16) > 0),
+        "permittert": pa.array((fl & 32) > 0),
+        "tiltak": _dict(ch.PROG[r, c], list(TILTAK_CODES)),
+        "gift": pa.array(ch.GIFT[r, c]), "barn": pa.array(ch.BARN[r, c].astype(np.int64)),
+        "hoyere_utd": pa.array(ch.HOY[r, c]),
+    }))
+    j0, j1 = su.start - F, su.hours_end - F
+    r, c = np.nonzero(ch.JF[:, j0:j1 + 1] > 0)
+    wr.write("timer", pa.table({
+        "person_id": pa.array(ch.pid[r]), "month": _dates(su.start + c),
+        "timer": pa.array(np.round(ch.JF[r, j0 + c].astype(np.float64) * WEEKS_PER_MONTH, 1)),
+    }))
+    j0, j1 = su.wages_first - F, su.end - F
+    r, c = np.nonzero(ch.JF[:, j0:j1 + 1] > 0)
+    g = su.g_month[su.wages_first + c - su.g_first]
+    wr.write("lonn", pa.table({
+        "person_id": pa.array(ch.pid[r]), "month": _dates(su.wages_first + c),
+        "lonn": pa.array(np.round(ch.JF[r, j0 + c].astype(np.float64) * WEEKS_PER_MONTH * ch.hw[r] * g / su.g_ref)),
+    }))
+    years = [y for y in range(su.pgi_years[0], su.pgi_years[1] + 1) if y in ch.pgi_nok]
+    pid_y = np.concatenate([ch.pid[ch.pgi_nok[y] > 0] for y in years])
+    yr = np.concatenate([np.full(int((ch.pgi_nok[y] > 0).sum()), y) for y in years])
+    val = np.concatenate([ch.pgi_nok[y][ch.pgi_nok[y] > 0] for y in years])
+    order = np.lexsort((yr, pid_y))
+    wr.write("pgi", pa.table({"person_id": pa.array(pid_y[order]), "ar": pa.array(yr[order].astype(np.int64)),
+                              "pgi": pa.array(val[order].astype(np.float64))}))
+    del n
+
+
+_TRUTH_DIMS = ("fylke", "nav_kontor", "tiltak", "month", "innsatsgruppe", "hovedgruppe", "fylke_month")
+
+
+def _truth_chunk(su: _Setup, ch: _Chunk, acc: dict[str, dict[str, np.ndarray]]) -> None:
+    """Add this chunk's planted effects (factual − counterfactual outcomes) to the accumulators."""
+    F = su.sim_first
+    j0, j1 = su.start - F, su.end - F
+    IGw = ch.IG[:, j0:j1 + 1]
+    age = (su.start + np.arange(j1 - j0 + 1))[None, :] - ch.birth[:, None]
+    ok = (IGw >= 0) & (IGw < 7) & (age // 12 >= AGE_MIN) & (age // 12 <= AGE_MAX)
+    r, c = np.nonzero(ok)
+    t = su.start + c
+    keys = pd.DataFrame({"person_id": ch.pid[r], "month": _dates(t).to_numpy(zero_copy_only=False).astype("datetime64[ns]")})
+    h0, h1 = su.start - F, su.hours_end - F
+    last = pd.Timestamp(str(index_to_month(su.hours_end)))
+    res = {}
+    for name, J in (("actual", ch.JF), ("counterfactual", ch.JC)):
+        rr, cc = np.nonzero(J[:, h0:h1 + 1] > 0)
+        hours = pd.DataFrame({"person_id": ch.pid[rr],
+                              "month": _dates(su.start + cc).to_numpy(zero_copy_only=False).astype("datetime64[ns]"),
+                              "hours": np.round(J[rr, h0 + cc].astype(np.float64) * WEEKS_PER_MONTH, 1)})
+        res[name] = compute_outcomes(keys, hours, last)
+    county = su.geo.office_county[ch.office[r]]
+    codes = {
+        "fylke": county,
+        "nav_kontor": ch.office[r],
+        "tiltak": ch.PROG[r, j0 + c].astype(np.int64),
+        "month": c,
+        "innsatsgruppe": IGw[r, c].astype(np.int64),
+        "hovedgruppe": ch.HG[r, j0 + c].astype(np.int64),
+        "fylke_month": county * (j1 - j0 + 1) + c,
+    }
+    for dim, code in codes.items():
+        a = acc[dim]
+        size = len(a["n_rows"])
+        a["n_rows"] += np.bincount(code, minlength=size)
+        for o in HORIZONS:
+            fa = res["actual"][o].to_numpy()
+            fc = res["counterfactual"][o].to_numpy()
+            obs = np.isfinite(fa)
+            a[f"n_{o}"] += np.bincount(code[obs], minlength=size)
+            a[f"{o}_actual"] += np.bincount(code[obs], weights=fa[obs], minlength=size)
+            a[f"{o}_counterfactual"] += np.bincount(code[obs], weights=fc[obs], minlength=size)
+
+
+def _truth_frames(su: _Setup, acc: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
+    months = [str(index_to_month(m)) for m in range(su.start, su.end + 1)]
+    labels = {
+        "fylke": {"fylke": list(FYLKER)},
+        "nav_kontor": {"nav_kontor": su.geo.office_codes, "fylke": [FYLKER[c] for c in su.geo.office_county]},
+        "tiltak": {"tiltak": [TILTAK[c] for c in TILTAK_CODES]},
+        "month": {"month": months},
+        "innsatsgruppe": {"innsatsgruppe": list(INNSATSGRUPPER)},
+        "hovedgruppe": {"hovedgruppe": list(HOVEDGRUPPER)},
+        "fylke_month": {"fylke": [f for f in FYLKER for _ in months], "month": months * len(FYLKER)},
+    }
+    out = {}
+    for dim, a in acc.items():
+        df = pd.DataFrame(labels[dim])
+        df["n_rows"] = a["n_rows"][: len(df)]
+        for o in HORIZONS:
+            nn = a[f"n_{o}"][: len(df)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                act = a[f"{o}_actual"][: len(df)] / nn
+                cf = a[f"{o}_counterfactual"][: len(df)] / nn
+            df[f"{o}_effect"] = act - cf
+            df[f"{o}_actual"] = act
+            df[f"n_{o}"] = nn
+        out[dim] = df
+    return out
+
+
+def generator_fingerprint() -> str:
+    """Hash of this module's source and the reference tables it uses (changes invalidate caches)."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    ref = Path(__file__).resolve().parents[2] / "data" / "reference"
+    for f in ("table4_coefficients.csv", "G.csv"):
+        if (ref / f).is_file():
+            h.update((ref / f).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def generate_extracts(
+    folder: str | Path,
+    *,
+    n_persons: int,
+    seed: int,
+    start: pd.Period | str = "2017-12",
+    end: pd.Period | str = "2024-06",
+    hours_end: pd.Period | str | None = None,
+    params: dict[str, Any] | None = None,
+    chunk_persons: int = CHUNK_PERSONS,
+    truth: bool = True,
+    verbose: bool = False,
+) -> dict[str, Any]:
+    """Write synthetic raw extracts (and the planted truth) for ``n_persons`` persons.
+
+    Parameters
+    ----------
+    folder : target folder (created; existing table files are replaced atomically).
+    n_persons : number of persons; every one is in the population at least once in the period.
+    seed : the same seed (and parameters) gives byte-identical files.
+    start, end : analysis period; status history starts 60 months before ``start``.
+    hours_end : last month of observed hours (default ``end``, as in the report: outcomes of the
+        last 3 / 12 months are not yet observable).
+    params : overrides of :data:`CALIBRATED` (used by :func:`calibrate`).
+    chunk_persons : persons simulated at a time (memory is proportional to it; part of the seed's
+        meaning: changing it changes the data).
+
+    Returns a summary (rows per table, seconds, folder). Files: one parquet per table,
+    ``grunnbelop.csv``, ``manifest.json``, ``truth/*.parquet`` + ``truth/parameters.json`` and,
+    written last, ``_COMPLETE.json``.
+    """
+    t0 = time.perf_counter()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / "_COMPLETE.json"
+    if marker.exists():
+        marker.unlink()
+    start, end = pd.Period(start, freq="M"), pd.Period(end, freq="M")
+    hours_end = pd.Period(hours_end, freq="M") if hours_end is not None else end
+    if hours_end < end:
+        raise ValueError(f"hours_end {hours_end} must not be before the period's end {end}")
+    prm = {**CALIBRATED, **(params or {})}
+    su = _setup(seed, start, end, hours_end, prm)
+    n_covid = int(round(prm["covid_share"] * n_persons))
+    wr = _Writers(folder)
+    n_dim = {"fylke": len(FYLKER), "nav_kontor": len(su.geo.office_codes), "tiltak": len(TILTAK_CODES),
+             "month": su.end - su.start + 1, "innsatsgruppe": 8, "hovedgruppe": len(HOVEDGRUPPER),
+             "fylke_month": len(FYLKER) * (su.end - su.start + 1)}
+    acc = {d: {k: np.zeros(s) for k in ["n_rows"] + [f"{p}{o}{q}" for o in HORIZONS for p, q in
+                                                       (("n_", ""), ("", "_actual"), ("", "_counterfactual"))]}
+           for d, s in n_dim.items()}
+    n_chunks = (n_persons + chunk_persons - 1) // chunk_persons
+    for k in range(n_chunks):
+        lo = k * chunk_persons
+        n = min(chunk_persons, n_persons - lo)
+        nc = n_covid // n_chunks + (1 if k < n_covid % n_chunks else 0)
+        ch = _simulate(su, k, lo + 1, n, nc)
+        _emit(su, ch, wr)
+        if truth:
+            _truth_chunk(su, ch, acc)
+        del ch
+        if verbose:
+            print(f"  chunk {k + 1}/{n_chunks}: {lo + n:,} persons ({time.perf_counter() - t0:.0f} s)")
+    wr.close()
+    geo = su.geo
+    kontor = pd.DataFrame({"nav_kontor": geo.office_codes, "fylke": [FYLKER[c] for c in geo.office_county],
+                           "ba_region": [geo.region_codes[r] for r in geo.office_region]})
+    kontor.to_parquet(folder / ".kontor.parquet.tmp", index=False)
+    os.replace(folder / ".kontor.parquet.tmp", folder / "kontor.parquet")
+    R, M = geo.new.shape
+    reg = pd.DataFrame({
+        "ba_region": np.repeat(geo.region_codes, M),
+        "month": np.tile(_dates(np.arange(su.start, su.start + M)).to_numpy(zero_copy_only=False), R),
+        "nye_ledige": geo.new.ravel(),
+        "arbeidsstyrke": np.repeat(geo.region_lf, M),
+    })
+    reg.to_parquet(folder / ".ba_region.parquet.tmp", index=False)
+    os.replace(folder / ".ba_region.parquet.tmp", folder / "ba_region.parquet")
+    shutil.copyfile(DEFAULT_G_PATH, folder / ".grunnbelop.csv.tmp")
+    os.replace(folder / ".grunnbelop.csv.tmp", folder / "grunnbelop.csv")
+    man = Manifest(start, end, {
+        "status": (index_to_month(su.sim_first), end),
+        "timer": (start, hours_end),
+        "lonn": (index_to_month(su.wages_first), end),
+        "ba_region": (start, hours_end),
+        "pgi": su.pgi_years,
+    }, {"generator": {"module": __name__, "version": GENERATOR_VERSION, "seed": seed, "n_persons": n_persons}})
+    write_manifest(folder, man)
+    if truth:
+        tdir = folder / "truth"
+        tdir.mkdir(exist_ok=True)
+        for dim, df in _truth_frames(su, acc).items():
+            df.to_parquet(tdir / f".by_{dim}.parquet.tmp", index=False)
+            os.replace(tdir / f".by_{dim}.parquet.tmp", tdir / f"by_{dim}.parquet")
+        params_out = {
+            "units": "μ units ≈ weekly hours of the next month (see synthetic_extracts docstring)",
+            "county_effect": dict(zip(FYLKER, map(float, prm["alpha_county"]))),
+            "county_big_job_logit": dict(zip(FYLKER, map(float, prm["lam_county"]))),
+            "office_effect": dict(zip(geo.office_codes, map(float, np.round(geo.office_effect, 6)))),
+            "programme_effect": {TILTAK[c]: v for c, v in PROGRAMME_EFFECT.items()},
+            "nav_time_effect": {str(index_to_month(m)): float(su.tau[m - su.sim_first]) for m in range(su.start, su.end + 1)},
+            "note": ("by_<dim>.parquet hold, per unit, the mean over observable panel rows of the outcome with "
+                     "all planted contributions minus the same outcome without them (same random numbers): "
+                     "<outcome>_effect. The indicator recovers it up to its overall mean."),
+        }
+        (tdir / "parameters.json").write_text(json.dumps(params_out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    summary = {"folder": str(folder), "n_persons": n_persons, "seed": seed, "rows": dict(wr.rows),
+               "seconds": round(time.perf_counter() - t0, 1), "generator": generator_fingerprint()}
+    marker.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary
+
+
+def load_truth(folder: str | Path) -> dict[str, Any]:
+    """The planted truth of a synthetic extract folder (``folder`` or ``folder/truth``).
+
+    Keys: ``by_<dim>`` frames (fylke, nav_kontor, tiltak, month, innsatsgruppe, hovedgruppe,
+    fylke_month), ``parameters`` (dict), and Series of the realised atid3 effect for convenience:
+    ``county_effect``, ``tiltak_effect``, ``nav_time_effect``, ``rows_per_month``.
+    """
+    folder = Path(folder)
+    tdir = folder if (folder / "parameters.json").is_file() else folder / "truth"
+    out: dict[str, Any] = {p.stem: pd.read_parquet(p) for p in sorted(tdir.glob("by_*.parquet"))}
+    out["parameters"] = json.loads((tdir / "parameters.json").read_text(encoding="utf-8"))
+    out["county_effect"] = out["by_fylke"].set_index("fylke")["atid3_effect"]
+    out["tiltak_effect"] = out["by_tiltak"].set_index("tiltak")["atid3_effect"]
+    m = out["by_month"]
+    out["nav_time_effect"] = pd.Series(m["atid3_effect"].to_numpy(), index=pd.PeriodIndex(m["month"], freq="M"))
+    out["rows_per_month"] = pd.Series(m["n_rows"].to_numpy(), index=pd.PeriodIndex(m["month"], freq="M"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration: comparison with the published tables and the fitting loop
+# ---------------------------------------------------------------------------------------------
+
+#: Appendix-A measures compared (table, measure) -> how to compute it from the panel.
+_T2_SHARES = {
+    "female": ("kvinne", None), "married": ("gift", None), "born_norway": ("landgruppe", 0),
+    "born_landgruppe_1": ("landgruppe", 1), "born_landgruppe_2": ("landgruppe", 2), "born_landgruppe_3": ("landgruppe", 3),
+    "disability_degree_positive": ("ufor", None), "sickness_benefit": ("_syk", None), "aap": ("_aap", None),
+    "unemployment_benefit": ("_dag", None), "registered_unemployed": ("_regled", None),
+}
+_T2_MEANS = {"age": "alder", "children_under_18": "barn", "nav_history_months": "nav_historikk",
+             "nav_duration_months": "nav_varighet", "wage_income": "lonn_nok", "pensionable_income": "pgi_nok"}
+_T1 = {"in_work": ("_in_work", "share"), "in_work_3m": ("jobb3", "share"), "in_work_12m": ("jobb12", "share"),
+       "hours_per_week": ("timer_t", "mean"), "hours_per_week_next_3m": ("atid3", "mean"),
+       "hours_per_week_next_12m": ("atid12", "mean")}
+_T3_GROUP = {"Spesielt tilpasset innsats": "spesielt_tilpasset", "Situasjonsbestemt innsats": "situasjonsbestemt",
+             "Behov for arbeidsevnevurdering": "behov_for_arbeidsevnevurdering", "Standardinnsats": "standard",
+             "Ikke vurdert": "ikke_vurdert", "Helserelatert arbeidsrettet oppfølging": "helserelatert",
+             "Sykmeldt uten arbeidsgiver": "sykmeldt_uten_arbeidsgiver"}
+
+
+def _panel_extras(panel: pd.DataFrame, status_flags: pd.DataFrame | None) -> pd.DataFrame:
+    p = panel
+    extra = pd.DataFrame(index=p.index)
+    extra["_in_work"] = (p["timer_t"] > 19).astype(float)
+    extra["_regled"] = p["hovedgruppe"].isin(["helt_ledige", "delvis_ledige", "arbeidssokere_tiltak"]).astype(float)
+    if status_flags is not None:
+        for c in ("_syk", "_aap", "_dag"):
+            extra[c] = status_flags[c].to_numpy(dtype=float)
+    return extra
+
+
+def calibration_table(panel: pd.DataFrame, status_flags: pd.DataFrame | None = None, *,
+                      include_subgroups: bool = True) -> pd.DataFrame:
+    """Generated vs published figures (seed 002 appendix A tables 1–3).
+
+    ``panel`` must have the auxiliary columns of ``PanelOptions(keep_aux=True)`` (incomes in
+    NOK); ``status_flags`` (aligned with the panel: ``_syk``, ``_aap``, ``_dag``) adds the
+    separate benefits. Shares are compared in percentage points (tolerance 2), means relative
+    (tolerance 5 %). Residence time is shown but not asserted (its unit is uncertain, see
+    data/reference/README.md); table-3 rows for the young and country group 3 by county are
+    shown (``assert`` False) because those cells are small.
+    """
+    from .reference import load_table1, load_table2, load_table3
+
+    ex = _panel_extras(panel, status_flags)
+    rows: list[dict[str, Any]] = []
+    groups = {"all": np.ones(len(panel), bool)}
+    for g in HOVEDGRUPPER:
+        groups[g] = (panel["hovedgruppe"] == g).to_numpy()
+
+    def add(table: str, measure: str, group: str, pub: float, gen: float, kind: str, check: bool = True) -> None:
+        if kind == "share":
+            diff, tol, ok = 100 * (gen - pub), 2.0, abs(100 * (gen - pub)) <= 2.0 + 1e-9
+        else:
+            diff = 100 * (gen - pub) / pub if pub else np.nan
+            tol, ok = 5.0, abs(diff) <= 5.0 + 1e-9
+        rows.append({"table": table, "measure": measure, "group": group, "kind": kind, "published": pub,
+                     "generated": gen, "diff": diff, "tolerance": tol, "assert": check, "ok": bool(ok) or not check})
+
+    t1 = load_table1()
+    for _, r in t1.iterrows():
+        g = str(r["main_group"])
+        sel = groups[g]
+        if r["measure"] == "population_share":
+            add("1", "population_share", g, float(r["value"]), float(sel.mean()), "share")
+        elif r["measure"] in _T1:
+            col, kind = _T1[r["measure"]]
+            x = ex[col] if col.startswith("_") else panel[col]
+            add("1", r["measure"], g, float(r["value"]), float(np.nanmean(x.to_numpy(dtype=float)[sel])), kind)
+    t2 = load_table2()
+    for _, r in t2.iterrows():
+        g, m = str(r["main_group"]), str(r["measure"])
+        sel = groups[g]
+        if m in _T2_SHARES:
+            col, val = _T2_SHARES[m]
+            if col.startswith("_") and col not in ex:
+                continue
+            x = ex[col].to_numpy(dtype=float) if col.startswith("_") else panel[col].to_numpy()
+            x = (x == val).astype(float) if val is not None else x.astype(float)
+            add("2", m, g, float(r["value"]), float(x[sel].mean()), "share")
+        elif m in _T2_MEANS:
+            col = _T2_MEANS[m]
+            if col not in panel:
+                continue
+            add("2", m, g, float(r["value"]), float(np.nanmean(panel[col].to_numpy(dtype=float)[sel])), "mean")
+        elif m == "residence_time":
+            b = panel["botid"].to_numpy(dtype=float)
+            add("2", m + " (years, immigrants)", g, float(r["value"]), float(np.nanmean(b[sel]) / 12), "mean", check=False)
+    t3 = load_table3()
+    young = ((panel["alder"] < 30) & panel["innsatsgruppe"].isin(["situasjonsbestemt", "spesielt_tilpasset"])).to_numpy()
+    lg3 = (panel["landgruppe"] == 3).to_numpy()
+    for _, r in t3.iterrows():
+        pnl, grp, o = str(r["panel"]), str(r["group"]), str(r["outcome"])
+        if pnl == "innsatsgruppe":
+            sel = (panel["innsatsgruppe"] == _T3_GROUP[grp]).to_numpy()
+        else:
+            sel = (panel["fylke"] == grp).to_numpy().copy()
+            if pnl == "young":
+                sel &= young
+            elif pnl == "landgruppe3":
+                sel &= lg3
+            if not include_subgroups and pnl != "all":
+                continue
+        kind = "share" if o.startswith("jobb") else "mean"
+        add(f"3 ({pnl})", o, grp, float(r["value"]), float(np.nanmean(panel[o].to_numpy(dtype=float)[sel])), kind,
+            check=pnl in ("all", "innsatsgruppe"))
+    return pd.DataFrame(rows)
+
+
+_JS = ("helt_ledige", "delvis_ledige", "arbeidssokere_tiltak")
+_TYPE_GROUPS = {0: _JS, 1: ("nedsatt_arbeidsevne",), 2: ("andre",)}
+
+
+def pilot(params: dict[str, Any] | None, n_persons: int, seed: int, *, truth: bool = False,
+          folder: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Generate, validate and build a panel (with auxiliary columns); return panel, benefit flags, report."""
+    import tempfile
+
+    from .extracts import validate_extracts
+    from .panel import PanelOptions, build_panel
+
+    with tempfile.TemporaryDirectory(prefix="ai-pilot-") as tmp:
+        d = Path(folder) if folder is not None else Path(tmp)
+        generate_extracts(d, n_persons=n_persons, seed=seed, params=params, truth=truth)
+        with validate_extracts(d) as ex:
+            panel, rep = build_panel(ex, options=PanelOptions(keep_aux=True))
+            fl = ex.df("SELECT person_id, year(month) * 12 + month(month) - 1 AS midx, sykepenger AS _syk, aap AS _aap, "
+                       "dagpenger AS _dag FROM status WHERE innsatsgruppe <> 'varig_tilpasset'")
+    key = panel["person_id"].to_numpy() * 100_000 + (panel["month"].dt.year * 12 + panel["month"].dt.month - 1).to_numpy()
+    fl.index = fl["person_id"].to_numpy() * 100_000 + fl["midx"].to_numpy()
+    flags = fl.loc[key, ["_syk", "_aap", "_dag"]].reset_index(drop=True)
+    flags.index = panel.index
+    return panel, flags, rep
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return float(np.log(p / (1 - p)))
+
+
+def fitted_vs_published(panel: pd.DataFrame, outcome: str = "atid3") -> pd.DataFrame:
+    """OLS (probit for jobb) of the main model with the report's 61 duration categories on a panel,
+    next to the published table-4 coefficients (names as in :func:`published_coefficients`)."""
+    from .covariates import CovariateOptions, build_covariates, horizon_of
+    from .models import fit
+
+    X = build_covariates(panel, horizon_of(outcome), CovariateOptions(duration_categories=61))
+    family = "ols" if outcome.startswith("atid") else "probit"
+    res = fit(X, panel[outcome].to_numpy(dtype=float), family=family, outcome=outcome)
+    pub = published_coefficients(outcome)
+    df = pd.DataFrame({"published": pub, "fitted": res.params.reindex(pub.index), "se": res.bse.reindex(pub.index)})
+    return df
+
+
+def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, seed: int = 987_654,
+              iterations: int = 8, theta: bool = True, theta_gain: float = 0.7, gain: float = 0.8,
+              verbose: bool = True) -> dict[str, Any]:
+    """Fit the parameters of :data:`CALIBRATED` to the published tables by fixed-point iteration.
+
+    Each iteration generates ``n_persons`` (a seed different from the tests'), builds the panel
+    and moves every parameter against the gap between the generated and the published figure
+    it controls (shares in probability or logit units, means multiplicatively or additively).
+    With ``theta``, ``theta_delta`` is also moved by ``theta_gain × (published − fitted)`` of the
+    atid3 OLS coefficients (indirect inference: the fitted model on generated data reproduces
+    table 4). Returns the new parameter dict; :func:`write_calibrated` stores it in this module.
+    """
+    import copy
+
+    prm = copy.deepcopy(CALIBRATED if params is None else params)
+    from .reference import load_table1, load_table2
+
+    t1, t2 = load_table1(), load_table2()
+    pub: dict[tuple[str, str], float] = {}
+    for t in (t1, t2):
+        for m, g, v in zip(t["measure"], t["main_group"].astype(str), t["value"]):
+            pub[(m, g)] = float(v)
+    share = {g: pub[("population_share", g)] for g in HOVEDGRUPPER}
+
+    def pub_type(measure: str, typ: int) -> float:
+        gs = _TYPE_GROUPS[typ]
+        w = np.array([share[g] for g in gs])
+        return float(np.dot(w, [pub[(measure, g)] for g in gs]) / w.sum())
+
+    for it in range(iterations):
+        t0 = time.perf_counter()
+        panel, flags, rep = pilot(prm, n_persons, seed)
+        hg = panel["hovedgruppe"].astype(str).to_numpy()
+        ig = panel["innsatsgruppe"].astype(str).to_numpy()
+        fy = panel["fylke"].astype(str).to_numpy()
+        tmask = {k: np.isin(hg, v) for k, v in _TYPE_GROUPS.items()}
+
+        def gen(col: str, mask: np.ndarray) -> float:
+            x = flags[col].to_numpy(dtype=float) if col.startswith("_") else panel[col].to_numpy(dtype=float)
+            return float(np.nanmean(x[mask]))
+
+        ct = calibration_table(panel, flags, include_subgroups=False)
+        bad = ct[ct["assert"] & ~ct["ok"]]
+        if verbose:
+            print(f"iteration {it + 1}/{iterations}: {len(panel):,} rows, {len(bad)} of {int(ct['assert'].sum())} "
+                  f"checks outside tolerance; worst: "
+                  + ", ".join(f"{r.measure}/{r.group} {r.diff:+.1f}" for r in bad.reindex(bad["diff"].abs().sort_values(ascending=False).index).head(6).itertuples()))
+        # population structure
+        rows_pp = len(panel) / panel["person_id"].nunique()
+        ts = np.asarray(prm["type_share"], float)
+        ts[1] *= (share["nedsatt_arbeidsevne"] / (hg == "nedsatt_arbeidsevne").mean()) ** gain
+        ts[2] *= (share["andre"] / (hg == "andre").mean()) ** gain
+        prm["type_share"] = list(ts / ts.sum())
+        js = np.isin(hg, ("helt_ledige", "delvis_ledige"))
+        target_delvis = share["delvis_ledige"] / (share["delvis_ledige"] + share["helt_ledige"])
+        prm["delvis_prob"] = float(np.clip(prm["delvis_prob"] + gain * (target_delvis - (hg[js] == "delvis_ledige").mean()) * 1.5, 0.05, 0.99))
+        prm["prog_hazard"][0] *= (share["arbeidssokere_tiltak"] / max((hg == "arbeidssokere_tiltak").mean(), 1e-4)) ** gain
+        prm["next_rate"] = [float(x * (15.9 / rows_pp) ** gain) for x in prm["next_rate"]]
+        # outcome levels by main group, service group, county
+        for gi, g in enumerate(HOVEDGRUPPER):
+            sel = hg == g
+            prm["alpha_main"][gi] += gain * 1.2 * (pub[("hours_per_week_next_3m", g)] - gen("atid3", sel))
+            prm["lam_main"][gi] += gain * (_logit(pub[("in_work_3m", g)]) - _logit(gen("jobb3", sel)))
+        for typ in (0, 1, 2):
+            m = tmask[typ]
+            prm["uplift"][typ] = float(np.clip(prm["uplift"][typ] + gain * 1.5 * (pub_type("hours_per_week_next_12m", typ) - gen("atid12", m)), -5, 30))
+        t3 = ct[ct["table"] == "3 (innsatsgruppe)"].set_index(["group", "measure"])["published"]
+        inv = {v: k for k, v in _T3_GROUP.items()}
+        for si, s in enumerate(INNSATSGRUPPER):
+            sel = ig == s
+            if sel.sum() == 0:
+                continue
+            prm["alpha_serv"][si] += gain * (t3[(inv[s], "atid3")] - gen("atid3", sel))
+            prm["lam_serv"][si] += gain * (_logit(t3[(inv[s], "jobb3")]) - _logit(gen("jobb3", sel)))
+        t3c = ct[ct["table"] == "3 (all)"].set_index(["group", "measure"])["published"]
+        for ci, c in enumerate(FYLKER):
+            sel = fy == c
+            prm["alpha_county"][ci] += gain * (t3c[(c, "atid3")] - gen("atid3", sel))
+            prm["lam_county"][ci] += gain * (_logit(t3c[(c, "jobb3")]) - _logit(gen("jobb3", sel)))
+        # centre the service-group and county terms (the main-group terms carry the level)
+        for key, codes, labels in (("alpha_serv", ig, INNSATSGRUPPER), ("lam_serv", ig, INNSATSGRUPPER),
+                                   ("alpha_county", fy, FYLKER), ("lam_county", fy, FYLKER)):
+            w = np.array([(codes == lab).mean() for lab in labels])
+            v = np.asarray(prm[key], float)
+            prm[key] = [float(x) for x in v - np.dot(w, v) / w.sum()]
+        # person attributes by type
+        for typ in (0, 1, 2):
+            m = tmask[typ]
+            prm["female"][typ] = float(np.clip(prm["female"][typ] + gain * (pub_type("female", typ) - gen("kvinne", m)), 0.05, 0.95))
+            prm["p_marry"][typ] = float(np.clip(prm["p_marry"][typ] + gain * 1.3 * (pub_type("married", typ) - gen("gift", m)), 0.02, 0.98))
+            prm["age_mean"][typ] += gain * (pub_type("age", typ) - gen("alder", m))
+            prm["children_mean"][typ] *= (pub_type("children_under_18", typ) / gen("barn", m)) ** gain
+            lgv = panel["landgruppe"].to_numpy()[m]
+            probs = np.asarray(prm["lg_probs"][typ], float)
+            for k, meas in ((1, "born_norway"), (2, "born_landgruppe_1"), (3, "born_landgruppe_2"), (4, "born_landgruppe_3")):
+                probs[k] = max(probs[k] + gain * (pub_type(meas, typ) - (lgv == k - 1).mean()), 0.005)
+            prm["lg_probs"][typ] = list(probs / probs.sum())
+            wi = np.isfinite(panel["lonn_nok"].to_numpy()) & m
+            prm["hourly_wage"][typ] *= (pub_type("wage_income", typ) / max(gen("lonn_nok", wi), 1.0)) ** (gain * 0.8)
+            hist_gap_pub = pub_type("nav_history_months", typ) - pub_type("nav_duration_months", typ)
+            hist_gap_gen = gen("nav_historikk", m) - gen("nav_varighet", m)
+            prm["prev_rate"][typ] = float(np.clip(prm["prev_rate"][typ] * (max(hist_gap_pub, 0.5) / max(hist_gap_gen, 0.5)) ** (gain * 0.7), 0.02, 3))
+        for key, typ in (("len_J", 0), ("len_N_median", 1), ("len_A", 2)):
+            prm[key] *= (pub_type("nav_duration_months", typ) / gen("nav_varighet", tmask[typ])) ** gain
+        bn = prm["benefits"]
+        bn["N"][0] = float(np.clip(bn["N"][0] + gain * (pub[("aap", "nedsatt_arbeidsevne")] - gen("_aap", tmask[1])), 0, 1))
+        bn["A"][1] = float(np.clip(bn["A"][1] + gain * 1.5 * (pub[("sickness_benefit", "andre")] - gen("_syk", tmask[2])), 0, 1))
+        bn["J"][2] = float(np.clip(bn["J"][2] + gain * 1.3 * (pub_type("unemployment_benefit", 0) - gen("_dag", tmask[0])), 0, 1))
+        for code, typ in (("N", 1), ("A", 2), ("J", 0)):
+            bn[code][4] = float(np.clip(bn[code][4] + gain * (pub_type("disability_degree_positive", typ) - gen("ufor", tmask[typ])), 0, 1))
+        pi = np.isfinite(panel["pgi_nok"].to_numpy())
+        prm["pgi_scale"] = float(prm.get("pgi_scale", 1.0) * (pub[("pensionable_income", "all")] / max(gen("pgi_nok", pi), 1.0)) ** gain)
+        edges = rep["decile_edges_G"]
+        prm["lonn_edges"] = edges["wages"]
+        prm["pgi_edges"] = edges["pensionable_income"]
+        if theta and it >= 1:
+            fv = fitted_vs_published(panel, "atid3")
+            fv = fv[fv["fitted"].notna() & (fv.index != "const")]
+            delta = dict(prm.get("theta_delta", {}))
+            for name, r in fv.iterrows():
+                step = theta_gain * (r["published"] - r["fitted"])
+                delta[name] = float(np.clip(delta.get(name, 0.0) + step, -40, 40))
+            prm["theta_delta"] = delta
+            if verbose:
+                big = fv["published"].abs() > 0.5
+                agree = (np.sign(fv["published"][big]) == np.sign(fv["fitted"][big])).mean()
+                print(f"   table 4 atid3: corr {np.corrcoef(fv['published'], fv['fitted'])[0, 1]:.3f}, "
+                      f"sign agreement |β|>0.5 {agree:.1%}, rmse {np.sqrt(((fv['published'] - fv['fitted']) ** 2).mean()):.2f}")
+        if verbose:
+            print(f"   {time.perf_counter() - t0:.0f} s")
+    return prm
+
+
+def write_calibrated(params: dict[str, Any], path: Path | None = None) -> None:
+    """Replace the CALIBRATED block of this module's source with ``params`` (rounded)."""
+    path = path or Path(__file__)
+    src = path.read_text(encoding="utf-8")
+    a = src.index("# --- BEGIN CALIBRATED ---")
+    b = src.index("# --- END CALIBRATED ---")
+
+    def rnd(x: Any) -> Any:
+        if isinstance(x, float):
+            return round(x, 5)
+        if isinstance(x, list):
+            return [rnd(v) for v in x]
+        if isinstance(x, dict):
+            return {k: rnd(v) for k, v in x.items()}
+        return x
+
+    body = json.dumps(rnd(params), indent=4, ensure_ascii=False)
+    block = "# --- BEGIN CALIBRATED ---\nCALIBRATED: dict[str, Any] = " + body + "\n"
+    path.write_text(src[:a] + block + src[b:], encoding="utf-8")
