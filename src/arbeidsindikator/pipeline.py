@@ -69,8 +69,24 @@ class PanelData:
     truth: dict[str, pd.Series] = field(default_factory=dict)
 
 
+def input_fingerprint(cfg: RunConfig) -> str:
+    """Cheap fingerprint of the input files (name, size, modification time), like make's.
+
+    Part of every cache key, so replacing an extract in the same folder invalidates the cache.
+    Synthetic data are fully determined by the configuration: empty fingerprint.
+    """
+    if cfg.data_path is None:
+        return "synthetic"
+    files = [cfg.data_path] if cfg.data_path.is_file() else sorted(p for p in cfg.data_path.rglob("*") if p.is_file())
+    h = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(cfg.data_path.parent)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:12]
+
+
 def _cache_key(cfg: RunConfig) -> str:
-    return f"{cfg.fingerprint()}-{code_fingerprint()}"
+    return f"{cfg.fingerprint()}-{input_fingerprint(cfg)}-{code_fingerprint()}"
 
 
 def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str, pd.Series]]:

@@ -145,63 +145,263 @@ G_REF_YEAR_MONTH = "2024-05"  # hourly wages are in NOK of G at this date
 
 # --- BEGIN CALIBRATED ---
 CALIBRATED: dict[str, Any] = {
-    "type_share": [0.60, 0.33, 0.07],
+    "type_share": [
+        0.6708,
+        0.27571,
+        0.05349
+    ],
     "covid_share": 0.03,
-    "len_J": 10.0,
-    "len_N_median": 30.0,
+    "len_J": 16.19846,
+    "len_N_median": 47.61983,
     "len_N_sigma": 0.9,
-    "len_A": 12.0,
-    "prev_rate": [0.7, 0.5, 0.6],
-    "next_rate": [0.6, 0.3, 0.4],
+    "len_A": 20.51658,
+    "prev_rate": [
+        1.4186,
+        2.29997,
+        1.07328
+    ],
+    "next_rate": [
+        0.11855,
+        0.05928,
+        0.07904
+    ],
     "short_gap_share": 0.25,
     "p_A_to_N": 0.3,
     "p_J_to_N": 0.05,
     "p_varig": 0.04,
-    "age_mean": [38.0, 41.5, 43.5],
-    "age_sd": [11.5, 11.0, 12.0],
-    "female": [0.46, 0.57, 0.50],
-    "lg_probs": [[0.01, 0.57, 0.05, 0.12, 0.25], [0.01, 0.72, 0.04, 0.04, 0.19], [0.01, 0.67, 0.04, 0.06, 0.22]],
-    "p_marry": [0.42, 0.38, 0.48],
-    "children_mean": [1.25, 1.25, 1.35],
+    "age_mean": [
+        39.81029,
+        40.84094,
+        48.78204
+    ],
+    "age_sd": [
+        11.5,
+        11.0,
+        12.0
+    ],
+    "female": [
+        0.45506,
+        0.62018,
+        0.48949
+    ],
+    "lg_probs": [
+        [
+            0.00951,
+            0.5686,
+            0.04861,
+            0.12186,
+            0.25141
+        ],
+        [
+            0.0091,
+            0.77134,
+            0.03556,
+            0.01078,
+            0.17322
+        ],
+        [
+            0.00969,
+            0.70145,
+            0.04232,
+            0.0335,
+            0.21305
+        ]
+    ],
+    "p_marry": [
+        0.55406,
+        0.40425,
+        0.59704
+    ],
+    "children_mean": [
+        1.36711,
+        1.30165,
+        2.06646
+    ],
     "he_share": 0.25,
-    "hourly_wage": [300.0, 270.0, 280.0],
-    "pre_emp": [0.8, 0.5, 0.7],
-    "pre_mu": [15.0, 3.0, 7.5],
-    "kappa_big": 0.80,
-    "kappa_small": 0.70,
+    "hourly_wage": [
+        410.9259,
+        481.95921,
+        228.35974
+    ],
+    "pre_emp": [
+        0.8,
+        0.5,
+        0.7
+    ],
+    "pre_mu": [
+        15.0,
+        3.0,
+        7.5
+    ],
+    "kappa_big": 0.8,
+    "kappa_small": 0.7,
     "lambda0": 1.2,
     "softplus_scale": 2.5,
     "u_sd": 2.0,
-    "entry_job_loss": [0.8, 0.85, 0.85],
-    "delvis_prob": 0.75,
+    "entry_job_loss": [
+        0.8,
+        0.85,
+        0.85
+    ],
+    "delvis_prob": 0.70095,
     "exit_hours": 30.0,
-    "exit_prob": [0.5, 0.15, 0.3],
-    "uplift": [6.0, 2.0, 3.0],
-    "prog_hazard": [0.035, 0.025],
+    "exit_prob": [
+        0.5,
+        0.15,
+        0.3
+    ],
+    "uplift": [
+        17.54789,
+        4.71859,
+        5.05352
+    ],
+    "prog_hazard": [
+        0.02972,
+        0.025
+    ],
     "perm_recall": 0.3,
     "perm_share": 0.06,
     "iv_mean": 1.5,
     "serv_plan": {
-        "J": {"standard": 0.45, "situasjonsbestemt": 0.36, "spesielt_tilpasset": 0.19},
-        "N": {"spesielt_tilpasset": 0.60, "situasjonsbestemt": 0.20, "behov_for_arbeidsevnevurdering": 0.12, "helserelatert": 0.08},
-        "A": {"sykmeldt_uten_arbeidsgiver": 0.36, "behov_for_arbeidsevnevurdering": 0.40, "ikke_vurdert": 0.10,
-              "standard": 0.08, "situasjonsbestemt": 0.06},
+        "J": {
+            "standard": 0.45,
+            "situasjonsbestemt": 0.36,
+            "spesielt_tilpasset": 0.19
+        },
+        "N": {
+            "spesielt_tilpasset": 0.6,
+            "situasjonsbestemt": 0.2,
+            "behov_for_arbeidsevnevurdering": 0.12,
+            "helserelatert": 0.08
+        },
+        "A": {
+            "sykmeldt_uten_arbeidsgiver": 0.36,
+            "behov_for_arbeidsevnevurdering": 0.4,
+            "ikke_vurdert": 0.1,
+            "standard": 0.08,
+            "situasjonsbestemt": 0.06
+        }
     },
-    "benefits": {  # spell-level probabilities: aap, sykepenger, dagpenger, overgangsstonad, uforetrygd
-        "J": [0.01, 0.03, 0.55, 0.015, 0.01],
-        "N": [0.76, 0.04, 0.01, 0.01, 0.03],
-        "A": [0.02, 0.40, 0.01, 0.01, 0.09],
+    "benefits": {
+        "J": [
+            0.01,
+            0.03,
+            0.49097,
+            0.015,
+            0.00977
+        ],
+        "N": [
+            0.69855,
+            0.04,
+            0.01,
+            0.01,
+            0.02834
+        ],
+        "A": [
+            0.02,
+            0.62878,
+            0.01,
+            0.01,
+            0.08984
+        ]
     },
-    "alpha_main": [-3.0, -3.0, -2.0, -3.0, -3.0],
-    "alpha_serv": [0.0] * 7,
-    "alpha_county": [0.0] * 15,
-    "lam_main": [0.0] * 5,
-    "lam_serv": [0.0] * 7,
-    "lam_county": [0.0] * 15,
-    "theta_delta": {"timer_t[0-8]": -2.8, "timer_t[8-16]": -8.4, "timer_t[16-24]": -14.0, "timer_t[24-32]": -19.6,
-                    "timer_t[32-38]": -24.5, "timer_t[>38]": -28.0},
-    "lonn_edges": [0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 2.6, 3.3, 4.3],
-    "pgi_edges": [0.3, 0.8, 1.3, 1.8, 2.3, 2.8, 3.4, 4.1, 5.2],
+    "alpha_main": [
+        -0.7668,
+        -4.19574,
+        13.66287,
+        -6.13293,
+        2.26135
+    ],
+    "alpha_serv": [
+        3.96429,
+        -0.00596,
+        -1.58394,
+        -2.01328,
+        9.50544,
+        -1.51181,
+        -7.65178
+    ],
+    "alpha_county": [
+        -0.50996,
+        0.14627,
+        0.04076,
+        1.71122,
+        0.24149,
+        1.1772,
+        0.50304,
+        -1.01711,
+        -0.15797,
+        -0.308,
+        0.82696,
+        0.9734,
+        -0.11819,
+        0.52751,
+        -1.03107
+    ],
+    "lam_main": [
+        -1.28066,
+        -1.455,
+        -0.8574,
+        -1.55719,
+        -0.69531
+    ],
+    "lam_serv": [
+        0.22796,
+        0.28755,
+        -0.27244,
+        -0.02067,
+        0.42681,
+        0.07381,
+        -0.46863
+    ],
+    "lam_county": [
+        -0.08232,
+        -0.04856,
+        -0.16222,
+        0.01881,
+        -0.06894,
+        0.04409,
+        -0.06871,
+        0.44467,
+        0.01435,
+        -0.17327,
+        -0.11906,
+        -0.14809,
+        -0.12735,
+        -0.0339,
+        -0.19613
+    ],
+    "theta_delta": {
+        "timer_t[0-8]": -2.8,
+        "timer_t[8-16]": -8.4,
+        "timer_t[16-24]": -14.0,
+        "timer_t[24-32]": -19.6,
+        "timer_t[32-38]": -24.5,
+        "timer_t[>38]": -28.0
+    },
+    "lonn_edges": [
+        0.7617,
+        1.4021,
+        1.996,
+        2.5218,
+        3.0585,
+        3.6229,
+        4.2609,
+        5.066,
+        6.3082
+    ],
+    "pgi_edges": [
+        1.7645,
+        2.4415,
+        3.0432,
+        3.6394,
+        4.2305,
+        4.8859,
+        5.6904,
+        6.6395,
+        8.2968
+    ],
+    "pgi_scale": 1.09242
 }
 # --- END CALIBRATED ---
 
@@ -681,7 +881,7 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     wage_factor = hw * WEEKS_PER_MONTH / g_ref  # income in G per weekly hour worked in a month
     pgi_nok: dict[int, np.ndarray] = {}
     first_year = F // 12 + (1 if F % 12 else 0)
-    pgi_scale = float(prm.get("pgi_scale", 1.0))
+    pgi_scale = np.broadcast_to(np.asarray(prm.get("pgi_scale", 1.0), float), (3,))[typ]
     base_pgi = np.where(rng.random(n) < 0.8, hw * 52 * rng.uniform(10, 40, n), 0.0) * pgi_scale
     for y in range(su.pgi_years[0], first_year):
         gy = su.g_month[np.clip(y * 12 - su.g_first, 0, None): y * 12 - su.g_first + 12].mean()
@@ -736,7 +936,8 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         cont = inpop & (prog_left > 0) & (typ_m == anchor_t) & (anchor_m == m - 1)
         prog_left = np.where(cont, prog_left - 1, 0)
         haz = np.where(typ_m == 0, prm["prog_hazard"][0], np.where(typ_m == 1, prm["prog_hazard"][1], 0.0))
-        haz = haz * np.where(lg == 3, 2.0, 1.0) * np.where(birth > m - 30 * 12, 1.8, 1.0) * (since >= 1)
+        haz = (haz * np.where(lg == 3, 2.0, 1.0) * np.where(birth > m - 30 * 12, 1.8, 1.0) * (since >= 1)
+               * np.exp(-0.5 * u / prm["u_sd"]))  # programmes go more to those with poorer prospects
         new_p = inpop & ~cont & (rng.random(n) < haz)
         mix_u = rng.random(n)
         pj = np.searchsorted(su.prog_cum["J"], mix_u, side="right")
@@ -749,6 +950,9 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         prog_left = np.where(new_p, rng.geometric(1.0 / su.prog_len[code]) - 1, prog_left)
         prog_tp = np.where(new_p, rng.random(n) < 0.5, prog_tp)
         lt_hours = np.where(new_p & (prog == lt_code), rng.uniform(24, 32, n), lt_hours)
+        quit_ = new_p & (prog != lt_code) & (rng.random(n) < prm.get("prog_job_loss", 0.3))
+        Jn = np.where(quit_, 0.0, Jn)
+        Jcn = np.where(quit_, 0.0, Jcn)
         on_lt = prog == lt_code
         Jn = np.where(on_lt, np.maximum(Jn, lt_hours), Jn)
         Jcn = np.where(on_lt, np.maximum(Jcn, lt_hours), Jcn)
@@ -1410,7 +1614,20 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
         for code, typ in (("N", 1), ("A", 2), ("J", 0)):
             bn[code][4] = float(np.clip(bn[code][4] + gain * (pub_type("disability_degree_positive", typ) - gen("ufor", tmask[typ])), 0, 1))
         pi = np.isfinite(panel["pgi_nok"].to_numpy())
-        prm["pgi_scale"] = float(prm.get("pgi_scale", 1.0) * (pub[("pensionable_income", "all")] / max(gen("pgi_nok", pi), 1.0)) ** gain)
+        ps = [float(x) for x in np.broadcast_to(np.asarray(prm.get("pgi_scale", 1.0), float), (3,))]
+        loss = list(prm["entry_job_loss"])
+        for typ in (0, 1, 2):
+            sel = pi & tmask[typ]
+            if sel.sum() > 50:
+                ps[typ] = float(ps[typ] * (pub_type("pensionable_income", typ) / max(gen("pgi_nok", sel), 1.0)) ** gain)
+        prm["pgi_scale"] = ps
+        for typ, g in ((0, "helt_ledige"), (1, "nedsatt_arbeidsevne"), (2, "andre")):
+            ratio = pub[("hours_per_week", g)] / max(gen("timer_t", hg == g), 0.1)
+            # fewer job losses at entry -> more hours at t (relative to the outcome level)
+            loss[typ] = float(np.clip(1 - (1 - loss[typ]) * ratio ** (gain * 1.2), 0.02, 0.99))
+        prm["entry_job_loss"] = loss
+        ratio = pub[("hours_per_week", "arbeidssokere_tiltak")] / max(gen("timer_t", hg == "arbeidssokere_tiltak"), 0.1)
+        prm["prog_job_loss"] = float(np.clip(1 - (1 - prm.get("prog_job_loss", 0.3)) * ratio ** (gain * 1.5), 0.0, 0.99))
         edges = rep["decile_edges_G"]
         prm["lonn_edges"] = edges["wages"]
         prm["pgi_edges"] = edges["pensionable_income"]

@@ -1,0 +1,195 @@
+"""Alternative models of seed 002 appendix B, figure 2 and appendix D (digest §1.8).
+
+Each alternative refits the model with one choice changed and returns the national (or group)
+indicator beside the main model's, so the book can show what the choice does:
+
+1. leave the COVID stocks out of estimation and predict them out of sample (fig. 30);
+2. add a dummy per measurement month (calendar-time control; fig. 31, counties);
+3. separate regressions per main group (fig. 32);
+4. linear probability model instead of probit for the job measures (curves and run time);
+5. an entry-cohort data set (one row per person at the start of each spell);
+6. without hours at the measurement month (fig. 2); 61 instead of 20 duration categories (app. D).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import indicator, seasonal
+from .config import RunConfig
+from .covariates import CovariateOptions, build_covariates, horizon_of
+from .pipeline import FAMILY, covariate_options, panel_with_expected
+
+#: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
+ORDERED_BLOCKS = ("alder", "nav_varighet", "nav_historikk", "timer_t", "innstromming", "barn")
+
+MAIN_GROUP_SPLIT = {
+    "nedsatt_arbeidsevne": "reduced work capacity",
+    "helt_ledige": "job seekers",
+    "delvis_ledige": "job seekers",
+    "arbeidssokere_tiltak": "job seekers",
+    "andre": "others",
+}
+
+
+@dataclass
+class Variant:
+    """Expected values of an alternative model for every panel row, and what it cost."""
+
+    expected: np.ndarray
+    seconds: float
+    n_fit: int
+    pooled_rows: int = 0  # rows whose level was unseen in the fit and borrowed a neighbour's
+
+
+def pool_unseen(X: pd.DataFrame, fit_rows: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """Map levels with no fitting rows to the nearest seen level (ordered blocks) or the reference.
+
+    Needed for out-of-sample prediction (e.g. inflow classes that occur only in the COVID months).
+    Returns the recoded frame and the number of rows recoded.
+    """
+    out = {}
+    recoded = np.zeros(len(X), dtype=bool)
+    for block in X.columns:
+        s = X[block]
+        cats = list(s.cat.categories)
+        seen = set(s[fit_rows].unique())
+        unseen = [c for c in cats if c not in seen]
+        if not unseen:
+            out[block] = s
+            continue
+        if block in ORDERED_BLOCKS:
+            order = sorted(range(len(cats)), key=lambda i: _order_key(cats[i]))
+            ranked = [cats[i] for i in order]
+            seen_pos = [i for i, c in enumerate(ranked) if c in seen]
+            mapping = {c: ranked[min(seen_pos, key=lambda j: abs(j - i))] for i, c in enumerate(ranked) if c not in seen}
+        else:
+            mapping = {c: cats[0] for c in unseen}
+        recoded |= s.isin(list(mapping)).to_numpy()
+        out[block] = pd.Categorical(s.astype(object).replace(mapping), categories=cats)
+    return pd.DataFrame(out, index=X.index), int(recoded.sum())
+
+
+def _order_key(level: str) -> float:
+    digits = "".join(ch if ch.isdigit() else " " for ch in level).split()
+    return float(digits[0]) if digits else -1.0
+
+
+def fit_variant(
+    panel: pd.DataFrame,
+    outcome: str,
+    options: CovariateOptions,
+    *,
+    fit_rows: np.ndarray | None = None,
+    extra: dict[str, pd.Categorical] | None = None,
+    family: str | None = None,
+) -> Variant:
+    """Fit one outcome with a changed specification; predict every row of ``panel``."""
+    from .models import fit
+
+    t0 = time.perf_counter()
+    X = build_covariates(panel, horizon_of(outcome), options)
+    for name, col in (extra or {}).items():
+        X[name] = col
+    y = panel[outcome].to_numpy(dtype=float).copy()
+    pooled = 0
+    if fit_rows is not None:
+        y[~fit_rows] = np.nan
+        X, pooled = pool_unseen(X, fit_rows & ~np.isnan(panel[outcome].to_numpy(dtype=float)))
+    res = fit(X, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
+    return Variant(expected=res.predict(X), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+
+
+def _national(df: pd.DataFrame, outcome: str, expected: np.ndarray, cfg: RunConfig, by: str | None = None) -> pd.DataFrame:
+    d = df.assign(**{f"exp_{outcome}": expected})
+    t = indicator.monthly(d, outcome, by)
+    return seasonal.adjust_table(t, seasonal.windows_for(cfg, outcome), group_levels=[by] if by else [])
+
+
+def compare_national(cfg: RunConfig, outcome: str, variants: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Months × (main, variants...) seasonally adjusted national indicator."""
+    df = panel_with_expected(cfg)
+    cols = {"main model": _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"]}
+    for name, exp in variants.items():
+        cols[name] = _national(df, outcome, exp, cfg)["indicator"]
+    return pd.DataFrame(cols)
+
+
+def covid_out_of_sample(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, Variant]:
+    """Alternative 1: estimate without the COVID stocks, predict them out of sample (fig. 30)."""
+    df = panel_with_expected(cfg)
+    assert cfg.covid_window is not None
+    months = pd.DatetimeIndex(df["month"]).to_period("M")
+    fit_rows = ~np.asarray(cfg.covid_window.contains(months))
+    v = fit_variant(df, outcome, covariate_options(cfg), fit_rows=fit_rows)
+    return compare_national(cfg, outcome, {"COVID stocks left out of estimation": v.expected}), v
+
+
+def calendar_time(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Alternative 2: a dummy per measurement month; county indicators with and without it (fig. 31)."""
+    df = panel_with_expected(cfg)
+    m = pd.DatetimeIndex(df["month"]).strftime("%Y-%m")
+    first = m.min()
+    cats = [first] + sorted(set(m) - {first})
+    v = fit_variant(df, outcome, covariate_options(cfg), extra={"maaned": pd.Categorical(m, categories=cats)})
+    with_time = _national(df, outcome, v.expected, cfg, by="fylke")
+    main = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="fylke")
+    return indicator.wide(main, "indicator", "fylke"), indicator.wide(with_time, "indicator", "fylke")
+
+
+def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
+    """Alternative 3: one regression per main group vs the common one; indicator per group (fig. 32)."""
+    df = panel_with_expected(cfg)
+    group = df["hovedgruppe"].astype(str).map(MAIN_GROUP_SPLIT)
+    exp = np.full(len(df), np.nan)
+    opts = covariate_options(cfg)
+    for g in sorted(group.unique()):
+        rows = (group == g).to_numpy()
+        sub = df[rows]
+        exp[rows] = fit_variant(sub, outcome, opts).expected
+    d = df.assign(split_group=group.to_numpy())
+    common = _national(d, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="split_group")
+    separate = _national(d, outcome, exp, cfg, by="split_group")
+    a = indicator.wide(common, "indicator", "split_group").add_suffix(" (common)")
+    b = indicator.wide(separate, "indicator", "split_group").add_suffix(" (separate)")
+    return a.join(b)
+
+
+def lpm_vs_probit(cfg: RunConfig, outcome: str = "jobb3") -> tuple[pd.DataFrame, dict[str, float]]:
+    """Alternative 4: linear probability model instead of probit (curves and run time)."""
+    df = panel_with_expected(cfg)
+    opts = covariate_options(cfg)
+    lpm = fit_variant(df, outcome, opts, family="lpm")
+    probit = fit_variant(df, outcome, opts, family="probit")
+    curves = compare_national(cfg, outcome, {"linear probability model": lpm.expected})
+    return curves, {"probit_s": probit.seconds, "lpm_s": lpm.seconds,
+                    "max_abs_diff_pp": float(100 * (curves["main model"] - curves["linear probability model"]).abs().max())}
+
+
+def specification_variants(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
+    """Alternative 6: without hours at t (fig. 2) and with 61 duration categories (appendix D)."""
+    df = panel_with_expected(cfg)
+    base = covariate_options(cfg)
+    no_hours = fit_variant(df, outcome, CovariateOptions(base.duration_categories, False, base.inflow_categories))
+    other_dur = 61 if base.duration_categories == 20 else 20
+    dur = fit_variant(df, outcome, CovariateOptions(other_dur, base.include_hours_at_t, base.inflow_categories))
+    return compare_national(cfg, outcome, {"without hours at t": no_hours.expected, f"{other_dur} duration categories": dur.expected})
+
+
+def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
+    """Alternative 5: one row per person at the start of each spell (duration 0), fitted on its own.
+
+    Returns months × (main model on all rows, entry-cohort model on entrants) national indicator.
+    """
+    df = panel_with_expected(cfg)
+    rows = (df["nav_varighet"] == 0).to_numpy()
+    entrants = df[rows]
+    opts = covariate_options(cfg)
+    v = fit_variant(entrants, outcome, CovariateOptions(2, opts.include_hours_at_t, opts.inflow_categories))  # duration is 0 for all
+    main = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"]
+    cohort = _national(entrants, outcome, v.expected, cfg)["indicator"]
+    return pd.DataFrame({"main model (all person-months)": main, "entry cohorts (first month of spell)": cohort})

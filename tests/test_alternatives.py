@@ -1,0 +1,40 @@
+"""Alternative models: properties that must hold by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from arbeidsindikator import alternatives, indicator
+from arbeidsindikator.pipeline import covariate_options, panel_with_expected
+
+
+def test_month_dummies_make_every_national_month_zero(tiny_cfg):
+    """With a dummy per month, OLS residuals average zero within every month (alternative 2)."""
+    df = panel_with_expected(tiny_cfg)
+    m = pd.DatetimeIndex(df["month"]).strftime("%Y-%m")
+    cats = sorted(set(m))
+    v = alternatives.fit_variant(df, "atid3", covariate_options(tiny_cfg), extra={"maaned": pd.Categorical(m, categories=cats)})
+    t = indicator.monthly(df.assign(exp_atid3=v.expected), "atid3")
+    np.testing.assert_allclose(t["indicator"].to_numpy(), 0.0, atol=1e-8)
+
+
+def test_out_of_sample_fit_uses_only_fit_rows(tiny_cfg):
+    df = panel_with_expected(tiny_cfg)
+    rows = (pd.DatetimeIndex(df["month"]).year != 2020)
+    v = alternatives.fit_variant(df, "atid3", covariate_options(tiny_cfg), fit_rows=np.asarray(rows))
+    used = rows & df["atid3"].notna().to_numpy()
+    assert v.n_fit == int(used.sum())
+    assert abs(float((df.loc[used, "atid3"] - v.expected[used]).mean())) < 1e-8
+
+
+def test_pool_unseen_maps_to_nearest_seen_level():
+    X = pd.DataFrame({
+        "innstromming": pd.Categorical(["q01", "q02", "q05", "q03"], categories=["q01", "q02", "q03", "q04", "q05"]),
+        "kvinne": pd.Categorical(["no", "yes", "yes", "no"], categories=["no", "yes"]),
+    })
+    fit_rows = np.array([True, True, False, True])
+    out, n = alternatives.pool_unseen(X, fit_rows)
+    assert out["innstromming"].tolist() == ["q01", "q02", "q03", "q03"]  # q05 -> nearest seen q03
+    assert out["kvinne"].tolist() == ["no", "yes", "yes", "no"]
+    assert n == 1
