@@ -79,8 +79,24 @@ def current_rss_gb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**3
 
 
+#: Blocks that are a property of the person (constant over the person's months); the others
+#: vary from month to month. Age advances with the month.
+PERSON_BLOCKS = ("barn", "landgruppe", "landgruppe_botid", "gift", "kvinne", "hoyere_utd", "inntekt", "ba_region")
+
+
+def _draw_codes(rng: np.random.Generator, k: int, size: int) -> np.ndarray:
+    """Level codes 0..k-1 with random frequencies; level 0 (the reference) the most frequent."""
+    probs = rng.dirichlet(np.full(k, 2.0))
+    probs[0] += 0.5
+    probs /= probs.sum()
+    return np.searchsorted(np.cumsum(probs), rng.random(size), side="right").clip(0, k - 1).astype(np.int8)
+
+
 def make_data(n: int, persons: int, seed: int) -> dict[str, object]:
-    """Synthetic panel: categorical regressors (int8 codes), outcomes, month, county, person."""
+    """Synthetic panel: categorical regressors (int8 codes), outcomes, month, county, person.
+
+    Rows are ordered by month (as a stacked monthly stock); person ids are not contiguous.
+    """
     rng = np.random.default_rng(seed)
     month = np.sort(rng.integers(0, N_MONTHS, n)).astype(np.int16)
     person = rng.integers(0, persons, n)
@@ -88,10 +104,13 @@ def make_data(n: int, persons: int, seed: int) -> dict[str, object]:
     cols: dict[str, pd.Categorical] = {}
     xb = np.zeros(n)
     for name, k in BLOCKS.items():
-        probs = rng.dirichlet(np.full(k, 2.0))
-        probs[0] += 0.5  # the reference is the most frequent level
-        probs /= probs.sum()
-        codes = np.searchsorted(np.cumsum(probs), rng.random(n), side="right").clip(0, k - 1).astype(np.int8)
+        if name == "alder":
+            birth = rng.integers(0, k, persons)
+            codes = np.minimum(birth[person] + month // 12, k - 1).astype(np.int8)
+        elif name in PERSON_BLOCKS:
+            codes = _draw_codes(rng, k, persons)[person]
+        else:
+            codes = _draw_codes(rng, k, n)
         effect = np.r_[0.0, rng.normal(scale=0.15, size=k - 1)]
         xb += effect[codes]
         cols[name] = pd.Categorical.from_codes(codes, categories=[f"{name}{i}" for i in range(k)])
@@ -134,6 +153,13 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
     from arbeidsindikator.models import build_design, fit
 
     code_dtype = np.int16 if args.int16 else np.int32
+    warm = make_data(3000, 300, 1)  # load the cached numba kernels before timing anything
+    wd = build_design(warm["X"], code_dtype=code_dtype)  # type: ignore[arg-type]
+    for fam, name in (("ols", "atid3"), ("probit", "jobb3")):
+        r = fit(wd, warm[name], family=fam, cov_type="cluster", groups=warm["person"])  # type: ignore[arg-type]
+        fit(wd, warm[name], family=fam)  # type: ignore[arg-type]
+        r.predict(wd)
+    del warm, wd
     t0 = time.perf_counter()
     n = args.statsmodels_rows if stage == "statsmodels" else args.rows
     data = make_data(n, args.persons if stage != "statsmodels" else max(n // 15, 2), args.seed)
@@ -204,6 +230,8 @@ def run_statsmodels(X: pd.DataFrame, data: dict[str, object], out: dict[str, obj
 
     t = time.perf_counter()
     d = build_design(X)
+    out["design_s"] = time.perf_counter() - t
+    t = time.perf_counter()
     ro = fit(d, data["atid3"], family="ols", **ck)
     out["ours_ols_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -244,6 +272,7 @@ def main() -> None:
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
     ap.add_argument("--chunk-rows", type=int, default=1_000_000)
     ap.add_argument("--int16", action="store_true", help="build designs with int16 codes")
+    ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--stage", help=argparse.SUPPRESS)  # internal: run one stage, print JSON
     args = ap.parse_args()
@@ -255,25 +284,27 @@ def main() -> None:
     stages = [s for s in args.stages.split(",") if s]
     if not args.skip_statsmodels:
         stages.append("statsmodels")
-    # warm the numba cache so that no stage pays for compilation
-    subprocess.run([sys.executable, __file__, "--stage", "ols", "--rows", "2000", "--persons", "100"], check=True, capture_output=True)
-    subprocess.run([sys.executable, __file__, "--stage", "cluster", "--rows", "2000", "--persons", "100"], check=True, capture_output=True)
-    if args.int16:
-        subprocess.run([sys.executable, __file__, "--stage", "predict", "--rows", "2000", "--persons", "100", "--int16"], check=True, capture_output=True)
+    # compile (or load) the numba kernels once so that no stage pays for compilation
+    warm_cmd = [sys.executable, __file__, "--stage", "design", "--rows", "2000", "--persons", "100"]
+    subprocess.run(warm_cmd + (["--int16"] if args.int16 else []), check=True, capture_output=True)
     results = []
     for stage in stages:
         cmd = [sys.executable, __file__, "--stage", stage, "--rows", str(args.rows), "--persons", str(args.persons),
                "--statsmodels-rows", str(args.statsmodels_rows), "--chunk-rows", str(args.chunk_rows), "--seed", str(args.seed)]
         if args.int16:
             cmd.append("--int16")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+        if args.threads:
+            env["NUMBA_NUM_THREADS"] = str(args.threads)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             print(f"stage {stage} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
             continue
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         results.append(res)
         print(json.dumps(res), file=sys.stderr)
-    print(f"\nrows {args.rows:,}  persons {args.persons:,}  threads {os.cpu_count()}  codes {'int16' if args.int16 else 'int32'}")
+    print(f"\nrows {args.rows:,}  persons {args.persons:,}  numba threads {args.threads or os.cpu_count()}  "
+          f"codes {'int16' if args.int16 else 'int32'}  chunk_rows {args.chunk_rows:,}")
     print(f"{'stage':<12} {'rows':>11} {'timings (s)':<78} {'data GB':>8} {'peak GB':>8}")
     skip = {"stage", "rows", "rss_data_gb", "peak_gb", "p", "gen_s"}
     for r in results:

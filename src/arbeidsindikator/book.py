@@ -73,8 +73,11 @@ class Chapter:
         """Tables of this build: ``<cache_dir>/../tables/<config name>/<chapter>/``."""
         return self.cfg.cache_dir.parent / "tables" / self.cfg.name / self.name
 
-    def glue(self, name: str, value: Any, *, decimals: int | None = None, pct: bool = False) -> str:
-        """Glue a number (formatted) or a string for use as {glue:text}`name` in prose."""
+    def glue(self, name: str, value: Any, *, decimals: int | None = None, pct: bool = False) -> None:
+        """Glue a number (formatted) or a string for use as {glue:text}`name` in prose.
+
+        Returns nothing, so a cell ending with a glue call prints nothing on the page.
+        """
         from myst_nb import glue as _glue
 
         value = to_plain(value)
@@ -86,7 +89,6 @@ class Chapter:
             text = str(value)
         self.glued[name] = text
         _glue(name, text, display=False)
-        return text
 
     def glue_figure(self, name: str, fig: Any) -> None:
         """Glue a figure as a PNG image (deterministic bytes: no software/date metadata)."""

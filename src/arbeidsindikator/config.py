@@ -136,7 +136,7 @@ def _int(d: dict, dotted: str, default: Any = ..., lo: int | None = None, hi: in
     return v
 
 
-KNOWN_TOP_KEYS = {"name", "data", "period", "model", "indicator", "bootstrap", "output"}
+KNOWN_TOP_KEYS = {"name", "data", "period", "model", "indicator", "bootstrap", "output", "profiling"}
 
 
 def load_config(path: str | Path | None = None) -> RunConfig:
