@@ -132,6 +132,11 @@ def test_empty_levels_dropped() -> None:
     assert dm.names == ["const", "a[s]", "b[y]"]
     assert dm.dropped_levels == {"a": ["never", "t"]}
     assert dm.codes[4, 0] == -2
+    res = fit(dm, np.arange(6.0), family="ols")
+    assert res.nobs == 5 and res.n_excluded == 1
+    with pytest.raises(ValueError, match=r"a\[t\] \(1 rows\)"):
+        res.predict(dm)
+    assert np.isfinite(res.predict(X.iloc[[0, 1, 2, 3, 5]])).all()
 
 
 def test_empty_level_in_fit_rows_is_dropped_and_not_predicted() -> None:
@@ -416,6 +421,28 @@ def test_chunking_invariance(data, family, cov_type) -> None:  # type: ignore[no
     np.testing.assert_allclose(small.params, big.params, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(small.bse, big.bse, rtol=1e-12)
     assert small.llf == pytest.approx(big.llf, rel=1e-13)
+
+
+def test_results_do_not_depend_on_thread_count() -> None:
+    """Large inputs run on a thread pool; parts are fixed and summed in order."""
+    import numba
+
+    rng = np.random.default_rng(31)
+    n = 250_000  # above the single-thread threshold
+    X = make_X(n, rng)
+    y = rng.normal(size=n)
+    g = rng.integers(0, 20_000, n)
+    d = build_design(X)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = fit(d, y, family="ols", cov_type="cluster", groups=g)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = fit(d, y, family="ols", cov_type="cluster", groups=g)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(a.bse, b.bse)
 
 
 def test_contiguous_and_shuffled_clusters_agree(data) -> None:  # type: ignore[no-untyped-def]

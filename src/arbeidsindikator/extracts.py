@@ -659,12 +659,13 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
             conds.append((col.name, f"unknown code(s) (allowed: {col.allowed})", f"({e}) IS NOT NULL AND ({e}) NOT IN ({codes})", [col.name]))
         if col.kind == "float":
             conds.append((col.name, "non-finite value(s)", f"({e}) IS NOT NULL AND NOT isfinite({e})", [col.name]))
+        finite = f"isfinite({e}) AND " if col.kind == "float" else ""
         if col.lo is not None:
             neg = "negative value(s)" if col.lo == 0 else f"value(s) below {col.lo:g}"
-            conds.append((col.name, neg, f"({e}) < {col.lo}", [col.name]))
+            conds.append((col.name, neg, f"{finite}({e}) < {col.lo}", [col.name]))
         if col.hi is not None:
             msg = f"value(s) above {col.hi:g}" + (f": {col.hi_msg}" if col.hi_msg else "")
-            conds.append((col.name, msg, f"({e}) > {col.hi}", [col.name]))
+            conds.append((col.name, msg, f"{finite}({e}) > {col.hi}", [col.name]))
         if col.kind == "month":
             conds.append((col.name, "date(s) not on the first day of a month", f"day({e}) <> 1", [col.name]))
             if manifest is not None and table.coverage in manifest.coverage and col.name == "month":

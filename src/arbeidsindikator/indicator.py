@@ -58,6 +58,8 @@ def indicator_table(df: pd.DataFrame, outcome: str, by: Sequence[str] | str) -> 
     out["upper_printed"] = out["indicator"] + Z95 * se_printed
     out["lower_resid"] = out["indicator"] - Z95 * se_resid
     out["upper_resid"] = out["indicator"] + Z95 * se_resid
+    out["se_printed"] = se_printed
+    out["se_resid"] = se_resid
     out["n_not_observable"] = n_missing.reindex(out.index).fillna(0).astype(int)
     out.insert(0, "outcome", outcome)
     return out.drop(columns=["sd_actual", "sd_resid"])

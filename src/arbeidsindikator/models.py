@@ -28,16 +28,28 @@ Conventions
   ``G/(G−1)·(N−1)/(N−p)`` for both families. p-values as statsmodels' defaults: Student t with
   ``N−p`` degrees of freedom for the classical OLS/LPM covariance, standard normal for probit and
   for every robust (HC1, cluster) covariance.
+* Frequency weights versus statsmodels ``GLM(freq_weights=w)``: identical coefficients, classical
+  SEs and probit HC sandwich; statsmodels' GLM applies no HC1 factor to the Gaussian family and
+  uses the row count, not Σw, in the cluster factor (its own fit on duplicated rows uses Σw, as
+  here).
+* Probit: Newton–Raphson on the observed information from the constant-only start
+  ``Φ⁻¹(ȳ)`` (its first step is the scaled LPM), with step halving; converged when the largest
+  Newton step is below ``tol``. A level whose rows all have the same outcome makes the MLE
+  infinite: :class:`SeparationWarning` names it.
+* Threads: kernels use numba's thread pool (``NUMBA_NUM_THREADS`` / ``numba.set_num_threads``)
+  for inputs of 200,000 rows or more, one thread below. Sums are taken over 16 fixed row
+  partitions in a fixed order, so results do not depend on the number of threads; changing
+  ``chunk_rows`` changes the order of float64 additions only (differences ~1e-13 relative).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numba as nb
 import numpy as np
@@ -64,9 +76,7 @@ _FAMILIES = ("ols", "probit", "lpm")
 _COV_TYPES = ("classical", "HC1", "cluster")
 _WEIGHT_KINDS = ("frequency", "analytic")
 
-#: Rows of one chunk are split into this many fixed partitions, each with its own float64
-#: accumulator, summed in a fixed order: results do not depend on the number of threads.
-_NPART = 16
+_T = TypeVar("_T")
 #: A column whose squared residual norm, relative to its own norm, falls below this after
 #: projecting on the preceding columns is aliased (1 − R² < 1e-9).
 _RANK_TOL = 1e-9
@@ -184,6 +194,7 @@ def build_design(
     if n_levels > np.iinfo(dtype).max:
         raise ValueError(f"{n_levels} levels do not fit code_dtype {dtype}; use int32")
     codes = np.empty((n, len(blocks)), dtype=dtype)
+    block_codes: list[tuple[np.ndarray, np.ndarray]] = []
     names = ["const"]
     col_block = [-1]
     categories: list[pd.Index] = []
@@ -208,9 +219,16 @@ def build_design(
                 col_block.append(b)
             else:
                 dropped.setdefault(str(col), []).append(cats[j])
-        codes[:, b] = lut.astype(dtype)[cc]
+        block_codes.append((cc, lut.astype(dtype)))
         categories.append(cats)
         level_columns.append(lut)
+    # Fill the row-major code matrix in cache-sized row chunks: writing whole strided columns
+    # over a multi-GB array was ~8 s per design at 23 M rows.
+    step = 16_384
+    for s0 in range(0, n, step):
+        ch = codes[s0 : s0 + step]
+        for b, (cc, lut) in enumerate(block_codes):
+            ch[:, b] = lut[cc[s0 : s0 + step]]
     return Design(
         codes=codes,
         names=names,
@@ -227,6 +245,8 @@ def build_design(
 # numba kernels. Conventions: `w` is empty when unweighted, `mask` empty when absent; a row is
 # used iff (no mask or mask[i]) and y[i] is not NaN and w[i] != 0. Column index lists of a row are
 # ascending (blocks occupy ascending column ranges), so pairs (a <= c) fill the upper triangle.
+# Each kernel is serial, releases the GIL and adds into the accumulators it is given for rows
+# [start, stop); `_accumulate` runs row parts on a thread pool and sums them in a fixed order.
 # ----------------------------------------------------------------------------------------------
 
 _SQRT2 = math.sqrt(2.0)
@@ -259,6 +279,14 @@ def _active(codes, i, idx):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, inline="always")
+def _xb(beta, idx, m):  # type: ignore[no-untyped-def]
+    xb = beta[0]
+    for a in range(1, m):
+        xb += beta[idx[a]]
+    return xb
+
+
+@nb.njit(cache=True, inline="always")
 def _probit_terms(u):  # type: ignore[no-untyped-def]
     """log Φ(u) and the inverse Mills ratio φ(u)/Φ(u), accurate for all u."""
     if u > 0.0:
@@ -273,250 +301,167 @@ def _probit_terms(u):  # type: ignore[no-untyped-def]
     return -0.5 * t * t - math.log(t) - _LOG_SQRT_2PI + math.log(s), t / s
 
 
-@nb.njit(cache=True)
-def _k_sums(y, w, mask, out):  # type: ignore[no-untyped-def]
-    """out += [rows used, Σw, Σw·y, Σ log w]."""
-    n_used = 0.0
-    sw = 0.0
-    swy = 0.0
-    slw = 0.0
-    for i in range(y.shape[0]):
-        wi = _row_weight(i, y, w, mask)
-        if wi != 0.0:
-            n_used += 1.0
-            sw += wi
-            swy += wi * y[i]
-            slw += math.log(wi)
-    out[0] += n_used
-    out[1] += sw
-    out[2] += swy
-    out[3] += slw
-
-
 @nb.njit(cache=True, inline="always")
 def _add_pairs(ak, idx, m, val):  # type: ignore[no-untyped-def]
-    """ak[j, l] += val for active dummy columns j <= l (the constant, idx[0], is skipped)."""
+    """ak[j, l] += val for active dummy columns j <= l.
+
+    The constant (idx[0]) is skipped: for dummies x_j² = x_j, so its cross products equal the
+    diagonal and are filled in by :func:`_finish_gram` (~10 % fewer updates per row).
+    """
     for a in range(1, m):
         ia = idx[a]
         for c in range(a, m):
             ak[ia, idx[c]] += val
 
 
-@nb.njit(cache=True)
-def _reduce_gram(parts, const_parts, A):  # type: ignore[no-untyped-def]
-    """A += Σ_k parts[k] (fixed order), completing the constant's row.
-
-    For dummies x_j² = x_j, so the constant's cross product with column j equals the diagonal
-    entry (j, j); the pair loops skip the constant (~10 % fewer updates per row).
-    """
-    T = parts[0].copy()
-    c0 = const_parts[0]
-    for k in range(1, parts.shape[0]):
-        T += parts[k]
-        c0 += const_parts[k]
-    T[0, 0] = c0
-    for j in range(1, T.shape[0]):
-        T[0, j] = T[j, j]
-    A += T
+def _finish_gram(A: np.ndarray, const: float) -> np.ndarray:
+    """Complete the constant's row of an upper-triangle Gram accumulator and symmetrize."""
+    A[0, 0] = const
+    A[0, 1:] = np.diag(A)[1:]
+    return np.triu(A) + np.triu(A, 1).T
 
 
-@nb.njit(parallel=True, cache=True)
-def _k_normal(codes, y, w, mask, start, stop, A, xy):  # type: ignore[no-untyped-def]
-    """A += X'WX (upper triangle), xy += X'Wy over rows [start, stop)."""
-    p = A.shape[0]
-    n = stop - start
-    pa = np.zeros((_NPART, p, p))
-    pc = np.zeros(_NPART)
-    pxy = np.zeros((_NPART, p))
-    for k in nb.prange(_NPART):
-        idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
-        ak = pa[k]
-        xk = pxy[k]
-        for i in range(start + n * k // _NPART, start + n * (k + 1) // _NPART):
-            wi = _row_weight(i, y, w, mask)
-            if wi == 0.0:
-                continue
-            m = _active(codes, i, idx)
-            wy = wi * y[i]
-            for a in range(m):
-                xk[idx[a]] += wy
-            _add_pairs(ak, idx, m, wi)
-            pc[k] += wi
-    _reduce_gram(pa, pc, A)
-    for k in range(_NPART):
-        xy += pxy[k]
+@nb.njit(cache=True, nogil=True)
+def _k_sums(y, w, mask, out):  # type: ignore[no-untyped-def]
+    """out += [rows used, Σw, Σw·y, Σ log w]."""
+    for i in range(y.shape[0]):
+        wi = _row_weight(i, y, w, mask)
+        if wi != 0.0:
+            out[0] += 1.0
+            out[1] += wi
+            out[2] += wi * y[i]
+            out[3] += math.log(wi)
 
 
-@nb.njit(parallel=True, cache=True)
-def _k_probit(codes, y, w, mask, start, stop, beta, H, g, out, cnt, xy):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _k_normal(codes, y, w, mask, start, stop, A, xy, acc):  # type: ignore[no-untyped-def]
+    """A += X'WX (upper triangle, constant row left to _finish_gram), xy += X'Wy, acc[0] += Σw."""
+    idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
+    for i in range(start, stop):
+        wi = _row_weight(i, y, w, mask)
+        if wi == 0.0:
+            continue
+        m = _active(codes, i, idx)
+        wy = wi * y[i]
+        for a in range(m):
+            xy[idx[a]] += wy
+        _add_pairs(A, idx, m, wi)
+        acc[0] += wi
+
+
+@nb.njit(cache=True, nogil=True)
+def _k_probit(codes, y, w, mask, beta, start, stop, H, g, acc, cnt, xy):  # type: ignore[no-untyped-def]
     """Probit Newton quantities at beta over rows [start, stop).
 
-    H += Σ w·m(m+u)·xx' (negative Hessian, upper triangle), g += Σ w·q·m·x (score),
-    out[0] += Σ w·log Φ(u), with q = 2y−1, u = q·xb and m = φ(u)/Φ(u) (as statsmodels Probit).
-    If cnt is non-empty also cnt += Σ w·x and xy += Σ w·y·x (for the separation check).
+    H += Σ w·m(m+u)·xx' (negative Hessian; upper triangle, constant row via acc[1]),
+    g += Σ w·q·m·x (score), acc[0] += Σ w·log Φ(u), with q = 2y−1, u = q·xb and m = φ(u)/Φ(u)
+    (as statsmodels ``Probit``). If cnt is non-empty also cnt += Σ w·x, xy += Σ w·y·x.
     """
-    p = H.shape[0]
-    n = stop - start
+    idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
     colsums = cnt.shape[0] > 0
-    ph = np.zeros((_NPART, p, p))
-    pc = np.zeros(_NPART)
-    pg = np.zeros((_NPART, p))
-    pl = np.zeros(_NPART)
-    pn = np.zeros((_NPART if colsums else 1, 2, p))
-    for k in nb.prange(_NPART):
-        idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
-        hk = ph[k]
-        gk = pg[k]
-        llf = 0.0
-        for i in range(start + n * k // _NPART, start + n * (k + 1) // _NPART):
-            wi = _row_weight(i, y, w, mask)
-            if wi == 0.0:
-                continue
-            m = _active(codes, i, idx)
-            xb = beta[0]
-            for a in range(1, m):
-                xb += beta[idx[a]]
-            q = 1.0 if y[i] > 0.5 else -1.0
-            u = q * xb
-            logcdf, mills = _probit_terms(u)
-            llf += wi * logcdf
-            sc = wi * q * mills
-            wt = wi * mills * (mills + u)
-            for a in range(m):
-                gk[idx[a]] += sc
-            _add_pairs(hk, idx, m, wt)
-            pc[k] += wt
-            if colsums:
-                for a in range(m):
-                    pn[k, 0, idx[a]] += wi
-                    pn[k, 1, idx[a]] += wi * y[i]
-        pl[k] = llf
-    _reduce_gram(ph, pc, H)
-    for k in range(_NPART):
-        g += pg[k]
-        out[0] += pl[k]
+    for i in range(start, stop):
+        wi = _row_weight(i, y, w, mask)
+        if wi == 0.0:
+            continue
+        m = _active(codes, i, idx)
+        q = 1.0 if y[i] > 0.5 else -1.0
+        u = q * _xb(beta, idx, m)
+        logcdf, mills = _probit_terms(u)
+        acc[0] += wi * logcdf
+        sc = wi * q * mills
+        wt = wi * mills * (mills + u)
+        for a in range(m):
+            g[idx[a]] += sc
+        _add_pairs(H, idx, m, wt)
+        acc[1] += wt
         if colsums:
-            cnt += pn[k, 0]
-            xy += pn[k, 1]
+            for a in range(m):
+                cnt[idx[a]] += wi
+                xy[idx[a]] += wi * y[i]
 
 
-@nb.njit(parallel=True, cache=True)
-def _k_resid(codes, y, w, mask, start, stop, beta, probit, ybar, meat_pow, M, out):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _k_resid(codes, y, w, mask, beta, probit, ybar, meat_pow, start, stop, M, acc):  # type: ignore[no-untyped-def]
     """Second pass at the final beta over rows [start, stop).
 
-    OLS (probit=False): r = y − xb; out += [Σw r², Σw (y − ybar)², 0].
-    Probit: r = q·m (score per unit weight); out += [0, 0, Σw log Φ(u)].
-    meat_pow 1: M += Σ w r² xx'; 2: M += Σ w² r² xx'; 0: M untouched (upper triangle).
+    OLS: r = y − xb; acc[0] += Σw r², acc[1] += Σw (y − ybar)². Probit: r = q·m (score per unit
+    weight); acc[2] += Σw log Φ(u). meat_pow 1: M += Σ w r² xx'; 2: M += Σ w² r² xx' (upper
+    triangle, constant row via acc[3]); 0: no meat.
     """
-    p = M.shape[0]
-    n = stop - start
-    pm = np.zeros((_NPART if meat_pow > 0 else 1, p, p))
-    pc = np.zeros(_NPART)
-    po = np.zeros((_NPART, 3))
-    for k in nb.prange(_NPART):
-        idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        for i in range(start + n * k // _NPART, start + n * (k + 1) // _NPART):
-            wi = _row_weight(i, y, w, mask)
-            if wi == 0.0:
-                continue
-            m = _active(codes, i, idx)
-            xb = beta[0]
-            for a in range(1, m):
-                xb += beta[idx[a]]
-            if probit:
-                q = 1.0 if y[i] > 0.5 else -1.0
-                logcdf, mills = _probit_terms(q * xb)
-                s2 += wi * logcdf
-                r = q * mills
-            else:
-                r = y[i] - xb
-                s0 += wi * r * r
-                d = y[i] - ybar
-                s1 += wi * d * d
-            if meat_pow > 0:
-                c2 = wi * r * r if meat_pow == 1 else wi * wi * r * r
-                _add_pairs(pm[k], idx, m, c2)
-                pc[k] += c2
-        po[k, 0] = s0
-        po[k, 1] = s1
-        po[k, 2] = s2
-    if meat_pow > 0:
-        _reduce_gram(pm, pc, M)
-    for k in range(_NPART):
-        out += po[k]
+    idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
+    for i in range(start, stop):
+        wi = _row_weight(i, y, w, mask)
+        if wi == 0.0:
+            continue
+        m = _active(codes, i, idx)
+        xb = _xb(beta, idx, m)
+        if probit:
+            q = 1.0 if y[i] > 0.5 else -1.0
+            logcdf, mills = _probit_terms(q * xb)
+            acc[2] += wi * logcdf
+            r = q * mills
+        else:
+            r = y[i] - xb
+            acc[0] += wi * r * r
+            d = y[i] - ybar
+            acc[1] += wi * d * d
+        if meat_pow > 0:
+            c2 = wi * r * r if meat_pow == 1 else wi * wi * r * r
+            _add_pairs(M, idx, m, c2)
+            acc[3] += c2
 
 
-@nb.njit(cache=True, inline="always")
-def _group_start(gs, pos, start, stop):  # type: ignore[no-untyped-def]
-    """Smallest position >= pos that starts a group (or stop)."""
-    while pos > start and pos < stop and gs[pos] == gs[pos - 1]:
-        pos += 1
-    return pos
-
-
-@nb.njit(parallel=True, cache=True)
-def _k_cluster(codes, y, w, order, gs, start, stop, beta, probit, M):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _k_cluster(codes, y, w, order, gs, beta, probit, start, stop, M):  # type: ignore[no-untyped-def]
     """M += Σ_g s_g s_g' (upper triangle) with s_g = Σ_{i in g} w_i r_i x_i.
 
     ``order`` lists the used rows sorted by cluster, ``gs`` their cluster ids (non-decreasing);
     [start, stop) must begin and end at cluster boundaries. r is the OLS residual or the probit
-    score per unit weight. Each cluster's score vector is sparse: only touched columns are kept.
+    score per unit weight. A cluster's score vector is sparse: only its touched columns enter
+    the outer product.
     """
     p = M.shape[0]
-    n = stop - start
-    pm = np.zeros((_NPART, p, p))
-    for k in nb.prange(_NPART):
-        s = _group_start(gs, start + n * k // _NPART, start, stop)
-        e = _group_start(gs, start + n * (k + 1) // _NPART, start, stop)
-        idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
-        sv = np.zeros(p)
-        seen = np.zeros(p, dtype=np.bool_)
-        touched = np.empty(p, dtype=np.int64)
-        nt = 0
-        mk = pm[k]
-        for pos in range(s, e):
-            i = order[pos]
-            m = _active(codes, i, idx)
-            xb = beta[0]
-            for a in range(1, m):
-                xb += beta[idx[a]]
-            if probit:
-                q = 1.0 if y[i] > 0.5 else -1.0
-                _, mills = _probit_terms(q * xb)
-                r = q * mills
-            else:
-                r = y[i] - xb
-            if w.shape[0] > 0:
-                r *= w[i]
-            for a in range(m):
-                j = idx[a]
-                if not seen[j]:
-                    seen[j] = True
-                    touched[nt] = j
-                    nt += 1
-                sv[j] += r
-            if pos + 1 == e or gs[pos + 1] != gs[pos]:
-                ts = np.sort(touched[:nt])
-                for a in range(nt):
-                    ja = ts[a]
-                    va = sv[ja]
-                    for c in range(a, nt):
-                        mk[ja, ts[c]] += va * sv[ts[c]]
-                for a in range(nt):
-                    sv[ts[a]] = 0.0
-                    seen[ts[a]] = False
-                nt = 0
-    for k in range(_NPART):
-        M += pm[k]
+    idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
+    sv = np.zeros(p)
+    seen = np.zeros(p, dtype=np.bool_)
+    touched = np.empty(p, dtype=np.int64)
+    nt = 0
+    for pos in range(start, stop):
+        i = order[pos]
+        m = _active(codes, i, idx)
+        xb = _xb(beta, idx, m)
+        if probit:
+            q = 1.0 if y[i] > 0.5 else -1.0
+            _, mills = _probit_terms(q * xb)
+            r = q * mills
+        else:
+            r = y[i] - xb
+        if w.shape[0] > 0:
+            r *= w[i]
+        for a in range(m):
+            j = idx[a]
+            if not seen[j]:
+                seen[j] = True
+                touched[nt] = j
+                nt += 1
+            sv[j] += r
+        if pos + 1 == stop or gs[pos + 1] != gs[pos]:
+            ts = np.sort(touched[:nt])
+            for a in range(nt):
+                ja = ts[a]
+                va = sv[ja]
+                for c in range(a, nt):
+                    M[ja, ts[c]] += va * sv[ts[c]]
+            for a in range(nt):
+                sv[ts[a]] = 0.0
+                seen[ts[a]] = False
+            nt = 0
 
 
-@nb.njit(parallel=True, cache=True)
-def _k_linpred(codes, beta, out):  # type: ignore[no-untyped-def]
-    """out[i] = beta[0] + Σ beta[active]; NaN for a row with a dropped level (code −2)."""
-    for i in nb.prange(codes.shape[0]):
+@nb.njit(cache=True, nogil=True)
+def _k_linpred(codes, beta, start, stop, out):  # type: ignore[no-untyped-def]
+    """out[i] = beta[0] + Σ beta[active] for rows [start, stop); NaN for a dropped level (−2)."""
+    for i in range(start, stop):
         xb = beta[0]
         for b in range(codes.shape[1]):
             c = codes[i, b]
@@ -527,33 +472,67 @@ def _k_linpred(codes, beta, out):  # type: ignore[no-untyped-def]
         out[i] = xb
 
 
-#: Below this many rows the kernels run on one thread: thread start-up and, on a shared machine,
-#: waiting for a busy core cost far more than the work (10-20x measured on 3,000 rows).
+#: Below this many rows everything runs in the calling thread: thread hand-off and, on a shared
+#: machine, waiting for a busy core cost more than the work.
 _PARALLEL_MIN_ROWS = 200_000
+#: Row parts per pass (at most; at least 65,536 rows each, at most ``chunk_rows``). The split
+#: depends only on the number of rows and ``chunk_rows``, never on the number of threads, and
+#: parts are summed in order: results are identical whatever the thread count.
+_TARGET_PARTS = 32
 
 
-@contextmanager
-def _threads_for(n_rows: int) -> Iterator[None]:
-    """Run the numba kernels single-threaded for small inputs (results are identical)."""
-    if n_rows >= _PARALLEL_MIN_ROWS or nb.get_num_threads() == 1:
-        yield
+def _parts(n: int, chunk_rows: int) -> list[tuple[int, int]]:
+    """Row ranges processed by one kernel call each."""
+    size = min(max(int(chunk_rows), 1), max(65_536, -(-n // _TARGET_PARTS)))
+    return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def _n_threads(n_rows: int) -> int:
+    """Threads for a pass: numba's setting (NUMBA_NUM_THREADS / numba.set_num_threads)."""
+    return nb.get_num_threads() if n_rows >= _PARALLEL_MIN_ROWS else 1
+
+
+def _map_parts(job: Callable[[tuple[int, int]], _T], parts: list[tuple[int, int]], n_rows: int) -> Iterator[_T]:
+    """job(part) for every part, results in part order; on a thread pool for large inputs."""
+    threads = min(_n_threads(n_rows), len(parts))
+    if threads <= 1:
+        yield from map(job, parts)
         return
-    before = nb.get_num_threads()
-    nb.set_num_threads(1)
-    try:
-        yield
-    finally:
-        nb.set_num_threads(before)
+    with ThreadPoolExecutor(max_workers=threads) as ex:
+        yield from ex.map(job, parts)
+
+
+def _accumulate(
+    kernel: Callable[..., None],
+    args: tuple[object, ...],
+    shapes: list[tuple[int, ...]],
+    parts: list[tuple[int, int]],
+    n_rows: int,
+) -> list[np.ndarray]:
+    """Run ``kernel(*args, start, stop, *accumulators)`` over parts and sum the accumulators.
+
+    Each part gets fresh float64 accumulators of ``shapes``; totals are summed in part order.
+    """
+
+    def job(part: tuple[int, int]) -> list[np.ndarray]:
+        accs = [np.zeros(s) for s in shapes]
+        kernel(*args, part[0], part[1], *accs)
+        return accs
+
+    total: list[np.ndarray] | None = None
+    for accs in _map_parts(job, parts, n_rows):
+        if total is None:
+            total = accs
+        else:
+            for t, a in zip(total, accs, strict=True):
+                t += a
+    assert total is not None
+    return total
 
 
 # ----------------------------------------------------------------------------------------------
 # Linear algebra helpers
 # ----------------------------------------------------------------------------------------------
-
-
-def _symmetrize_upper(A: np.ndarray) -> np.ndarray:
-    """Full symmetric matrix from an upper-triangle accumulator."""
-    return np.triu(A) + np.triu(A, 1).T
 
 
 def _aliased_columns(A: np.ndarray, tol: float = _RANK_TOL) -> tuple[list[int], np.ndarray]:
@@ -746,17 +725,15 @@ class FitResult:
         extra columns are ignored) or a :class:`Design`. A row at a level not estimated in the
         fit (absent from the estimation rows) raises ``ValueError`` naming the levels.
         """
-        with _threads_for(X.n_rows if isinstance(X, Design) else len(X)):
-            return self._linear_predictor(X, chunk_rows)
-
-    def _linear_predictor(self, X: pd.DataFrame | Design, chunk_rows: int) -> np.ndarray:
         pr = self._predictor
         if pr is None:
             raise ValueError("this FitResult carries no predictor")
         if isinstance(X, Design):
             beta = self._beta_for_design(X)
             out = np.empty(X.n_rows)
-            _k_linpred(_ro(_kernel_codes(X.codes)), beta, out)
+            codes = _ro(_kernel_codes(X.codes))
+            for _ in _map_parts(lambda se: _k_linpred(codes, beta, se[0], se[1], out), _parts(X.n_rows, chunk_rows), X.n_rows):
+                pass
             if np.isnan(out).any():
                 self._raise_unseen_design(X, beta)
             return out
@@ -795,7 +772,7 @@ class FitResult:
             ch = codes[: e0 - s0]
             for b, (cc, lut) in enumerate(luts):
                 ch[:, b] = lut[cc[s0:e0]]
-            _k_linpred(_ro(ch), pr.beta_design, out[s0:e0])
+            _k_linpred(_ro(ch), pr.beta_design, 0, e0 - s0, out[s0:e0])
         return out
 
     def predict(self, X: pd.DataFrame | Design, *, chunk_rows: int = 1_000_000) -> np.ndarray:
@@ -889,11 +866,6 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return v
 
 
-def _chunks(n: int, chunk_rows: int) -> list[tuple[int, int]]:
-    step = max(int(chunk_rows), 1)
-    return [(s, min(s + step, n)) for s in range(0, n, step)]
-
-
 def fit(
     X: pd.DataFrame | Design,
     y: np.ndarray | pd.Series,
@@ -952,12 +924,10 @@ def fit(
     DesignError
         Rank-deficient design (message names the aliased columns) or no usable rows.
     """
-    n_rows = X.n_rows if isinstance(X, Design) else len(X)
-    with _threads_for(n_rows):
-        return _fit(
-            X, y, family=family, outcome=outcome, weights=weights, cov_type=cov_type, groups=groups,
-            chunk_rows=chunk_rows, tol=tol, max_iter=max_iter, weight_kind=weight_kind,
-        )
+    return _fit(
+        X, y, family=family, outcome=outcome, weights=weights, cov_type=cov_type, groups=groups,
+        chunk_rows=chunk_rows, tol=tol, max_iter=max_iter, weight_kind=weight_kind,
+    )
 
 
 def _fit(  # noqa: PLR0912, PLR0915
@@ -1011,7 +981,7 @@ def _fit(  # noqa: PLR0912, PLR0915
     yv = _ro(yv)
     w = _ro(w)
     p_all = design.n_columns
-    chunks = _chunks(n, chunk_rows)
+    parts = _parts(n, chunk_rows)
 
     sums = np.zeros(4)
     _k_sums(yv, w, mask, sums)
@@ -1042,11 +1012,8 @@ def _fit(  # noqa: PLR0912, PLR0915
     n_iter = 1
     converged = True
     if not probit:
-        A = np.zeros((p_all, p_all))
-        xy = np.zeros(p_all)
-        for s, e in chunks:
-            _k_normal(codes, yv, w, mask, s, e, A, xy)
-        A = _symmetrize_upper(A)
+        A, xy, acc = _accumulate(_k_normal, (codes, yv, w, mask), [(p_all, p_all), (p_all,), (1,)], parts, n)
+        A = _finish_gram(A, acc[0])
         keep, names_k = keep_and_check(A)
         beta_k, bread = _solve_pd(A[np.ix_(keep, keep)], xy[keep], "X'WX", names_k)
     else:
@@ -1062,16 +1029,13 @@ def _fit(  # noqa: PLR0912, PLR0915
         n_iter = 0
         halvings = 0
         while True:
-            H = np.zeros((p_all, p_all))
-            g = np.zeros(p_all)
-            lo = np.zeros(1)
-            cnt = np.zeros(p_all if n_iter == 0 else 0)
-            cxy = np.zeros_like(cnt)
-            for s, e in chunks:
-                _k_probit(codes, yv, w, mask, s, e, beta, H, g, lo, cnt, cxy)
+            pc = p_all if n_iter == 0 else 0  # column sums for the separation check, first pass
+            H, g, acc, cnt, cxy = _accumulate(
+                _k_probit, (codes, yv, w, mask, beta), [(p_all, p_all), (p_all,), (2,), (pc,), (pc,)], parts, n
+            )
             n_iter += 1
-            H = _symmetrize_upper(H)
-            llf_k = float(lo[0])
+            H = _finish_gram(H, acc[1])
+            llf_k = float(acc[0])
             if n_iter == 1:
                 keep, names_k = keep_and_check(H)
                 _warn_separation(cnt, cxy, keep, design.names)
@@ -1112,13 +1076,13 @@ def _fit(  # noqa: PLR0912, PLR0915
     meat_pow = 0
     if cov_type == "HC1":
         meat_pow = 1 if weight_kind == "frequency" else 2
-    M = np.zeros((p_all, p_all))
     rsquared = None
     scale = 1.0
     if not probit or meat_pow:
-        o = np.zeros(3)
-        for s, e in chunks:
-            _k_resid(codes, yv, w, mask, s, e, beta_kernel, probit, ybar, meat_pow, M, o)
+        pm = p_all if meat_pow else 0
+        M, o = _accumulate(
+            _k_resid, (codes, yv, w, mask, beta_kernel, probit, ybar, meat_pow), [(pm, pm), (4,)], parts, n
+        )
         if not probit:
             rss, tss = float(o[0]), float(o[1])
             rsquared = 1.0 - rss / tss if tss > 0 else float("nan")
@@ -1135,7 +1099,7 @@ def _fit(  # noqa: PLR0912, PLR0915
     if cov_type == "classical":
         cov = bread * scale if not probit else bread
     elif cov_type == "HC1":
-        meat = _symmetrize_upper(M)[np.ix_(keep, keep)]
+        meat = _finish_gram(M, o[3])[np.ix_(keep, keep)]
         cov = _nb_sandwich(bread, np.ascontiguousarray(meat))
         if not probit:
             cov *= N / (N - p)
@@ -1222,24 +1186,30 @@ def _cluster_meat(
     if w.shape[0]:
         used &= w != 0
     rows = np.flatnonzero(used)
+    del used
     gid, uniques = pd.factorize(garr[rows], sort=False, use_na_sentinel=True)
     if (gid < 0).any():
         raise ValueError("groups has missing values among the used rows")
     n_groups = len(uniques)
-    if not (np.diff(gid) >= 0).all():
+    del uniques
+    # int32 positions and ids halve the memory of the sort (n < 2**31 rows per design)
+    idx_t = np.int32 if n < 2**31 - 1 else np.int64
+    rows = rows.astype(idx_t)
+    gid = gid.astype(idx_t)
+    if not (np.diff(gid) >= 0).all():  # factorize numbers groups by first appearance
         perm = np.argsort(gid, kind="stable")
         rows = rows[perm]
         gid = gid[perm]
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    gid = np.ascontiguousarray(gid, dtype=np.int64)
+        del perm
     p_all = beta.shape[0]
-    M = np.zeros((p_all, p_all))
-    m = rows.shape[0]
-    step = max(int(chunk_rows), 1)
+    # parts as for the other passes, each extended to the end of its last cluster
+    parts = []
     s = 0
-    while s < m:
-        e = min(s + step, m)
+    for _, e in _parts(rows.shape[0], chunk_rows):
+        if e <= s:
+            continue
         e = int(np.searchsorted(gid, gid[e - 1], side="right"))
-        _k_cluster(codes, y, w, rows, gid, s, e, beta, probit, M)
+        parts.append((s, e))
         s = e
-    return _symmetrize_upper(M), n_groups
+    (M,) = _accumulate(_k_cluster, (codes, y, w, rows, gid, beta, probit), [(p_all, p_all)], parts, n)
+    return np.triu(M) + np.triu(M, 1).T, n_groups

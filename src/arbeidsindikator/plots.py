@@ -179,6 +179,22 @@ def coefficient_comparison(df: pd.DataFrame, x: str, y: str, xlabel: str, ylabel
     return _finish(fig)
 
 
+def indicator_bands(iv: pd.DataFrame, outcome: str, title: str | None = None) -> Figure:
+    """Indicator with nested 50 %, 80 % and 95 % intervals (appendix C suggests 50/80 %)."""
+    s = _scale(outcome)
+    fig, ax = plt.subplots()
+    idx = pd.DatetimeIndex(iv.index)
+    for lv, alpha in ((95, 0.15), (80, 0.25), (50, 0.4)):
+        ax.fill_between(idx, iv[f"lower_{lv}"] * s, iv[f"upper_{lv}"] * s, alpha=alpha, color=PALETTE[0], lw=0, label=f"{lv} % interval")
+    ax.plot(idx, iv["indicator"] * s, color=PALETTE[0], label="indicator")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel(INDICATOR_UNIT[outcome])
+    ax.set_xlabel("measurement month")
+    ax.set_title(title or f"Indicator {outcome} with bootstrap intervals", fontsize=10)
+    ax.legend(fontsize=8)
+    return _finish(fig)
+
+
 # --- profiling (seed 003) ---
 
 PROFILING_OUTCOMES = ("stable", "in_and_out", "without_work")
