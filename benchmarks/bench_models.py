@@ -175,7 +175,12 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
     t0 = time.perf_counter()
     n = args.statsmodels_rows if stage == "statsmodels" else args.rows
     data = make_data(n, args.persons if stage != "statsmodels" else max(n // 15, 2), args.seed)
-    out: dict[str, object] = {"stage": stage, "rows": n, "gen_s": time.perf_counter() - t0, "rss_data_gb": current_rss_gb()}
+    out: dict[str, object] = {
+        "stage": stage,
+        "rows": n,
+        "gen_s": time.perf_counter() - t0,
+        "rss_data_gb": current_rss_gb(),
+    }
     X: pd.DataFrame = data.pop("X")  # type: ignore[assignment]
     ck = {"chunk_rows": args.chunk_rows}
     if stage == "statsmodels":
@@ -217,7 +222,8 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
         t_all = time.perf_counter()
         for h in (3, 12):
             if h == 12:
-                X["innstromming"] = pd.Categorical.from_codes(data["inflow12"], categories=X["innstromming"].cat.categories)  # type: ignore[arg-type]
+                cats = X["innstromming"].cat.categories
+                X["innstromming"] = pd.Categorical.from_codes(data["inflow12"], categories=cats)  # type: ignore[arg-type]
                 t = time.perf_counter()
                 d = build_design(X, code_dtype=code_dtype)
                 out["design_s"] = float(out["design_s"]) + time.perf_counter() - t  # type: ignore[arg-type]
@@ -239,7 +245,9 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
     return out
 
 
-def run_statsmodels(X: pd.DataFrame, data: dict[str, object], out: dict[str, object], ck: dict[str, int]) -> dict[str, object]:
+def run_statsmodels(
+    X: pd.DataFrame, data: dict[str, object], out: dict[str, object], ck: dict[str, int]
+) -> dict[str, object]:
     """statsmodels OLS and Probit on the dense dummy matrix vs the engine on identical data."""
     import statsmodels.api as sm
 
@@ -306,22 +314,38 @@ def main() -> None:
     subprocess.run(warm_cmd + (["--int16"] if args.int16 else []), check=True, capture_output=True)
     results = []
     for stage in stages:
-        cmd = [sys.executable, __file__, "--stage", stage, "--rows", str(args.rows), "--persons", str(args.persons),
-               "--statsmodels-rows", str(args.statsmodels_rows), "--chunk-rows", str(args.chunk_rows), "--seed", str(args.seed)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--stage",
+            stage,
+            "--rows",
+            str(args.rows),
+            "--persons",
+            str(args.persons),
+            "--statsmodels-rows",
+            str(args.statsmodels_rows),
+            "--chunk-rows",
+            str(args.chunk_rows),
+            "--seed",
+            str(args.seed),
+        ]
         if args.int16:
             cmd.append("--int16")
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
         if args.threads:
             env["NUMBA_NUM_THREADS"] = str(args.threads)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             print(f"stage {stage} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
             continue
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         results.append(res)
         print(json.dumps(res), file=sys.stderr)
-    print(f"\nrows {args.rows:,}  persons {args.persons:,}  numba threads {args.threads or os.cpu_count()}  "
-          f"codes {'int16' if args.int16 else 'int32'}  chunk_rows {args.chunk_rows:,}")
+    print(
+        f"\nrows {args.rows:,}  persons {args.persons:,}  numba threads {args.threads or os.cpu_count()}  "
+        f"codes {'int16' if args.int16 else 'int32'}  chunk_rows {args.chunk_rows:,}"
+    )
     print(f"{'stage':<12} {'rows':>11} {'timings (s)':<78} {'data GB':>8} {'peak GB':>8}")
     skip = {"stage", "rows", "rss_data_gb", "peak_gb", "p", "gen_s"}
     for r in results:

@@ -40,10 +40,14 @@ def make_X(n: int, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "alder": pd.Categorical(
-                rng.choice([str(a) for a in range(18, 30)], n), categories=["22"] + [str(a) for a in range(18, 30) if a != 22]
+                rng.choice([str(a) for a in range(18, 30)], n),
+                categories=["22"] + [str(a) for a in range(18, 30) if a != 22],
             ),
             "kvinne": pd.Categorical(rng.choice(["no", "yes"], n, p=[0.6, 0.4]), categories=["no", "yes"]),
-            "timer": pd.Categorical(rng.choice(["0", "1-8", "8-16", "16+"], n, p=[0.5, 0.2, 0.2, 0.1]), categories=["0", "1-8", "8-16", "16+"]),
+            "timer": pd.Categorical(
+                rng.choice(["0", "1-8", "8-16", "16+"], n, p=[0.5, 0.2, 0.2, 0.1]),
+                categories=["0", "1-8", "8-16", "16+"],
+            ),
             "fylke": pd.Categorical(rng.choice(list("ABCDEFG"), n), categories=list("DABCEFG")),
             "permittert": pd.Categorical(rng.choice(["no", "yes"], n, p=[0.9, 0.1]), categories=["no", "yes"]),
         }
@@ -136,6 +140,8 @@ def test_empty_levels_dropped() -> None:
     assert res.nobs == 5 and res.n_excluded == 1
     with pytest.raises(ValueError, match=r"a\[t\] \(1 rows\)"):
         res.predict(dm)
+    pred = res.predict(dm, unseen="nan")
+    assert np.isnan(pred[4]) and np.isfinite(np.delete(pred, 4)).all()
     assert np.isfinite(res.predict(X.iloc[[0, 1, 2, 3, 5]])).all()
 
 
@@ -154,6 +160,8 @@ def test_empty_level_in_fit_rows_is_dropped_and_not_predicted() -> None:
     pd.testing.assert_series_equal(res.params, res_sub.params, rtol=1e-12)
     with pytest.raises(ValueError, match=r"fylke.*'G'"):
         res.predict(X)
+    pred = res.predict(X, unseen="nan")
+    np.testing.assert_array_equal(np.isnan(pred), only_missing)
     assert np.isfinite(res.predict(X[ok])).all()
     # Same with a prebuilt design: the empty column is left out of the fit.
     res_d = fit(build_design(X), y, family="ols")
@@ -201,7 +209,9 @@ def test_ols_matches_statsmodels(data, cov_type) -> None:  # type: ignore[no-unt
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_wls_analytic_matches_statsmodels(data, cov_type) -> None:  # type: ignore[no-untyped-def]
     g = data["groups"] if cov_type == "cluster" else None
-    res = fit(data["d"], data["y"], family="ols", weights=data["w"], weight_kind="analytic", cov_type=cov_type, groups=g)
+    res = fit(
+        data["d"], data["y"], family="ols", weights=data["w"], weight_kind="analytic", cov_type=cov_type, groups=g
+    )
     ref = sm_fit(sm.WLS(data["y"], data["D"], weights=data["w"]), cov_type, data["groups"])
     assert_close(res.params, ref.params)
     assert_close(res.bse, ref.bse)
@@ -401,7 +411,8 @@ def test_predict_on_new_data(data) -> None:  # type: ignore[no-untyped-def]
     np.testing.assert_allclose(res_p.predict(new, chunk_rows=7), res_p.predict(new), rtol=0, atol=0)
     # A prebuilt design of the fitted data, and of new data (mapped by coefficient name)
     np.testing.assert_allclose(res_o.predict(data["d"]), data["D"] @ res_o.params.to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(res_o.predict(build_design(make_X(50, np.random.default_rng(21)))), D_new @ res_o.params.to_numpy(), rtol=1e-12)
+    d_new = build_design(make_X(50, np.random.default_rng(21)))
+    np.testing.assert_allclose(res_o.predict(d_new), D_new @ res_o.params.to_numpy(), rtol=1e-12)
     bad = new.copy()
     bad["fylke"] = bad["fylke"].cat.add_categories(["Q"])
     bad.loc[3, "fylke"] = "Q"
@@ -471,9 +482,13 @@ def test_separation_warns(data) -> None:  # type: ignore[no-untyped-def]
     yb = data["yb"].copy()
     yb[data["X"]["permittert"].to_numpy() == "yes"] = 0.0
     with pytest.warns(SeparationWarning, match=r"permittert\[yes\]"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            fit(data["d"], yb, family="probit", max_iter=8)
+        res = fit(data["d"], yb, family="probit")
+    assert not res.converged and res.n_iter < 50  # stops once the likelihood has converged
+    assert res.params["permittert[yes]"] < -4
+    other = res.params.drop("permittert[yes]")
+    keep = data["X"]["permittert"].to_numpy() == "no"
+    ref = fit(data["X"][keep].reset_index(drop=True), yb[keep], family="probit")
+    np.testing.assert_allclose(other, ref.params.drop("permittert[yes]", errors="ignore"), atol=1e-4)
 
 
 def test_argument_validation(data) -> None:  # type: ignore[no-untyped-def]

@@ -175,7 +175,7 @@ def build_design(
         raise TypeError(f"X must be a pandas DataFrame of categoricals, got {type(X).__name__}")
     n = len(X)
     if mask is not None:
-        mask = np.ascontiguousarray(np.asarray(mask, dtype=bool))
+        mask = np.array(mask, dtype=bool, copy=True)  # the design keeps its own copy
         if mask.shape != (n,):
             raise ValueError(f"mask must have shape ({n},), got {mask.shape}")
     blocks = [str(c) for c in X.columns]
@@ -690,6 +690,11 @@ class _Predictor:
 class FitResult:
     """Estimates of one outcome (seed 002 ch. 4; digest §1.3).
 
+    ``nobs`` is the number of rows used; ``n_excluded`` the rows of the design not used
+    (missing outcome, zero weight or outside the design mask). ``rsquared`` (centred, weighted)
+    is None for probit; ``llf`` is the Gaussian log-likelihood for OLS/LPM (as statsmodels OLS /
+    WLS) and the probit log-likelihood. ``n_iter`` is 1 for OLS/LPM.
+
     Besides the interface fields: ``weight_kind``; ``sum_weights`` (Σw over used rows);
     ``df_resid`` (N − p, N = Σw for frequency weights, rows otherwise); ``df_inference``
     (degrees of freedom of the t distribution for p-values, None = normal); ``n_groups``
@@ -718,13 +723,18 @@ class FitResult:
     dropped: tuple[str, ...] = ()
     _predictor: _Predictor | None = field(default=None, repr=False)
 
-    def linear_predictor(self, X: pd.DataFrame | Design, *, chunk_rows: int = 1_000_000) -> np.ndarray:
+    def linear_predictor(
+        self, X: pd.DataFrame | Design, *, chunk_rows: int = 1_000_000, unseen: Literal["raise", "nan"] = "raise"
+    ) -> np.ndarray:
         """Linear predictor ``α̂ + Xβ̂`` for every row of ``X`` (float64 array).
 
         ``X`` is a DataFrame of categoricals with the fitted blocks (matched by level label;
         extra columns are ignored) or a :class:`Design`. A row at a level not estimated in the
-        fit (absent from the estimation rows) raises ``ValueError`` naming the levels.
+        fit (absent from the estimation rows) raises ``ValueError`` naming the levels, or gets
+        NaN with ``unseen="nan"``.
         """
+        if unseen not in ("raise", "nan"):
+            raise ValueError(f'unseen must be "raise" or "nan", got {unseen!r}')
         pr = self._predictor
         if pr is None:
             raise ValueError("this FitResult carries no predictor")
@@ -732,9 +742,10 @@ class FitResult:
             beta = self._beta_for_design(X)
             out = np.empty(X.n_rows)
             codes = _ro(_kernel_codes(X.codes))
-            for _ in _map_parts(lambda se: _k_linpred(codes, beta, se[0], se[1], out), _parts(X.n_rows, chunk_rows), X.n_rows):
+            parts = _parts(X.n_rows, chunk_rows)
+            for _ in _map_parts(lambda se: _k_linpred(codes, beta, se[0], se[1], out), parts, X.n_rows):
                 pass
-            if np.isnan(out).any():
+            if unseen == "raise" and np.isnan(out).any():
                 self._raise_unseen_design(X, beta)
             return out
         if not isinstance(X, pd.DataFrame):
@@ -750,14 +761,15 @@ class FitResult:
             fitted = dict(zip(pr.categories[b], pr.level_columns[b], strict=True))
             lut = np.array([fitted.get(c, _UNSEEN) for c in s.cat.categories], dtype=np.int32)
             lut_cols = np.where(lut >= 0, lut, 0)
-            unseen = (lut == _UNSEEN) | ((lut >= 0) & np.isnan(pr.beta_design[lut_cols]))
+            not_fitted = (lut == _UNSEEN) | ((lut >= 0) & np.isnan(pr.beta_design[lut_cols]))
             cc = s.cat.codes.to_numpy()
             if (cc < 0).any():
                 raise ValueError(f"regressor column {block!r} has missing values")
-            if unseen.any():
+            if not_fitted.any():
                 counts = np.bincount(cc, minlength=len(lut))
-                bad = [(c, int(k)) for c, k, u in zip(s.cat.categories, counts, unseen, strict=True) if u and k > 0]
-                if bad:
+                cats = s.cat.categories
+                bad = [(c, int(k)) for c, k, u in zip(cats, counts, not_fitted, strict=True) if u and k > 0]
+                if bad and unseen == "raise":
                     raise ValueError(
                         f"levels of {block!r} not seen in the fit (no estimation rows), cannot predict: "
                         + ", ".join(f"{c!r} ({k} rows)" for c, k in bad)
@@ -775,12 +787,15 @@ class FitResult:
             _k_linpred(_ro(ch), pr.beta_design, 0, e0 - s0, out[s0:e0])
         return out
 
-    def predict(self, X: pd.DataFrame | Design, *, chunk_rows: int = 1_000_000) -> np.ndarray:
+    def predict(
+        self, X: pd.DataFrame | Design, *, chunk_rows: int = 1_000_000, unseen: Literal["raise", "nan"] = "raise"
+    ) -> np.ndarray:
         """Expected outcome per row: ``xb`` for ols/lpm, ``Φ(xb)`` for probit (digest §1.3).
 
-        Computed for all rows of ``X``, including rows with a missing outcome.
+        Computed for all rows of ``X``, including rows with a missing outcome; ``unseen`` as in
+        :meth:`linear_predictor`.
         """
-        xb = self.linear_predictor(X, chunk_rows=chunk_rows)
+        xb = self.linear_predictor(X, chunk_rows=chunk_rows, unseen=unseen)
         if self.family == "probit":
             special.ndtr(xb, out=xb)
         return xb
@@ -903,9 +918,14 @@ def fit(
     groups : array, length n_rows
         Cluster ids (person id) for ``cov_type="cluster"``.
     chunk_rows : int
-        Rows per kernel call; memory beyond the inputs is O(p²), independent of n.
+        Maximum rows per kernel call. Each pass splits the rows into parts (at most
+        ``chunk_rows``, otherwise ≥ 65,536 rows and ≤ 32 parts) that run on numba's thread count
+        and get their own p × p float64 accumulators; memory beyond the inputs is O(p²) per
+        part in flight, independent of n. No dense n × p matrix is ever formed.
     tol : float
-        Probit convergence: max |Δβ| of the Newton step below ``tol``.
+        Probit convergence: largest |Δβ| of the Newton step below ``tol``. If a level is
+        perfectly separated (:class:`SeparationWarning`) the fit stops once the relative change
+        in log-likelihood is below ``tol``, with ``converged=False``.
     max_iter : int
         Maximum probit Newton iterations (step halving counts).
     weight_kind : {"frequency", "analytic"}
@@ -925,12 +945,21 @@ def fit(
         Rank-deficient design (message names the aliased columns) or no usable rows.
     """
     return _fit(
-        X, y, family=family, outcome=outcome, weights=weights, cov_type=cov_type, groups=groups,
-        chunk_rows=chunk_rows, tol=tol, max_iter=max_iter, weight_kind=weight_kind,
+        X,
+        y,
+        family=family,
+        outcome=outcome,
+        weights=weights,
+        cov_type=cov_type,
+        groups=groups,
+        chunk_rows=chunk_rows,
+        tol=tol,
+        max_iter=max_iter,
+        weight_kind=weight_kind,
     )
 
 
-def _fit(  # noqa: PLR0912, PLR0915
+def _fit(
     X: pd.DataFrame | Design,
     y: np.ndarray | pd.Series,
     *,
@@ -1026,6 +1055,7 @@ def _fit(  # noqa: PLR0912, PLR0915
         keep = np.arange(p_all)
         names_k = list(design.names)
         converged = False
+        separated: list[str] = []
         n_iter = 0
         halvings = 0
         while True:
@@ -1038,7 +1068,7 @@ def _fit(  # noqa: PLR0912, PLR0915
             llf_k = float(acc[0])
             if n_iter == 1:
                 keep, names_k = keep_and_check(H)
-                _warn_separation(cnt, cxy, keep, design.names)
+                separated = _warn_separation(cnt, cxy, keep, design.names)
             if llf_k < llf_prev - 1e-12 * abs(llf_prev) and halvings < 30 and n_iter < max_iter:
                 step_prev /= 2.0
                 beta = beta - step_prev
@@ -1050,6 +1080,11 @@ def _fit(  # noqa: PLR0912, PLR0915
             step[keep], bread = _solve_pd(Hk, g[keep], "probit information matrix", names_k)
             dmax = float(np.max(np.abs(step)))
             stalled = abs(llf_k - llf_prev) <= 8 * np.finfo(float).eps * abs(llf_k) and dmax <= math.sqrt(tol)
+            if separated and abs(llf_k - llf_prev) <= tol * abs(llf_k):
+                # No finite MLE: the separated coefficients drift towards ±∞ while the
+                # likelihood has converged; stop (converged=False, SeparationWarning given).
+                beta = beta + step
+                break
             if dmax <= tol or stalled:
                 # The last Newton step (< tol) is applied to the coefficients; llf and the
                 # information matrix are those of the previous iterate (they differ by O(tol)).
@@ -1060,7 +1095,7 @@ def _fit(  # noqa: PLR0912, PLR0915
                 warnings.warn(
                     f"probit for {outcome!r} did not converge in {max_iter} iterations (max |Δβ| {dmax:.3g})",
                     RuntimeWarning,
-                    stacklevel=4,
+                    stacklevel=3,
                 )
                 break
             beta = beta + step
@@ -1070,6 +1105,8 @@ def _fit(  # noqa: PLR0912, PLR0915
         llf = llf_k
 
     p = keep.size
+    if N <= p:
+        raise DesignError(f"{N:g} observations (N) for {p} coefficients: no residual degrees of freedom")
     beta_design = np.full(p_all, np.nan)
     beta_design[keep] = beta_k
     beta_kernel = np.where(np.isnan(beta_design), 0.0, beta_design)
@@ -1145,10 +1182,10 @@ def _fit(  # noqa: PLR0912, PLR0915
     )
 
 
-def _warn_separation(cnt: np.ndarray, xy: np.ndarray, keep: np.ndarray, names: list[str]) -> None:
+def _warn_separation(cnt: np.ndarray, xy: np.ndarray, keep: np.ndarray, names: list[str]) -> list[str]:
     """Warn about dummies whose used rows all have the same 0/1 outcome (infinite probit MLE).
 
-    ``cnt`` and ``xy`` are Σw and Σw·y per design column.
+    ``cnt`` and ``xy`` are Σw and Σw·y per design column. Returns the offending names.
     """
     bad = [names[j] for j in keep if j > 0 and (xy[j] <= 0.0 or xy[j] >= cnt[j] * (1 - 1e-15))]
     if bad:
@@ -1156,8 +1193,9 @@ def _warn_separation(cnt: np.ndarray, xy: np.ndarray, keep: np.ndarray, names: l
             "probit MLE does not exist (perfect separation): every used row at these levels has the "
             f"same outcome: {', '.join(bad)}",
             SeparationWarning,
-            stacklevel=5,
+            stacklevel=4,
         )
+    return bad
 
 
 def _cluster_meat(

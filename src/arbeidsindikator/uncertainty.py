@@ -196,7 +196,7 @@ def multiplier_bootstrap(
     y = df[outcome].to_numpy(dtype=float)
     family = FAMILY[outcome]
     res = fit(design, y, family=family, outcome=outcome)  # type: ignore[arg-type]
-    eta = res.linear_predictor(design)[obs]
+    eta = res.linear_predictor(design, unseen="nan")[obs]
     yo = y[obs]
     codes = np.ascontiguousarray(design.codes[obs])
     mi = month_idx[obs]
