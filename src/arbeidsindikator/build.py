@@ -86,6 +86,9 @@ def execute(ipynb: Path, config_path: Path, cwd: Path = REPO_ROOT) -> None:
             execution_timeout=CELL_TIMEOUT_S,
             progress_bar=False,
             log_output=False,
+            # the kernel's own INFO/WARNING lines (e.g. about TCP transport) only clutter the
+            # progress display; errors still show
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         raise ChapterError(
