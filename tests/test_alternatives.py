@@ -38,3 +38,11 @@ def test_pool_unseen_maps_to_nearest_seen_level():
     assert out["innstromming"].tolist() == ["q01", "q02", "q03", "q03"]  # q05 -> nearest seen q03
     assert out["kvinne"].tolist() == ["no", "yes", "yes", "no"]
     assert n == 1
+
+
+def test_alternatives_survive_unobservable_months(tiny_cfg):
+    """12-month outcomes are missing in the last year: month dummies there have no fit rows."""
+    main, with_time = alternatives.calendar_time(tiny_cfg, "atid12")
+    assert main.shape == with_time.shape
+    sep = alternatives.separate_by_main_group(tiny_cfg, "atid12")
+    assert sep.notna().any().all()

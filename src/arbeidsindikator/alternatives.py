@@ -101,7 +101,8 @@ def fit_variant(
         y[~fit_rows] = np.nan
         X, pooled = pool_unseen(X, fit_rows & ~np.isnan(panel[outcome].to_numpy(dtype=float)))
     res = fit(X, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
-    return Variant(expected=res.predict(X), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+    # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
+    return Variant(expected=res.predict(X, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
 
 
 def _national(df: pd.DataFrame, outcome: str, expected: np.ndarray, cfg: RunConfig, by: str | None = None) -> pd.DataFrame:
@@ -138,7 +139,8 @@ def calendar_time(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame,
     v = fit_variant(df, outcome, covariate_options(cfg), extra={"maaned": pd.Categorical(m, categories=cats)})
     with_time = _national(df, outcome, v.expected, cfg, by="fylke")
     main = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="fylke")
-    return indicator.wide(main, "indicator", "fylke"), indicator.wide(with_time, "indicator", "fylke")
+    k = cfg.min_cell_count
+    return indicator.wide(main, "indicator", "fylke", k), indicator.wide(with_time, "indicator", "fylke", k)
 
 
 def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from .config import REPO_ROOT, ConfigError, RunConfig, load_config
+from .contract import ContractError
 
 KERNEL = "python3"
 CELL_TIMEOUT_S = 1800
@@ -187,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="execute only these chapters (file stems)")
     args = ap.parse_args(argv)
     try:
-        build(args.config, render_html=not args.no_render, only=args.only)
-    except (ConfigError, ChapterError) as exc:
+        # rendering needs every chapter of the toc, so --only implies --no-render
+        build(args.config, render_html=not (args.no_render or args.only), only=args.only)
+    except (ConfigError, ChapterError, ContractError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:

@@ -109,8 +109,10 @@ def build_covariates(panel: pd.DataFrame, horizon: int, options: CovariateOption
         raise ValueError(f"horizon must be 3 or 12 months, got {horizon}")
     lg = panel["landgruppe"].to_numpy()
     botid = botid_category(panel["botid"])
-    inter = np.where((lg == 0) | (botid == ">120"), "ref", pd.Series(lg).astype(str).to_numpy() + ":" + botid)
-    inter_labels = ["ref"] + [f"{g}:{b}" for g in (-1, 1, 2, 3) for b in BOTID_LABELS[:-1]]
+    # Norway-born persons can have a short residence time too (return migrants): their levels
+    # 0:<=12 … 0:49-120 correspond to table 4's botid main effect alone.
+    inter = np.where(botid == ">120", "ref", pd.Series(lg).astype(str).to_numpy() + ":" + botid)
+    inter_labels = ["ref"] + [f"{g}:{b}" for g in (0, -1, 1, 2, 3) for b in BOTID_LABELS[:-1]]
     barn = np.where(panel["barn"].to_numpy() >= 4, "4+", panel["barn"].to_numpy().astype(str))
     cols: dict[str, pd.Categorical] = {
         "alder": age_category(panel["alder"]),

@@ -24,6 +24,16 @@ from .pipeline import atomic_write
 ORG_LEVELS = {1: None, 2: "fylke", 3: "nav_kontor"}
 BREAKDOWNS = {"Innsatsgruppe": "innsatsgruppe", "Tiltak": "tiltak"}
 FLAG_BREAKDOWNS = {"Ungdomsgaranti": "ungdomsgaranti", "Landgruppe 3": "landgruppe3"}
+#: Service-group names as NAV's published tables spell them (digest Part 3: new §14a names).
+INNSATSGRUPPE_NAV = {
+    "standard": "Gode muligheter",
+    "situasjonsbestemt": "Trenger veiledning",
+    "spesielt_tilpasset": "Trenger veiledning, nedsatt arbeidsevne",
+    "behov_for_arbeidsevnevurdering": "Behov for arbeidsevnevurdering",
+    "ikke_vurdert": "Ikke vurdert",
+    "helserelatert": "Helserelatert arbeidsrettet oppfølging",
+    "sykmeldt_uten_arbeidsgiver": "Sykmeldt uten arbeidsgiver",
+}
 LONG_COLUMNS = [
     "BEHOLDNINGSMAANED", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "UTFALL", "faktisk", "forventet",
     "INDIKATOR", "INDIKATOR_SESONGJUSTERT", "NEDRE_95", "OVRE_95", "ANTALL_PERSONER", "PRIKKET",
@@ -38,7 +48,10 @@ def _one(df: pd.DataFrame, outcome: str, org_col: str | None, by: str | None, la
         t["NEDBRYTNING"] = label
     elif by:
         t = t[t[by].astype(str) != "ingen"]
-        t["NEDBRYTNING"] = label + " - " + t[by].astype(str)
+        names = t[by].astype(str)
+        if by == "innsatsgruppe":
+            names = names.map(lambda v: INNSATSGRUPPE_NAV.get(v, v))
+        t["NEDBRYTNING"] = label + " - " + names
     else:
         t["NEDBRYTNING"] = "Alle"
     adj = seasonal.adjust_frame(t, ["indicator"], keys, seasonal.windows_for(cfg, outcome))

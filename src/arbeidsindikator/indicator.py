@@ -71,9 +71,16 @@ def monthly(df: pd.DataFrame, outcome: str, by: Sequence[str] | str | None = Non
     return indicator_table(df, outcome, ["month", *extra])
 
 
-def wide(table: pd.DataFrame, value: str, group: str) -> pd.DataFrame:
-    """Months × groups matrix of one column of a monthly-by-group indicator table."""
-    return table[value].unstack(group)
+def wide(table: pd.DataFrame, value: str, group: str, min_count: int | None = None) -> pd.DataFrame:
+    """Months × groups matrix of one column of a monthly-by-group indicator table.
+
+    With ``min_count``, cells built on fewer persons are blanked, so figures obey the same
+    suppression rule as tables.
+    """
+    v = table[value]
+    if min_count is not None:
+        v = v.where(table["n"] >= min_count)
+    return v.unstack(group)
 
 
 def suppress_small_cells(df: pd.DataFrame, count_col: str | None, min_count: int) -> pd.DataFrame:
@@ -98,11 +105,18 @@ def percent_deviation(series: pd.DataFrame) -> pd.Series:
 
 
 def tertial_means(series: pd.Series) -> pd.Series:
-    """Four-month averages (Jan–Apr, May–Aug, Sep–Dec) of a monthly series (figures 27–28)."""
-    idx = pd.DatetimeIndex(series.index)
+    """Four-month averages (Jan–Apr, May–Aug, Sep–Dec) of a monthly series (figures 27–28).
+
+    Only complete tertials (four observed months) are kept; the result is indexed by the
+    tertial's first month.
+    """
+    s = series.dropna()
+    idx = pd.DatetimeIndex(s.index)
     tertial = (idx.month - 1) // 4
-    key = pd.to_datetime({"year": idx.year, "month": tertial * 4 + 1, "day": 1})
-    return series.groupby(key.to_numpy()).mean()
+    key = pd.to_datetime({"year": idx.year, "month": tertial * 4 + 1, "day": 1}).to_numpy()
+    g = s.groupby(key)
+    means = g.mean()
+    return means[g.size() == 4]
 
 
 def sums_to_zero(df: pd.DataFrame, outcome: str) -> float:

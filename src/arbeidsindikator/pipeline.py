@@ -167,7 +167,8 @@ def fit_main_models(
             designs[h] = build_design(build_covariates(panel, h, options))
         res = fit(designs[h], panel[outcome].to_numpy(dtype=float), family=family[outcome], outcome=outcome)  # type: ignore[arg-type]
         fits[outcome] = res
-        expected[outcome] = res.predict(designs[h])
+        # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
+        expected[outcome] = res.predict(designs[h], unseen="nan")
         seconds[outcome] = round(time.perf_counter() - t0, 2)
     return MainModels(fits=fits, expected=expected, seconds=seconds)
 

@@ -203,6 +203,8 @@ def _published_rows(name: str) -> list[tuple[str, str]]:
         return [("landgruppe", _LG[level])]
     if block == "landgruppe_botid":
         g, _, b = level.partition(":")
+        if g == "0" and b in _BOTID:
+            return [("botid", _BOTID[b])]
         if g in _LG and b in _BOTID:
             return [("botid", _BOTID[b]), ("landgruppe_x_botid", f"{_LG[g]}: {_BOTID[b]}")]
     if block == "inntekt":
@@ -210,6 +212,8 @@ def _published_rows(name: str) -> list[tuple[str, str]]:
             return [("lonnsinntekt_desil", f"desil {level[6:]}")]
         if level.startswith("pgi_d"):
             return [("pensjonsgivende_inntekt", "Har pensjonsgivende inntekt"), ("pensjonsgivende_inntekt", f"desil {level[5:]}")]
+    if block == "nav_varighet" and level == "60+":
+        return [("nav_varighet", "60 måneder og over")]
     if block == "nav_varighet" and level.isdigit():
         n = int(level)
         return [("nav_varighet", "1 måned" if n == 1 else f"{n} måneder")]

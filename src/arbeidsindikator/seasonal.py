@@ -4,7 +4,12 @@ For each group series separately:
 ``Î(s, y) = I(s, y) − mean_ref(I for calendar month s) + mean_ref(I)``
 where the reference months exclude COVID-affected stocks. The reference windows are
 configuration parameters (different for 3- and 12-month outcomes); windows are clipped to the
-months where the series is observed, so they move with the data.
+months where the series is observed. They do not extend themselves when a quarter is added:
+the configuration must be updated (the README says how).
+
+``mean_ref(I)`` is the mean over all reference months, as the formula is printed. When the
+windows hold some calendar months more often than others (the 12-month windows hold April–June
+three times), the twelve effects need not sum to zero; the overall level then shifts slightly.
 """
 
 from __future__ import annotations

@@ -261,10 +261,14 @@ def intervals(b: BootstrapResult, levels: Sequence[float] = (0.5, 0.8, 0.95)) ->
 
 
 def se_comparison(results: dict[str, BootstrapResult], analytic: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mean standard error of the monthly indicator by method (for the chapter's table)."""
-    rows = [{"method": name, "mean SE": float(r.replicates.std(axis=0, ddof=1).mean()), "replicates": len(r.replicates), "seconds": round(r.seconds, 1)} for name, r in results.items()]
+    """Mean standard error of the monthly indicator by method (for the chapter's table).
+
+    Run times are left out: written tables must be identical between two builds. Analytic
+    standard errors are those of the unadjusted monthly indicator.
+    """
+    rows = [{"method": name, "mean SE": float(r.replicates.std(axis=0, ddof=1).mean()), "replicates": len(r.replicates)} for name, r in results.items()]
     if analytic is not None:
         for col, label in (("se_printed", "analytic, printed formula"), ("se_resid", "analytic, residual-based")):
             if col in analytic:
-                rows.append({"method": label, "mean SE": float(analytic[col].mean()), "replicates": 0, "seconds": 0.0})
+                rows.append({"method": label, "mean SE": float(analytic[col].mean()), "replicates": 0})
     return pd.DataFrame(rows)
