@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= configs/default.yml
 PYTEST_ARGS ?=
 
-.PHONY: book test test-fast env clean bench
+.PHONY: book test test-fast env clean bench demo-extracts
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_data.py
+
+## Write a synthetic folder of raw extracts to data/extracts/ (to try configs/extracts.example.yml).
+demo-extracts: $(STAMP)
+	$(BIN)/python -c "from arbeidsindikator.synthetic_extracts import generate_extracts; generate_extracts('data/extracts', n_persons=12000, seed=7)"
 
 clean:
 	rm -rf _build
