@@ -89,7 +89,7 @@ def fit_variant(
     family: str | None = None,
 ) -> Variant:
     """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from .models import fit
+    from .models import DesignError, fit
 
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)
@@ -100,9 +100,40 @@ def fit_variant(
     if fit_rows is not None:
         y[~fit_rows] = np.nan
         X, pooled = pool_unseen(X, fit_rows & ~np.isnan(panel[outcome].to_numpy(dtype=float)))
-    res = fit(X, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
+    for _attempt in range(5):
+        try:
+            res = fit(X, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
+            break
+        except DesignError as exc:
+            # A sub-sample (one main group, the entry cohorts) can make a level collinear with
+            # others. Like R's NA coefficients, the aliased level is merged into its block's
+            # reference (coefficient 0) and the model refitted; the rows are counted.
+            X, n = _merge_aliased(X, str(exc))
+            if n == 0:
+                raise
+            pooled += n
+    else:  # pragma: no cover - five rounds of aliasing do not happen with categorical designs
+        raise DesignError("could not resolve the rank deficiency by merging aliased levels")
     # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
     return Variant(expected=res.predict(X, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+
+
+def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
+    """Merge the levels a DesignError names as aliased ("block[level] is collinear ...") into the reference."""
+    X = X.copy()
+    n = 0
+    for line in message.splitlines():
+        line = line.strip()
+        if " is collinear with " not in line:
+            continue
+        name = line.split(" is collinear with ")[0]
+        block, _, level = name.partition("[")
+        level = level[:-1]
+        if block in X.columns and level in list(X[block].cat.categories):
+            hit = (X[block] == level).to_numpy()
+            n += int(hit.sum())
+            X[block] = X[block].where(~hit, X[block].cat.categories[0])
+    return X, n
 
 
 def _national(df: pd.DataFrame, outcome: str, expected: np.ndarray, cfg: RunConfig, by: str | None = None) -> pd.DataFrame:

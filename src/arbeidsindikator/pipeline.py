@@ -89,19 +89,26 @@ def _cache_key(cfg: RunConfig) -> str:
     return f"{cfg.fingerprint()}-{input_fingerprint(cfg)}-{code_fingerprint()}"
 
 
-def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str, pd.Series]]:
-    if cfg.source == "synthetic":
-        from .synthetic import generate_panel
+def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Raw extracts (generated, or the analyst's folder) → validated → analysis panel.
 
-        s = generate_panel(cfg.n_persons, cfg.seed, cfg.start, cfg.end)
-        return s.panel, {"generator": "arbeidsindikator.synthetic", "seed": cfg.seed}, s.truth
-    if cfg.source == "panel":
-        assert cfg.data_path is not None
-        reader = pd.read_csv if cfg.data_path.suffix == ".csv" else pd.read_parquet
-        return reader(cfg.data_path), {"file": str(cfg.data_path)}, {}
-    raise NotImplementedError(
-        "data.source 'extracts' needs the panel builder from raw extracts (see data/README.md)"
-    )
+    ``synthetic``: the calibrated generator writes raw extracts into the cache folder first, so
+    the synthetic build runs exactly the code path real extracts take. ``panel``: one file that
+    already holds the analysis panel (validated against the panel contract by the caller).
+    """
+    if cfg.source in ("synthetic", "extracts"):
+        from .panel import panel_from_config
+
+        panel, report = panel_from_config(cfg)
+        truth: dict[str, Any] = {}
+        if cfg.source == "synthetic" and report.get("truth"):
+            from .synthetic_extracts import load_truth
+
+            truth = load_truth(report["truth"])
+        return panel, report, truth
+    assert cfg.data_path is not None
+    reader = pd.read_csv if cfg.data_path.suffix == ".csv" else pd.read_parquet
+    return reader(cfg.data_path), {"file": str(cfg.data_path)}, {}
 
 
 _MEMO: dict[str, Any] = {}

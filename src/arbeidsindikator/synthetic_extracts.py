@@ -22,9 +22,11 @@ How the data are made (one month at a time, vectorised over a chunk of persons):
   row (age, children, country group × residence time, marital status, sex, higher education,
   pre-entry income, NAV history and duration, benefits, furlough, hours at t, commuting-region
   inflow), a correction ``theta_delta`` that undoes the dilution of the coefficients by job
-  persistence (fitted by :func:`calibrate`), main-group and service-group offsets (unobserved
-  user characteristics), seasonality, a COVID shock, person heterogeneity — and the **planted
-  NAV contributions**: county, office, programme and a NAV-wide effect over time. A second,
+  persistence (fitted by :func:`calibrate`), seasonality, a COVID shock, person heterogeneity and
+  the **planted NAV contributions** of office, programme and a NAV-wide effect over time. The
+  job-finding probability is then multiplied by main-group and service-group factors (unobserved
+  user characteristics) and by the planted **county** factor; main group, service group and
+  county also shift the share of jobs over 19 hours and the chance to keep a job. A second,
   *counterfactual* hours path with the same random numbers but without the planted
   contributions gives their true effect on each outcome (written to ``truth/``).
 * **Calibration.** Offsets, shares and spell parameters in :data:`CALIBRATED` were fitted by
@@ -89,6 +91,7 @@ GAP_MONTHS = 3  # spell rule the generator uses for its own covariates (the pane
 #: more makes NAV durations less left-censored (the report's durations are not censored at 60).
 GENERATED_HISTORY_MONTHS = 108
 _MISSING = -1
+_SYKMELDT = INNSATSGRUPPER.index("sykmeldt_uten_arbeidsgiver")
 
 # ---------------------------------------------------------------------------------------------
 # Fixed structure (not calibrated): geography, programmes, planted NAV contributions
@@ -149,25 +152,25 @@ G_REF_YEAR_MONTH = "2024-05"  # hourly wages are in NOK of G at this date
 # --- BEGIN CALIBRATED ---
 CALIBRATED: dict[str, Any] = {
     "type_share": [
-        0.69957,
-        0.2608,
-        0.03963
+        0.70687,
+        0.27649,
+        0.01664
     ],
     "covid_share": 0.03,
     "len_median": [
-        6.78258,
-        38.32362,
-        10.61678
+        3.62884,
+        22.4048,
+        7.20314
     ],
     "len_sigma": [
-        1.0,
-        1.0,
-        1.0
+        1.35,
+        1.3,
+        1.3
     ],
     "prev_rate": [
-        1.71795,
-        1.87938,
-        1.20721
+        3.68937,
+        4.0,
+        4.0
     ],
     "next_rate": [
         0.3,
@@ -179,9 +182,9 @@ CALIBRATED: dict[str, Any] = {
     "p_J_to_N": 0.05,
     "p_varig": 0.04,
     "age_mean": [
-        39.94,
-        41.12572,
-        51.25451
+        40.04988,
+        41.83374,
+        55.0
     ],
     "age_sd": [
         11.5,
@@ -189,48 +192,48 @@ CALIBRATED: dict[str, Any] = {
         12.0
     ],
     "female": [
-        0.4538,
-        0.60558,
-        0.53524
+        0.44822,
+        0.61409,
+        0.54071
     ],
     "lg_probs": [
         [
-            0.00939,
-            0.55802,
-            0.05335,
-            0.12007,
-            0.25918
+            0.00568,
+            0.56445,
+            0.05439,
+            0.11982,
+            0.25567
         ],
         [
-            0.00875,
-            0.76932,
-            0.03834,
-            0.00775,
-            0.17583
+            0.0022,
+            0.79347,
+            0.03411,
+            0.00493,
+            0.1653
         ],
         [
-            0.00945,
-            0.77265,
-            0.02553,
-            0.00496,
-            0.18741
+            0.00289,
+            0.88308,
+            0.00487,
+            0.00487,
+            0.1043
         ]
     ],
     "p_marry": [
-        0.55167,
-        0.39888,
-        0.61745
+        0.55597,
+        0.402,
+        0.89115
     ],
     "children_mean": [
-        1.35038,
-        1.3038,
-        2.24032
+        1.33903,
+        1.31885,
+        3.97404
     ],
     "he_share": 0.25,
     "hourly_wage": [
-        393.03528,
-        450.64224,
-        202.92598
+        441.24285,
+        517.7781,
+        120.0
     ],
     "pre_emp": [
         0.8,
@@ -245,15 +248,15 @@ CALIBRATED: dict[str, Any] = {
     "kappa_big": 0.85,
     "kappa_small": 0.75,
     "lambda0": 1.2,
-    "softplus_scale": 2.5,
+    "softplus_scale": 3.5,
     "u_sd": 2.0,
     "entry_job_loss": [
-        0.71824,
-        0.8,
-        0.7
+        0.75844,
+        0.63702,
+        0.05
     ],
-    "delvis_small": 0.33344,
-    "delvis_big": 0.76255,
+    "delvis_small": 0.57343,
+    "delvis_big": 0.65691,
     "exit_hours": 30.0,
     "exit_prob": [
         0.5,
@@ -266,7 +269,7 @@ CALIBRATED: dict[str, Any] = {
         3.0
     ],
     "prog_hazard": [
-        0.02646,
+        0.02067,
         0.025
     ],
     "perm_recall": 0.3,
@@ -296,163 +299,354 @@ CALIBRATED: dict[str, Any] = {
         "J": [
             0.01,
             0.03,
-            0.47481,
+            0.47382,
             0.015,
-            0.01018
+            0.00961
         ],
         "N": [
-            0.70681,
-            0.0402,
+            0.69807,
+            0.03869,
             0.01,
             0.01,
-            0.02777
+            0.02768
         ],
         "A": [
             0.02,
-            0.60396,
+            0.55783,
             0.01,
             0.01,
-            0.084
+            0.07541
         ]
     },
     "alpha_main": [
-        -1.80606,
-        -6.35972,
-        9.7983,
-        -2.44067,
-        0.60881
+        1.45202,
+        -0.90173,
+        4.0,
+        0.13863,
+        2.35949
     ],
     "alpha_serv": [
-        4.6105,
-        -1.41189,
-        -1.67859,
-        -3.10865,
-        11.40115,
-        -1.57937,
-        -4.82255
+        2.7036,
+        -0.00694,
+        -1.24135,
+        -1.39537,
+        3.97967,
+        -1.24643,
+        -3.19935
     ],
     "alpha_county": [
-        -1.8489,
-        -1.40705,
-        0.35961,
-        -0.25945,
-        0.86303,
-        -0.23987,
-        0.80165,
-        0.36759,
-        0.77463,
-        0.50385,
-        -0.0377,
-        1.14833,
-        -1.80582,
-        0.24255,
-        -0.02768
+        -0.06703,
+        0.12088,
+        0.32075,
+        0.25637,
+        0.10233,
+        -0.00845,
+        0.25709,
+        -0.31855,
+        -0.00438,
+        -0.2143,
+        -0.01215,
+        0.38719,
+        -0.1176,
+        0.14353,
+        -0.47075
     ],
     "lam_main": [
-        -2.53192,
-        0.10855,
-        -4.61693,
-        -1.82088,
-        -1.27874
+        -3.0,
+        -2.31957,
+        -3.0,
+        -3.0,
+        -2.87764
     ],
     "lam_serv": [
-        0.73444,
-        0.07025,
-        -0.3316,
-        -0.08416,
-        -0.54118,
-        0.73866,
-        1.00128
+        -0.22699,
+        -0.17393,
+        -0.22677,
+        0.60655,
+        0.64379,
+        0.54065,
+        1.95002
     ],
     "lam_county": [
-        0.18428,
-        -0.06059,
-        -0.02926,
-        0.17673,
-        -0.09378,
-        0.50683,
-        -0.48353,
-        0.28872,
-        -0.34564,
-        -0.6352,
-        -0.06495,
-        -0.16826,
-        0.78625,
-        -0.13278,
-        0.1243
+        -0.13295,
+        -0.09297,
+        -0.39766,
+        0.96745,
+        -0.03103,
+        0.13809,
+        -0.10805,
+        0.40681,
+        0.08384,
+        -0.28078,
+        -0.14558,
+        -0.20212,
+        -0.09383,
+        -0.09684,
+        0.05487
     ],
     "theta_delta": {
-        "timer_t[0-8]": -2.8,
-        "timer_t[8-16]": -8.4,
-        "timer_t[16-24]": -14.0,
-        "timer_t[24-32]": -19.6,
-        "timer_t[32-38]": -24.5,
-        "timer_t[>38]": -28.0
+        "timer_t[0-8]": -2.01613,
+        "timer_t[8-16]": 12.74376,
+        "timer_t[16-24]": 35.51261,
+        "timer_t[24-32]": -2.83841,
+        "timer_t[32-38]": 13.06582,
+        "timer_t[>38]": 40.0,
+        "alder[18]": -6.59672,
+        "alder[19]": -2.32908,
+        "alder[20]": -0.25772,
+        "alder[21]": 0.40726,
+        "alder[22]": 0.997,
+        "alder[23]": 0.99005,
+        "alder[24]": 1.51278,
+        "alder[25]": 1.8351,
+        "alder[26]": 1.44314,
+        "alder[27]": 1.60029,
+        "alder[28]": 1.84586,
+        "alder[29]": 1.54235,
+        "alder[30]": 0.8624,
+        "alder[31]": 0.69174,
+        "alder[32]": 0.41891,
+        "alder[33]": 0.13524,
+        "alder[34]": 0.22598,
+        "alder[35]": 0.26672,
+        "alder[36]": 0.24133,
+        "alder[37]": -0.00119,
+        "alder[38]": -0.10098,
+        "alder[39]": -0.24007,
+        "alder[41]": 0.03937,
+        "alder[42]": -0.15033,
+        "alder[43]": -0.1962,
+        "alder[44]": -0.39543,
+        "alder[45]": -0.38882,
+        "alder[46]": -0.34044,
+        "alder[47]": -0.26725,
+        "alder[48]": -0.53849,
+        "alder[49]": -0.57039,
+        "alder[50]": -0.83707,
+        "alder[51]": -0.6876,
+        "alder[52]": -0.99087,
+        "alder[53]": -1.3207,
+        "alder[54]": -1.27043,
+        "alder[55]": -1.67727,
+        "alder[56]": -1.94753,
+        "alder[57]": -2.03222,
+        "alder[58]": -2.66033,
+        "alder[59]": -2.61746,
+        "alder[60]": -2.93985,
+        "alder[61]": -4.07913,
+        "alder[62]": -6.44067,
+        "alder[63]": -8.14764,
+        "alder[64]": -10.54364,
+        "alder[65]": -13.64131,
+        "alder[66]": -15.9927,
+        "alder[67+]": -24.30812,
+        "barn[1]": 0.31094,
+        "barn[2]": 0.7287,
+        "barn[3]": -0.23101,
+        "barn[4+]": -2.57849,
+        "landgruppe[1]": -1.2833,
+        "landgruppe[2]": -2.99851,
+        "landgruppe[3]": -3.00463,
+        "landgruppe[-1]": -3.7033,
+        "landgruppe_botid[-1:<=12]": -4.23287,
+        "landgruppe_botid[-1:13-24]": -1.48476,
+        "landgruppe_botid[-1:25-36]": -7.67781,
+        "landgruppe_botid[-1:37-48]": -1.12604,
+        "landgruppe_botid[-1:49-120]": -3.64341,
+        "landgruppe_botid[1:<=12]": 0.98411,
+        "landgruppe_botid[1:13-24]": -2.53751,
+        "landgruppe_botid[1:25-36]": -2.56966,
+        "landgruppe_botid[1:37-48]": -1.6741,
+        "landgruppe_botid[1:49-120]": -1.45712,
+        "landgruppe_botid[2:<=12]": -4.20081,
+        "landgruppe_botid[2:13-24]": -3.86422,
+        "landgruppe_botid[2:25-36]": -3.72878,
+        "landgruppe_botid[2:37-48]": -2.91719,
+        "landgruppe_botid[2:49-120]": -2.15975,
+        "landgruppe_botid[3:<=12]": -1.83437,
+        "landgruppe_botid[3:13-24]": 1.39161,
+        "landgruppe_botid[3:25-36]": -1.62299,
+        "landgruppe_botid[3:37-48]": -2.24677,
+        "landgruppe_botid[3:49-120]": -2.34502,
+        "gift[yes]": 0.89282,
+        "kvinne[yes]": -1.00274,
+        "hoyere_utd[yes]": 13.09833,
+        "ufor[yes]": -5.45663,
+        "permittert[yes]": -13.27046,
+        "helse_ytelse[yes]": -7.20888,
+        "arbeid_ytelse[yes]": -5.78199,
+        "inntekt[lonn_d1]": 3.84913,
+        "inntekt[lonn_d2]": 6.194,
+        "inntekt[lonn_d3]": 7.02816,
+        "inntekt[lonn_d4]": 7.77354,
+        "inntekt[lonn_d5]": 8.60739,
+        "inntekt[lonn_d6]": 9.51141,
+        "inntekt[lonn_d7]": 10.1382,
+        "inntekt[lonn_d8]": 10.93958,
+        "inntekt[lonn_d9]": 11.9513,
+        "inntekt[lonn_d10]": 13.50931,
+        "inntekt[pgi_ingen]": -1.78465,
+        "inntekt[pgi_d1]": 2.58004,
+        "inntekt[pgi_d2]": 4.50964,
+        "inntekt[pgi_d3]": 4.5711,
+        "inntekt[pgi_d4]": 4.67732,
+        "inntekt[pgi_d5]": 5.97294,
+        "inntekt[pgi_d6]": 7.7636,
+        "inntekt[pgi_d7]": 7.01133,
+        "inntekt[pgi_d8]": 8.89221,
+        "inntekt[pgi_d9]": 8.35654,
+        "inntekt[pgi_d10]": 9.44905,
+        "nav_historikk[1-6]": 1.06622,
+        "nav_historikk[7-12]": -0.13657,
+        "nav_historikk[13-18]": 0.15907,
+        "nav_historikk[19-24]": -0.11603,
+        "nav_historikk[25-36]": -0.69556,
+        "nav_historikk[37-60]": -1.1056,
+        "nav_varighet[1]": 10.7524,
+        "nav_varighet[2]": 12.84973,
+        "nav_varighet[3]": 16.54079,
+        "nav_varighet[4]": 18.49297,
+        "nav_varighet[5]": 19.675,
+        "nav_varighet[6]": 20.30057,
+        "nav_varighet[7]": 19.50434,
+        "nav_varighet[8]": 18.04689,
+        "nav_varighet[9]": 18.62782,
+        "nav_varighet[10]": 17.14018,
+        "nav_varighet[11]": 9.69972,
+        "nav_varighet[12]": 9.53382,
+        "nav_varighet[13]": 13.0639,
+        "nav_varighet[14]": 15.39098,
+        "nav_varighet[15]": 16.40799,
+        "nav_varighet[16]": 17.62034,
+        "nav_varighet[17]": 18.15753,
+        "nav_varighet[18]": 18.22285,
+        "nav_varighet[19]": 18.68325,
+        "nav_varighet[20]": 18.85334,
+        "nav_varighet[21]": 18.9955,
+        "nav_varighet[22]": 18.76624,
+        "nav_varighet[23]": 19.33042,
+        "nav_varighet[24]": 19.62251,
+        "nav_varighet[25]": 19.52728,
+        "nav_varighet[26]": 19.0081,
+        "nav_varighet[27]": 19.15236,
+        "nav_varighet[28]": 19.30182,
+        "nav_varighet[29]": 19.44272,
+        "nav_varighet[30]": 19.52219,
+        "nav_varighet[31]": 19.73124,
+        "nav_varighet[32]": 19.631,
+        "nav_varighet[33]": 19.34042,
+        "nav_varighet[34]": 19.73371,
+        "nav_varighet[35]": 19.58541,
+        "nav_varighet[36]": 19.63708,
+        "nav_varighet[37]": 19.47907,
+        "nav_varighet[38]": 19.79469,
+        "nav_varighet[39]": 19.93147,
+        "nav_varighet[40]": 19.5725,
+        "nav_varighet[41]": 19.29874,
+        "nav_varighet[42]": 19.34604,
+        "nav_varighet[43]": 19.21734,
+        "nav_varighet[44]": 19.47121,
+        "nav_varighet[45]": 19.46797,
+        "nav_varighet[46]": 19.22905,
+        "nav_varighet[47]": 19.14243,
+        "nav_varighet[48]": 19.47976,
+        "nav_varighet[49]": 19.00861,
+        "nav_varighet[50]": 19.08949,
+        "nav_varighet[51]": 18.45821,
+        "nav_varighet[52]": 19.68304,
+        "nav_varighet[53]": 19.51703,
+        "nav_varighet[54]": 19.38924,
+        "nav_varighet[55]": 19.76399,
+        "nav_varighet[56]": 19.51787,
+        "nav_varighet[57]": 19.53675,
+        "nav_varighet[58]": 19.56938,
+        "nav_varighet[59]": 19.86146,
+        "nav_varighet[60+]": 19.26417,
+        "innstromming[q02]": 6.49143,
+        "innstromming[q03]": 5.59329,
+        "innstromming[q04]": 5.22523,
+        "innstromming[q05]": 4.63582,
+        "innstromming[q06]": 4.99833,
+        "innstromming[q07]": 4.61331,
+        "innstromming[q08]": 4.01791,
+        "innstromming[q09]": 3.40297,
+        "innstromming[q10]": 2.90694,
+        "innstromming[q11]": 2.98416,
+        "innstromming[q12]": 2.89297,
+        "innstromming[q13]": 1.96373,
+        "innstromming[q14]": 2.39442,
+        "innstromming[q15]": 2.46509,
+        "innstromming[q16]": 0.9383,
+        "innstromming[q17]": 3.14793,
+        "innstromming[q18]": 0.84665,
+        "innstromming[q19]": -0.76375,
+        "innstromming[q20]": 3.32943,
+        "const": -30.62199
     },
     "lonn_edges": [
-        0.6897,
-        1.2943,
-        1.9665,
-        2.6082,
-        3.2321,
-        3.872,
-        4.5725,
-        5.4913,
-        6.8379
+        0.9169,
+        1.8597,
+        2.6279,
+        3.2791,
+        3.8886,
+        4.5292,
+        5.2593,
+        6.1947,
+        7.6825
     ],
     "pgi_edges": [
-        1.4936,
-        2.3075,
-        2.942,
-        3.5353,
-        4.1499,
-        4.8791,
-        5.6652,
-        6.7325,
-        8.5638
+        1.0863,
+        1.9179,
+        2.9911,
+        3.8442,
+        4.5786,
+        5.411,
+        6.4368,
+        7.8132,
+        9.8145
     ],
     "pgi_scale": [
-        1.14506,
-        1.14082,
-        2.16522
+        1.23094,
+        1.3164,
+        3.0
     ],
-    "prog_job_loss": 0.66568,
+    "prog_job_loss": 0.78132,
     "keep_main": [
-        1.66066,
-        2.93267,
-        6.21589,
-        3.8593,
-        1.49384
+        -0.33583,
+        2.5,
+        2.5,
+        2.5,
+        -0.64483
     ],
     "keep_serv": [
-        2.21707,
-        0.7913,
-        -1.27301,
-        -0.4309,
-        2.44161,
-        -1.63935,
-        -3.00872
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0
     ],
     "keep_county": [
-        0.66198,
-        1.35004,
-        0.37083,
-        0.68351,
-        -0.85637,
-        0.96061,
-        0.27753,
-        -1.49559,
-        -0.10109,
-        -0.45749,
-        0.34005,
-        0.20442,
-        0.92591,
-        0.25981,
-        -0.9434
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0
     ],
-    "delvis_ramp": 0.3,
-    "prog_ramp": 0.5,
-    "partial_big_share": 0.5
+    "delvis_ramp": -1.95447,
+    "prog_ramp": 0.26585,
+    "partial_big_share": 0.32848
 }
 # --- END CALIBRATED ---
 
@@ -903,6 +1097,8 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     Jc = J.copy()
     anchor_mu = np.zeros(n)
     anchor_mu_cf = np.zeros(n)
+    anchor_lnp = np.zeros(n)
+    anchor_lnp_cf = np.zeros(n)
     anchor_lam = np.zeros(n)
     anchor_keep = np.zeros(n)
     anchor_keep_cf = np.zeros(n)
@@ -966,20 +1162,26 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         d = m - anchor_m
         upl = np.where(d > 1, uplift[anchor_t] * np.minimum(d - 1, 6) / 6, 0.0)
         out = []
-        for Jp, amu, alam, akeep in ((J, anchor_mu, anchor_lam, anchor_keep), (Jc, anchor_mu_cf, anchor_lam_cf, anchor_keep_cf)):
+        for Jp, amu, alam, akeep, alnp in ((J, anchor_mu, anchor_lam, anchor_keep, anchor_lnp),
+                                           (Jc, anchor_mu_cf, anchor_lam_cf, anchor_keep_cf, anchor_lnp_cf)):
             mu = np.where(anchor_m >= 0, amu + th.hours[_hours_cat(Jp)] + upl, mu_pre) + seas
             lam = expit(np.where(anchor_m >= 0, alam, prm["lambda0"]))
             eh = lam * _EH_BIG + (1 - lam) * _EH_SMALL
             kap = expit(np.where(Jp > 19, k_big, k_small) + np.where(anchor_m >= 0, akeep, 0.0))
             keep = (Jp > 0) & (r_keep < kap)
-            start = ~keep & (r_start < np.minimum(_softplus(mu, s_scale) / eh, 0.95))
+            # job-finding probability: table-4 index through softplus, times the group multipliers
+            found = r_start < np.minimum(_softplus(mu, s_scale) / eh * np.exp(np.where(anchor_m >= 0, alnp, 0.0)), 0.95)
             level = np.where(r_big < lam, BIG_JOB[0] + (BIG_JOB[1] - BIG_JOB[0]) * r_lvl,
                              SMALL_JOB[0] + (SMALL_JOB[1] - SMALL_JOB[0]) * r_lvl)
-            out.append(np.where(keep, Jp, np.where(start, level, 0.0)))
+            # a new job replaces no job or a lost one; holders of a small job take a bigger one
+            # when they find it (part-timers work more over time, seed 002 table 1)
+            upgrade = keep & (Jp <= 19) & found & (level > Jp)
+            out.append(np.where(keep & ~upgrade, Jp, np.where(found, level, 0.0)))
         Jn, Jcn = out
         # -- entries: job loss when a spell starts after a month outside NAV ----------------------
         entry = reg & (since == 0) & ~reg_prev
-        lose = entry & (r_x < loss[np.maximum(typ_m, 0)])
+        # sick without an employer ("sykmeldt uten arbeidsgiver") have, by definition, no job
+        lose = entry & ((r_x < loss[np.maximum(typ_m, 0)]) | (serv[sc] == _SYKMELDT))
         pperm = entry & perm[sc]
         J_before = np.where(pperm, np.where(Jn > 0, Jn, BIG_JOB[0] + 15 * r_lvl), J_before)
         # job seekers who keep part of their job register as partly unemployed
@@ -1076,8 +1278,11 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
                   + th.dummies["ufor"] * ((fl & 16) > 0) + th.dummies["permittert"] * perm_m
                   + th.dummies["helse_ytelse"] * helse + th.dummies["arbeid_ytelse"] * arbeid
                   + th.income[inc_lvl] + th.hist[np.minimum(hist, 60)] + th.dur[dur] + th.inflow[ic]
-                  + a_main[hg] + a_serv[np.minimum(ig, 7)] + u + prm.get("mu_shift", 0.0))
-        planted = a_cty[county] + off_eff + prog_eff[prog] + su.tau[j]
+                  + u)
+        planted = off_eff + prog_eff[prog] + su.tau[j]
+        lnp_row = a_main[hg] + a_serv[np.minimum(ig, 7)] + prm.get("a_shift", 0.0)
+        anchor_lnp = np.where(inpop, lnp_row + a_cty[county], anchor_lnp)
+        anchor_lnp_cf = np.where(inpop, lnp_row, anchor_lnp_cf)
         lam_row = prm["lambda0"] + l_main[hg] + l_serv[np.minimum(ig, 7)] + prm.get("lam_shift", 0.0)
         keep_row = k_main[hg] + k_serv[np.minimum(ig, 7)] + prm.get("keep_shift", 0.0)
         anchor_keep = np.where(inpop, keep_row + k_cty[county], anchor_keep)
@@ -1382,9 +1587,12 @@ def generate_extracts(
             df.to_parquet(tdir / f".by_{dim}.parquet.tmp", index=False)
             os.replace(tdir / f".by_{dim}.parquet.tmp", tdir / f"by_{dim}.parquet")
         params_out = {
-            "units": "μ units ≈ weekly hours of the next month (see synthetic_extracts docstring)",
+            "units": ("county_effect: log multiplier of the job-finding probability; county_big_job_logit: logit "
+                      "shift of the share of new jobs over 19 h; office, programme and NAV-wide effects: μ units "
+                      "(≈ weekly hours of the next month); see the synthetic_extracts docstring"),
             "county_effect": dict(zip(FYLKER, map(float, prm["alpha_county"]))),
             "county_big_job_logit": dict(zip(FYLKER, map(float, prm["lam_county"]))),
+            "county_keep_logit": dict(zip(FYLKER, map(float, prm.get("keep_county", [0.0] * 15)))),
             "office_effect": dict(zip(geo.office_codes, map(float, np.round(geo.office_effect, 6)))),
             "programme_effect": {TILTAK[c]: v for c, v in PROGRAMME_EFFECT.items()},
             "nav_time_effect": {str(index_to_month(m)): float(su.tau[m - su.sim_first]) for m in range(su.start, su.end + 1)},
@@ -1578,7 +1786,10 @@ def fitted_vs_published(panel: pd.DataFrame, outcome: str = "atid3") -> pd.DataF
 
 
 _OUTS = ("atid3", "jobb3", "atid12")
-_KNOBS = {"alpha": ("mu_shift", 1.0, 3.0), "lam": ("lam_shift", 0.3, 0.6), "keep": ("keep_shift", 0.3, 0.6)}
+_KNOBS = {"alpha": ("a_shift", 0.2, 0.5), "lam": ("lam_shift", 0.3, 0.6), "keep": ("keep_shift", 0.3, 0.6)}
+#: Bounds on the cumulated offsets (μ units, logit units): groups whose outcomes a knob cannot
+#: move must not drag it (and, through the centring, the other groups) away.
+_BOUNDS = {"alpha": 4.0, "lam": 3.0, "keep": 2.5}
 _DIMS = {"main": ("hovedgruppe", HOVEDGRUPPER), "serv": ("innsatsgruppe", INNSATSGRUPPER), "county": ("fylke", FYLKER)}
 _KNOB_KEYS = {("alpha", "main"): "alpha_main", ("alpha", "serv"): "alpha_serv", ("alpha", "county"): "alpha_county",
               ("lam", "main"): "lam_main", ("lam", "serv"): "lam_serv", ("lam", "county"): "lam_county",
@@ -1605,6 +1816,20 @@ def _unit_means(panel: pd.DataFrame, dim: str) -> pd.DataFrame:
     col, units = _DIMS[dim]
     g = panel.groupby(panel[col].astype(str), observed=True)[list(_OUTS)].mean()
     return g.reindex(list(units))
+
+
+def _row_sum_of(panel: pd.DataFrame, coef: pd.Series) -> np.ndarray:
+    """Per panel row, the sum of ``coef`` (named ``block[level]``) over the row's covariate levels."""
+    from .covariates import CovariateOptions, build_covariates
+
+    X = build_covariates(panel, 3, CovariateOptions(duration_categories=61))
+    out = np.zeros(len(panel))
+    for block in X.columns:
+        cats = X[block].cat.categories
+        vals = np.array([coef.get(f"{block}[{c}]", 0.0) for c in cats])
+        codes = X[block].cat.codes.to_numpy()
+        out += np.where(codes >= 0, vals[np.maximum(codes, 0)], 0.0)
+    return out
 
 
 def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, seed: int = 987_654,
@@ -1686,9 +1911,9 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
             resid = targets[d].to_numpy() - cur
             steps = np.zeros((len(units), 3))
             lim = np.array([v[2] for v in _KNOBS.values()])
-            # counties: level and big-job share only (atid12 follows: its ratio to atid3 varies
-            # little between counties); main and service groups also move job keeping
-            use = [0, 1] if d == "county" else [0, 1, 2]
+            # service groups and counties: level and big-job share only (atid12 follows: its ratio
+            # to atid3 varies little); main groups also move job keeping
+            use = [0, 1, 2] if d == "main" else [0, 1]
             for u in range(len(units)):
                 J = jac[d][u][:, use]
                 if not np.isfinite(J).all() or not np.isfinite(resid[u]).all():
@@ -1700,7 +1925,10 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
                 steps[u, use] = gain * np.clip(st, -lim[use], lim[use])
             for k, knob in enumerate(_KNOBS):
                 key = _KNOB_KEYS[(knob, d)]
-                prm[key] = [float(x) for x in np.asarray(prm.get(key, [0.0] * len(units)), float) + steps[:, k]]
+                bound = _BOUNDS[knob]
+                new_v = np.clip(np.asarray(prm.get(key, [0.0] * len(units)), float) + steps[:, k], -bound, bound)
+                steps[:, k] = new_v - np.asarray(prm.get(key, [0.0] * len(units)), float)
+                prm[key] = [float(x) for x in new_v]
             pred += np.einsum("uok,uk->uo", jac[d], steps)[np.maximum(codes, 0)] * (codes >= 0)[:, None]
         # keep the level in the main-group terms: centre service-group and county terms (row weights)
         for d in ("serv", "county"):
@@ -1712,7 +1940,7 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
                 mean = float(np.dot(w, v) / w.sum())
                 prm[key] = [float(x - mean) for x in v]
                 mk = _KNOB_KEYS[(knob, "main")]
-                prm[mk] = [float(x + mean) for x in prm[mk]]
+                prm[mk] = [float(np.clip(x + mean, -_BOUNDS[knob], _BOUNDS[knob])) for x in prm[mk]]
         # ---- population structure ---------------------------------------------------------------
         ts = np.asarray(prm["type_share"], float)
         ts[1] *= (share["nedsatt_arbeidsevne"] / (hg == "nedsatt_arbeidsevne").mean()) ** gain
@@ -1783,9 +2011,13 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
             fv = fitted_vs_published(panel, "atid3")
             fv = fv[fv["fitted"].notna() & (fv.index != "const")]
             delta = dict(prm.get("theta_delta", {}))
+            tg = tg if it >= theta_from + 3 else tg / 2  # ease in
             for name, r in fv.iterrows():
                 step = tg * (r["published"] - r["fitted"])
                 delta[name] = float(np.clip(delta.get(name, 0.0) + np.clip(step, -3, 3), -40, 40))
+            # the step leaves the mean of μ over the panel unchanged (the group factors carry levels)
+            step_s = pd.Series({k: delta[k] - prm.get("theta_delta", {}).get(k, 0.0) for k in delta if k != "const"})
+            delta["const"] = float(delta.get("const", 0.0) - _row_sum_of(panel, step_s).mean())
             prm["theta_delta"] = delta
             if verbose:
                 big = fv["published"].abs() > 0.5

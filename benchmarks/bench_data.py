@@ -1,0 +1,125 @@
+"""Benchmark of the data stages: generate synthetic extracts, validate them, build the panel.
+
+Prints wall time and peak resident memory (RSS, sampled every 50 ms from /proc) per stage.
+Issue 3 goal at full scale (~1.5 M persons, ~23 M person-months, Dec 2017 – Jun 2024):
+generation + validation + panel within 30 minutes and 12 GB peak on 2 cores / 24 GB.
+
+    PYTHONPATH=src python benchmarks/bench_data.py --persons 1500000
+    PYTHONPATH=src python benchmarks/bench_data.py --persons 50000 --keep /tmp/extracts
+
+This is a script, not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from arbeidsindikator import synthetic_extracts as se  # noqa: E402
+from arbeidsindikator.extracts import validate_extracts  # noqa: E402
+from arbeidsindikator.panel import PanelOptions, build_panel  # noqa: E402
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+class PeakRSS:
+    """Peak RSS of this process between ``start()`` and ``stop()`` (background sampling)."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss())
+            time.sleep(self.interval)
+
+    def start(self) -> "PeakRSS":
+        self.peak = _rss()
+        self._stop.clear()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def stop(self) -> int:
+        self._stop.set()
+        assert self._t is not None
+        self._t.join()
+        self.peak = max(self.peak, _rss())
+        return self.peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, default=1_500_000, help="persons to generate (default 1.5 M)")
+    ap.add_argument("--seed", type=int, default=20250401)
+    ap.add_argument("--start", default="2017-12")
+    ap.add_argument("--end", default="2024-06")
+    ap.add_argument("--chunk-persons", type=int, default=se.CHUNK_PERSONS, help="generator chunk size")
+    ap.add_argument("--panel-chunk-persons", type=int, default=PanelOptions().chunk_persons, help="panel chunk size")
+    ap.add_argument("--no-truth", action="store_true", help="skip the planted-truth aggregation")
+    ap.add_argument("--keep", type=Path, default=None, help="write extracts here and keep them (default: a temporary folder)")
+    ap.add_argument("--duckdb-memory", default="4GB", help="DuckDB memory limit during validation and build")
+    args = ap.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-extracts-"))
+    rows: list[tuple[str, float, int, str]] = []
+    total0 = time.perf_counter()
+    try:
+        mon = PeakRSS().start()
+        t0 = time.perf_counter()
+        summary = se.generate_extracts(folder, n_persons=args.persons, seed=args.seed, start=args.start, end=args.end,
+                                       chunk_persons=args.chunk_persons, truth=not args.no_truth, verbose=True)
+        rows.append(("generate", time.perf_counter() - t0, mon.stop(),
+                     ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())))
+        gc.collect()
+
+        mon = PeakRSS().start()
+        t0 = time.perf_counter()
+        ex = validate_extracts(folder, memory_limit=args.duckdb_memory)
+        rows.append(("validate", time.perf_counter() - t0, mon.stop(), "no violations"))
+
+        mon = PeakRSS().start()
+        t0 = time.perf_counter()
+        panel, rep = build_panel(ex, options=PanelOptions(chunk_persons=args.panel_chunk_persons), verbose=True)
+        mem_panel = panel.memory_usage(deep=True).sum()
+        rows.append(("build panel", time.perf_counter() - t0, mon.stop(),
+                     f"{len(panel):,} rows, {rep['persons']['in_panel']:,} persons, "
+                     f"excluded {rep['excluded']}, panel frame {mem_panel / 2**30:.2f} GiB"))
+        ex.close()
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    total = time.perf_counter() - total0
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if args.keep else None
+
+    print()
+    print(f"persons {args.persons:,}  seed {args.seed}  period {args.start}–{args.end}  cores {os.cpu_count()}")
+    print(f"{'stage':<12} {'wall s':>9} {'peak RSS GiB':>13}  notes")
+    for name, sec, peak, note in rows:
+        print(f"{name:<12} {sec:>9.1f} {peak / 2**30:>13.2f}  {note}")
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f"{'total':<12} {total:>9.1f} {maxrss / 2**30:>13.2f}  (process max RSS)")
+    if size is not None:
+        print(f"extracts on disk: {size / 2**30:.2f} GiB in {folder}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The synthetic raw-extract generator (issue 3 (b)).
+
+Fast tests: determinism (same seed -> byte-identical files), validity of the generated extracts
+and panel, the planted truth, and the configuration entry point. Slow tests (``-m slow`` or
+``ARBEIDSINDIKATOR_SLOW=1``) generate a larger population once and check the calibration against
+appendix A tables 1–3 (printing the comparison), the table-4 pattern of the main OLS model on
+atid3, the COVID jump, the seasonal pattern and the programme differences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arbeidsindikator import synthetic_extracts as se
+from arbeidsindikator.config import load_config
+from arbeidsindikator.contract import validate_panel
+from arbeidsindikator.extracts import validate_extracts
+from arbeidsindikator.panel import PanelOptions, build_panel, panel_from_config
+
+REPO = Path(__file__).resolve().parents[1]
+BIG_PERSONS = 100_000  # slow tests: enough persons for 5 % / 2 pp checks by county and service group
+BIG_SEED = 424_242  # not the calibration seed
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "_COMPLETE.json"}
+
+
+def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
+    a = se.generate_extracts(tmp_path / "a", n_persons=1500, seed=11)
+    b = se.generate_extracts(tmp_path / "b", n_persons=1500, seed=11)
+    c = se.generate_extracts(tmp_path / "c", n_persons=1500, seed=12)
+    da, db, dc = _digest(tmp_path / "a"), _digest(tmp_path / "b"), _digest(tmp_path / "c")
+    assert set(da) >= {"personer.parquet", "status.parquet", "timer.parquet", "lonn.parquet", "pgi.parquet",
+                       "kontor.parquet", "ba_region.parquet", "grunnbelop.csv", "manifest.json",
+                       "truth/by_fylke.parquet", "truth/parameters.json"}
+    assert da == db
+    assert da["status.parquet"] != dc["status.parquet"]
+    assert a["rows"] == b["rows"]
+    assert not list((tmp_path / "a").glob(".*.tmp"))  # written atomically: no temporary files left
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame, dict]:
+    folder = tmp_path_factory.mktemp("small")
+    se.generate_extracts(folder, n_persons=4000, seed=5, chunk_persons=1500)  # three chunks
+    with validate_extracts(folder) as ex:
+        panel, rep = build_panel(ex)
+    return folder, panel, rep
+
+
+def test_generated_extracts_validate_and_give_a_valid_panel(small: tuple[Path, pd.DataFrame, dict]) -> None:
+    folder, panel, rep = small
+    out = validate_panel(panel, period=(pd.Period("2017-12", "M"), pd.Period("2024-06", "M")))
+    assert len(out) == len(panel)
+    # every generated person is in the population at least once in the period
+    assert rep["persons"]["in_personer"] == 4000 == rep["persons"]["in_panel"]
+    assert rep["rows"]["status_in_period"] == len(panel) + rep["excluded_total"]
+    assert rep["excluded"]["varig_tilpasset"] > 0  # the generator plants varig tilpasset months
+    ids = pd.read_parquet(folder / "personer.parquet")["person_id"]
+    assert ids.is_unique and ids.min() == 1 and ids.max() == 4000
+    # the last 3 / 12 months have no outcome yet (hours observed through the period's end)
+    assert panel.loc[panel["month"] > "2024-03-01", "atid3"].isna().all()
+    assert panel.loc[panel["month"] <= "2024-03-01", "atid3"].notna().all()
+    assert panel.loc[panel["month"] > "2023-06-01", "jobb12"].isna().all()
+
+
+def test_planted_truth(small: tuple[Path, pd.DataFrame, dict]) -> None:
+    folder, panel, _ = small
+    truth = se.load_truth(folder)
+    assert {"by_fylke", "by_nav_kontor", "by_tiltak", "by_month", "by_fylke_month", "parameters"} <= set(truth)
+    by_f = truth["by_fylke"].set_index("fylke")
+    assert by_f["n_rows"].sum() == len(panel)  # truth is aggregated over exactly the panel rows
+    # the realised effect follows the planted county parameter (μ units ≈ weekly hours)
+    planted = pd.Series(truth["parameters"]["county_effect"])
+    assert np.corrcoef(planted.reindex(by_f.index), by_f["atid3_effect"])[0, 1] > 0.7
+    tt = truth["by_tiltak"].set_index("tiltak")
+    assert tt.loc["Midlertidig lønnstilskudd", "atid12_effect"] > tt.loc["AMO-kurs", "atid12_effect"]
+    assert truth["nav_time_effect"].index[0] == pd.Period("2017-12", "M")
+
+
+def test_panel_from_config_synthetic_and_extracts(tmp_path: Path) -> None:
+    cfg = dataclasses.replace(load_config(REPO / "tests" / "configs" / "tiny.yml"), cache_dir=tmp_path / "cache")
+    panel, rep = panel_from_config(cfg)
+    folder = Path(rep["extracts"])
+    assert folder == tmp_path / "cache" / f"extracts-{cfg.fingerprint()}"
+    assert rep["persons"]["in_panel"] == cfg.n_persons and Path(rep["truth"]).is_dir()
+    assert set(rep["seconds_by_stage"]) == {"generate", "validate", "build"}
+    assert len(rep["extracts_fingerprint"]) == 16 and rep["rows"]["panel"] == len(panel)
+    validate_panel(panel, period=(cfg.start, cfg.end))
+    stamp = (folder / "_COMPLETE.json").stat().st_mtime_ns
+    panel2, rep2 = panel_from_config(cfg)  # complete extracts are reused, not regenerated
+    assert (folder / "_COMPLETE.json").stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(panel, panel2)
+    # the same folder as an analyst's extracts gives the same panel
+    cfg_x = dataclasses.replace(cfg, source="extracts", data_path=folder)
+    panel3, rep3 = panel_from_config(cfg_x)
+    pd.testing.assert_frame_equal(panel, panel3)
+    assert rep3["truth"] is None and rep3["extracts_fingerprint"] == rep["extracts_fingerprint"]
+    # the spell-gap parameter reaches the builder
+    p2, _ = panel_from_config(dataclasses.replace(cfg_x, gap_months=2))
+    assert (p2["nav_varighet"] <= panel["nav_varighet"]).all() and (p2["nav_varighet"] < panel["nav_varighet"]).any()
+
+
+def test_default_size_calibration_prints_and_checks_population_shares(tmp_path: Path) -> None:
+    """At the default size (12 000 persons) the population structure is checked; the full
+    table (outcomes by county and service group) needs the slow test's larger sample."""
+    panel, flags, _ = se.pilot(None, 12_000, 20250401)
+    ct = se.calibration_table(panel, flags, include_subgroups=False)
+    with pd.option_context("display.max_rows", 500, "display.width", 200):
+        print(ct[ct["table"].isin(["1", "2"])].round(3).to_string())
+    sel = ct[ct["measure"].eq("population_share") | (ct["group"].eq("all") & ct["table"].isin(["1", "2"]))]
+    sel = sel[sel["assert"]]
+    bad = sel[~sel["ok"]]
+    assert bad.empty, bad.to_string()
+
+
+# ---------------------------------------------------------------------------------------------
+# slow: a larger population, generated once
+# ---------------------------------------------------------------------------------------------
+
+
+def _slow_enabled(config: pytest.Config) -> bool:
+    return os.environ.get("ARBEIDSINDIKATOR_SLOW") == "1" or "slow" in (config.getoption("markexpr") or "")
+
+
+@pytest.fixture(scope="module")
+def big(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not _slow_enabled(request.config):
+        pytest.skip("slow: run with -m slow or ARBEIDSINDIKATOR_SLOW=1")
+    panel, flags, _ = se.pilot(None, BIG_PERSONS, BIG_SEED)
+    return panel, flags
+
+
+@pytest.mark.slow
+def test_calibration_against_published_tables(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    panel, flags = big
+    ct = se.calibration_table(panel, flags)
+    with pd.option_context("display.max_rows", 1000, "display.width", 200):
+        print(ct.round(3).to_string())
+    checked = ct[ct["assert"]]
+    bad = checked[~checked["ok"]]
+    print(f"{len(checked) - len(bad)} of {len(checked)} checked figures within tolerance")
+    assert bad.empty, "outside tolerance:\n" + bad.to_string()
+
+
+@pytest.mark.slow
+def test_table4_pattern_of_the_main_ols_model(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    panel, _ = big
+    fv = se.fitted_vs_published(panel, "atid3")
+    fv = fv[fv.index != "const"].dropna(subset=["fitted"])
+    large = fv[fv["published"].abs() > 0.5]
+    agree = np.sign(large["published"]) == np.sign(large["fitted"])
+    corr = float(np.corrcoef(fv["published"], fv["fitted"])[0, 1])
+    with pd.option_context("display.max_rows", 500):
+        print(fv.round(3).to_string())
+    print(f"atid3: {int(agree.sum())} of {len(large)} published coefficients with |β| > 0.5 have the same sign; "
+          f"correlation of all {len(fv)} coefficients {corr:.3f}")
+    assert agree.all(), large[~agree].to_string()
+    assert corr > 0.9
+
+
+@pytest.mark.slow
+def test_covid_jump_seasonality_and_programmes(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    panel, _ = big
+    m = panel.groupby("month")[["atid3", "atid12", "jobb3", "jobb12"]].mean()
+    spring20 = m.loc["2020-03-01":"2020-05-01"].mean()
+    before = m.loc["2018-12-01":"2019-11-01"].mean()
+    print(pd.DataFrame({"2019": before, "Mar-May 2020": spring20}).round(3))
+    assert (spring20 > before).all()  # all four jump in spring 2020 (seed 002 ch. 3)
+    normal = m[(m.index < "2020-01-01") | (m.index >= "2022-04-01")]
+    by_cal = normal["atid3"].groupby(normal.index.month).mean()
+    print(by_cal.round(3))
+    assert by_cal.idxmax() == 8 and by_cal.idxmin() == 1  # August stocks highest, January lowest
+    t = panel[panel["tiltak"] != "ingen"].groupby("tiltak", observed=True)["atid12"].mean().sort_values()
+    print(t.round(2))
+    assert t.idxmax() == "Midlertidig lønnstilskudd" and 25 <= t.max() <= 28.5  # footnote 31: 25–28 h
+    assert "IPS" in t.index[:2]  # IPS among the lowest (fig. 17)
