@@ -19,9 +19,17 @@ resident size after the data were generated. Stages:
                and aggregated by month × county (two designs, one at a time)
 * ``statsmodels`` at ``--statsmodels-rows``: statsmodels OLS and Probit on the dense dummy
                matrix vs this engine on the same data (time ratio, max |coef diff|)
+* ``glum``     at ``--glum-rows`` (default ``--rows``, then the same data as ``ols``/``probit``):
+               this engine (design, OLS atid3, probit jobb3) and then glum + tabmat on the same
+               rows (tabmat matrix from the pandas categoricals, first level dropped; Gaussian
+               identity without penalty; binomial with a hand-added probit link); time ratios
+               glum / ours and max |coef diff|. ``ours_peak_gb`` is the peak before glum runs,
+               ``peak_gb`` the process peak (glum's). glum's OpenMP threads follow ``--threads``
+               (``OMP_NUM_THREADS``); under CPU contention OpenMP spin-waiting can slow it a lot.
 
 Figures only, no pass/fail. Goals (issue): full scale 23 M rows, all four outcomes fit + predict +
-aggregates ≤ 5 min and ≤ 4 GB (stretch ≤ 2 min, ≤ 3 GB); ≥ 20× faster than statsmodels at 1 M.
+aggregates ≤ 5 min and ≤ 4 GB (stretch ≤ 2 min, ≤ 3 GB); ≥ 20× faster than statsmodels at 1 M;
+≥ 5× faster than glum on the identical design (shared/docs/performance.md).
 
 Usage::
 
@@ -67,7 +75,11 @@ BLOCKS: dict[str, int] = {
     "ba_region": 33,
     "sysselsettingsvekst": 20,
 }
-STAGES = ("design", "ols", "probit", "cluster", "predict", "all4")
+STAGES = ("design", "ols", "probit", "cluster", "predict", "all4", "glum")
+#: glum's convergence criterion (for its probit IRLS; OLS is solved in closed form). glum's default
+#: (1e-4 on the gradient of the weight-normalised deviance) left probit coefficients ~2e-6 from the
+#: MLE at 200 k rows; 1e-8 gives ~5e-10, comparable to this engine's tol=1e-10 on the Newton step.
+GLUM_GRADIENT_TOL = 1e-8
 
 
 def peak_rss_gb() -> float:
@@ -173,8 +185,12 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
         r.predict(wd)
     del warm, wd
     t0 = time.perf_counter()
-    n = args.statsmodels_rows if stage == "statsmodels" else args.rows
-    data = make_data(n, args.persons if stage != "statsmodels" else max(n // 15, 2), args.seed)
+    n = {"statsmodels": args.statsmodels_rows, "glum": args.glum_rows}.get(stage, args.rows)
+    if stage == "statsmodels":
+        persons = max(n // 15, 2)
+    else:  # glum at --rows: the very data of the other stages
+        persons = args.persons if n == args.rows else max(int(n / 15.3), 2)
+    data = make_data(n, persons, args.seed)
     out: dict[str, object] = {
         "stage": stage,
         "rows": n,
@@ -185,6 +201,8 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
     ck = {"chunk_rows": args.chunk_rows}
     if stage == "statsmodels":
         return run_statsmodels(X, data, out, ck)
+    if stage == "glum":
+        return run_glum(X, data, out, ck, code_dtype)
     t = time.perf_counter()
     d = build_design(X, code_dtype=code_dtype)
     out["design_s"] = time.perf_counter() - t
@@ -288,21 +306,116 @@ def run_statsmodels(
     return out
 
 
+def _glum_probit_link() -> object:
+    """A probit link for glum (3.4 ships none): ``mu = Φ(eta)``; IRLS needs the derivatives."""
+    from glum import Link
+    from scipy import special
+
+    def phi(x: np.ndarray) -> np.ndarray:
+        return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+
+    class ProbitLink(Link):
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, ProbitLink)
+
+        def link(self, mu: np.ndarray) -> np.ndarray:
+            return special.ndtri(mu)
+
+        def derivative(self, mu: np.ndarray) -> np.ndarray:
+            return 1.0 / phi(special.ndtri(mu))
+
+        def inverse(self, lin_pred: np.ndarray) -> np.ndarray:
+            eps = 50 * np.finfo(np.float64).eps  # as glum's LogitLink: keep mu inside (0, 1)
+            return np.clip(special.ndtr(lin_pred), eps, 1.0 - eps)
+
+        def inverse_derivative(self, lin_pred: np.ndarray) -> np.ndarray:
+            return phi(lin_pred)
+
+        def inverse_derivative2(self, lin_pred: np.ndarray) -> np.ndarray:
+            return -lin_pred * phi(lin_pred)
+
+    return ProbitLink()
+
+
+def run_glum(
+    X: pd.DataFrame,
+    data: dict[str, object],
+    out: dict[str, object],
+    ck: dict[str, int],
+    code_dtype: type[np.integer],
+) -> dict[str, object]:
+    """This engine, then glum + tabmat, on identical data: OLS atid3 and probit jobb3."""
+    import glum
+    import tabmat
+
+    from arbeidsindikator.models import build_design, fit
+
+    t = time.perf_counter()
+    d = build_design(X, code_dtype=code_dtype)
+    out["design_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ro = fit(d, data["atid3"], family="ols", outcome="atid3", **ck)  # type: ignore[arg-type]
+    out["ols_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rp = fit(d, data["jobb3"], family="probit", outcome="jobb3", **ck)  # type: ignore[arg-type]
+    out["probit_s"] = time.perf_counter() - t
+    out["probit_iter"] = rp.n_iter
+    out["ours_peak_gb"] = peak_rss_gb()
+    del d
+
+    # glum needs the rows with an outcome (atid3 and jobb3 are missing in the same months)
+    y_ols, y_probit = np.asarray(data["atid3"]), np.asarray(data["jobb3"])
+    t = time.perf_counter()
+    ok = ~np.isnan(y_ols)
+    M = tabmat.from_df(X[ok], drop_first=True, categorical_format="{name}[{category}]")
+    out["glum_design_s"] = time.perf_counter() - t
+    del X
+    out["glum_threads"] = os.environ.get("OMP_NUM_THREADS", "all")
+    for key, ours, family, link, y in (
+        ("ols", ro, "normal", "identity", y_ols[ok]),
+        ("probit", rp, "binomial", _glum_probit_link(), y_probit[ok]),
+    ):
+        model = glum.GeneralizedLinearRegressor(
+            family=family, link=link, alpha=0, drop_first=True, gradient_tol=GLUM_GRADIENT_TOL
+        )
+        t = time.perf_counter()
+        model.fit(M, y)
+        out[f"glum_{key}_s"] = time.perf_counter() - t
+        if key == "probit":
+            out["glum_probit_iter"] = int(model.n_iter_)
+        # glum names dummies "{block}[{level}]" like this engine; its intercept is our "const"
+        g = pd.Series(np.r_[model.intercept_, model.coef_], index=["const", *model.feature_names_])
+        common = ours.params.index.intersection(g.index)
+        out[f"{key}_unmatched_coefs"] = len(ours.params.index.symmetric_difference(g.index))
+        out[f"{key}_max_abs_coef_diff"] = float(np.max(np.abs(ours.params[common] - g[common])))
+        out[f"speedup_{key}"] = out[f"glum_{key}_s"] / out[f"{key}_s"]  # type: ignore[operator]
+    ours_total = sum(float(out[k]) for k in ("design_s", "ols_s", "probit_s"))  # type: ignore[arg-type]
+    glum_total = sum(float(out[k]) for k in ("glum_design_s", "glum_ols_s", "glum_probit_s"))  # type: ignore[arg-type]
+    out["speedup_total"] = glum_total / ours_total
+    out["peak_gb"] = peak_rss_gb()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=2_000_000, help="person-months (production: ~23 M)")
     ap.add_argument("--persons", type=int, default=None, help="distinct persons (default rows / 15.3)")
     ap.add_argument("--statsmodels-rows", type=int, default=1_000_000)
     ap.add_argument("--skip-statsmodels", action="store_true")
+    ap.add_argument("--glum-rows", type=int, default=None, help="rows of the glum stage (default: --rows)")
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
     ap.add_argument("--chunk-rows", type=int, default=1_000_000)
     ap.add_argument("--int16", action="store_true", help="build designs with int16 codes")
-    ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
+    ap.add_argument(
+        "--threads", type=int, default=None, help="numba threads; glum stage: also OpenMP (default: all cores)"
+    )
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--stage", help=argparse.SUPPRESS)  # internal: run one stage, print JSON
     args = ap.parse_args()
     if args.persons is None:
         args.persons = max(int(args.rows / 15.3), 2)
+    if args.glum_rows is None:
+        args.glum_rows = args.rows
     if args.stage:
         print(json.dumps(run_stage(args.stage, args)))
         return
@@ -325,6 +438,8 @@ def main() -> None:
             str(args.persons),
             "--statsmodels-rows",
             str(args.statsmodels_rows),
+            "--glum-rows",
+            str(args.glum_rows),
             "--chunk-rows",
             str(args.chunk_rows),
             "--seed",
@@ -335,6 +450,8 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
         if args.threads:
             env["NUMBA_NUM_THREADS"] = str(args.threads)
+            if stage == "glum":
+                env["OMP_NUM_THREADS"] = str(args.threads)  # glum / tabmat use OpenMP
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             print(f"stage {stage} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
