@@ -7,12 +7,17 @@ checked with pandera before any computation (seed 002 ch. 2–4; digest §1.1–
 Each column is declared once in :data:`PANEL_COLUMNS` (name, type, unit, allowed values,
 meaning); the same table documents the contract in the book's data dictionary and in
 ``data/README.md``.
+
+The module also holds what the three data contracts share — this one, the raw register extracts
+(:mod:`arbeidsindikator.extracts`) and the profiling input (:mod:`arbeidsindikator.profiling_contract`):
+the column declaration :class:`ColumnSpec`, the error :class:`ContractError` and the format of
+one violation (:func:`violation`), so a column is declared, documented and reported alike in all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -56,16 +61,49 @@ OUTCOMES = ("atid3", "atid12", "jobb3", "jobb12")
 HOURS_PER_MONTH_MAX = 744.0  # 31 days x 24 h: nobody works more hours than a month holds
 
 
+#: Column types of the analysis panel and the profiling input (pandas names).
+PandasType = Literal["int64", "int", "float", "bool", "category", "datetime64"]
+#: Column types of the raw register extracts (storage-neutral; :mod:`.extracts` maps them to SQL).
+ExtractKind = Literal["int", "float", "bool", "code", "month", "date", "year"]
+ColumnType = Literal[PandasType, ExtractKind]
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column of the contract: type, unit, allowed values and meaning."""
+    """One column of a data contract: type, unit, allowed values, meaning and checked limits.
+
+    The single column declaration of all three contracts (panel, raw extracts, profiling input),
+    so each column is documented by :meth:`doc_row` and checked from the same record. ``dtype``
+    uses the contract's own vocabulary (:data:`ColumnType`); ``allowed`` is the human-readable
+    rule, while ``codes``, ``lo``/``hi`` are the machine-checked part where a validator uses them.
+    """
 
     name: str
-    dtype: str
+    dtype: ColumnType
     unit: str
     allowed: str
     meaning: str
     nullable: bool = False
+    codes: tuple[Any, ...] | None = None  # allowed category codes (None: any value)
+    lo: float | None = None  # inclusive bounds for numbers
+    hi: float | None = None
+    hi_msg: str = ""  # why values above `hi` are impossible
+
+    @property
+    def kind(self) -> ColumnType:
+        """:attr:`dtype` under the name the raw-extract contract used (``ExtractColumn.kind``)."""
+        return self.dtype
+
+    def doc_row(self) -> dict[str, str]:
+        """The column as one row of a data-dictionary table (same headings in every contract)."""
+        return {
+            "column": self.name,
+            "type": self.dtype,
+            "unit": self.unit,
+            "allowed values": self.allowed,
+            "meaning": self.meaning,
+            "may be empty": "yes" if self.nullable else "no",
+        }
 
 
 PANEL_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -116,6 +154,22 @@ PANEL_COLUMN_NAMES = tuple(c.name for c in PANEL_COLUMNS)
 class ContractError(ValueError):
     """Input data violate the contract. The message lists every violation found."""
 
+    @classmethod
+    def listing(cls, heading: str, problems: list[str]) -> Self:
+        """One error for all ``problems`` (one line each, see :func:`violation`) under ``heading``."""
+        return cls(f"{heading}:\n" + "\n".join(problems))
+
+
+def violation(table: str, column: str, rows: int | str, what: str, example: str = "") -> str:
+    """One line of a contract error: ``- table.column: N row(s) what; e.g. example``.
+
+    The format every contract reports a failed check in, so each message names the table, the
+    column, the number of rows and an example. ``rows`` is shown as given (the raw-extract
+    contract passes it with thousands separators); without ``example`` the ``e.g.`` part is left out.
+    """
+    eg = f"; e.g. {example}" if example else ""
+    return f"- {table}.{column}: {rows} row(s) {what}{eg}"
+
 
 def _schema() -> pa.DataFrameSchema:
     max_week = HOURS_PER_MONTH_MAX / (52 / 12)
@@ -145,8 +199,9 @@ def _schema() -> pa.DataFrameSchema:
         "jobb3": pa.Column("float64", pa.Check.isin([0.0, 1.0]), nullable=True, coerce=True),
         "jobb12": pa.Column("float64", pa.Check.isin([0.0, 1.0]), nullable=True, coerce=True),
     }
-    for b in ("kvinne", "gift", "hoyere_utd", "ufor", "permittert", "helse_ytelse", "arbeid_ytelse"):
-        cols[b] = pa.Column("bool", coerce=True)
+    for c in PANEL_COLUMNS:
+        if c.dtype == "bool":
+            cols[c.name] = pa.Column("bool", coerce=True)
     return pa.DataFrameSchema(
         cols,
         strict=False,
@@ -161,7 +216,7 @@ def _describe_failures(err: pa.errors.SchemaErrors, table: str) -> str:
     for (column, check), grp in fc.groupby(["column", "check"], dropna=False, sort=False):
         examples = ", ".join(repr(v) for v in grp["failure_case"].drop_duplicates().head(3))
         col = column if isinstance(column, str) else "(table)"
-        lines.append(f"- {table}.{col}: {len(grp)} row(s) fail '{check}'; e.g. {examples}")
+        lines.append(violation(table, col, len(grp), f"fail '{check}'", examples))
     return "\n".join(lines)
 
 
@@ -186,33 +241,21 @@ def validate_panel(df: pd.DataFrame, *, period: tuple[pd.Period, pd.Period] | No
         months = out["month"].dt.to_period("M")
         bad = (months < period[0]) | (months > period[1])
         if bad.any():
-            problems.append(
-                f"- panel.month: {int(bad.sum())} row(s) outside the declared period {period[0]}–{period[1]};"
-                f" e.g. {sorted(months[bad].astype(str).unique())[:3]}"
-            )
+            problems.append(violation("panel", "month", int(bad.sum()),
+                                      f"outside the declared period {period[0]}–{period[1]}",
+                                      str(sorted(months[bad].astype(str).unique())[:3])))
     if problems:
-        raise ContractError("the analysis panel violates the data contract:\n" + "\n".join(problems))
+        raise ContractError.listing("the analysis panel violates the data contract", problems)
     assert out is not None
-    for c in ("hovedgruppe", "innsatsgruppe", "fylke", "nav_kontor", "ba_region", "tiltak"):
-        out[c] = out[c].astype("category")
+    for c in PANEL_COLUMNS:
+        if c.dtype == "category":
+            out[c.name] = out[c.name].astype("category")
     return out
 
 
 def contract_table() -> pd.DataFrame:
     """The panel contract as a table (for the data dictionary)."""
-    return pd.DataFrame(
-        [
-            {
-                "column": c.name,
-                "type": c.dtype,
-                "unit": c.unit,
-                "allowed values": c.allowed,
-                "meaning": c.meaning,
-                "may be empty": "yes" if c.nullable else "no",
-            }
-            for c in PANEL_COLUMNS
-        ]
-    )
+    return pd.DataFrame([c.doc_row() for c in PANEL_COLUMNS])
 
 
 def outcome_observable(df: pd.DataFrame, outcome: str) -> np.ndarray[Any, np.dtype[np.bool_]]:

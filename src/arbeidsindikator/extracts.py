@@ -30,13 +30,23 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from .contract import FYLKER, HOURS_PER_MONTH_MAX, HOVEDGRUPPER, INNSATSGRUPPER, LANDGRUPPER, ContractError
+from .contract import (
+    FYLKER,
+    HOURS_PER_MONTH_MAX,
+    HOVEDGRUPPER,
+    INNSATSGRUPPER,
+    LANDGRUPPER,
+    ColumnSpec,
+    ContractError,
+    ExtractKind,
+    violation,
+)
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -89,27 +99,17 @@ HISTORY_MONTHS = 60
 #: Minimum number of analysis months (seasonal adjustment, seed 002 ch. 2).
 MIN_PERIOD_MONTHS = 24
 
-Kind = Literal["int", "float", "bool", "code", "month", "date", "year"]
+#: Column types of a raw extract (alias kept for compatibility).
+Kind = ExtractKind
 
 
 class ExtractError(ContractError):
     """Raw extracts violate the input contract; the message lists every violation found."""
 
 
-@dataclass(frozen=True)
-class ExtractColumn:
-    """One column of a raw extract: type, unit, allowed values and meaning."""
-
-    name: str
-    kind: Kind
-    unit: str
-    allowed: str
-    meaning: str
-    nullable: bool = False
-    codes: tuple[Any, ...] | None = None  # allowed category codes
-    lo: float | None = None  # inclusive bounds for numbers
-    hi: float | None = None
-    hi_msg: str = ""  # why values above `hi` are impossible
+#: One column of a raw extract: the shared :class:`~arbeidsindikator.contract.ColumnSpec` (alias
+#: kept for compatibility). Its ``dtype`` is a :data:`Kind`; ``codes``, ``lo``, ``hi`` are checked.
+ExtractColumn = ColumnSpec
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,16 @@ class ExtractTable:
     title: str
     meaning: str
     key: tuple[str, ...]
-    columns: tuple[ExtractColumn, ...]
+    columns: tuple[ColumnSpec, ...]
     coverage: str | None = None  # key into Manifest.coverage for the `month`/`ar` column
     optional: bool = False
 
-    def column(self, name: str) -> ExtractColumn:
+    def column(self, name: str) -> ColumnSpec:
+        """The declaration of column ``name`` (StopIteration if the table has none)."""
         return next(c for c in self.columns if c.name == name)
 
 
-_PID = ExtractColumn("person_id", "int", "—", "> 0", "pseudonymised person id (the same in every table)", lo=1)
+_PID = ColumnSpec("person_id", "int", "—", "> 0", "pseudonymised person id (the same in every table)", lo=1)
 
 TABLES: tuple[ExtractTable, ...] = (
     ExtractTable(
@@ -138,16 +139,16 @@ TABLES: tuple[ExtractTable, ...] = (
         ("person_id",),
         (
             _PID,
-            ExtractColumn("fodt", "month", "month", "first day of a month", "birth month"),
-            ExtractColumn("kjonn", "code", "—", "K (female), M (male)", "sex in the population register", codes=KJONN),
-            ExtractColumn(
+            ColumnSpec("fodt", "month", "month", "first day of a month", "birth month"),
+            ColumnSpec("kjonn", "code", "—", "K (female), M (male)", "sex in the population register", codes=KJONN),
+            ColumnSpec(
                 "landgruppe", "int", "—", "-1, 0, 1, 2, 3",
                 "country group of birth (SSB): 0 Norway; 1 Western Europe excl. Norway, USA, Canada, "
                 "Australia, New Zealand; 2 Eastern-European EU; 3 Asia, Africa, Latin America, "
                 "non-EU Eastern Europe, Oceania excl. AU/NZ; -1 unknown (seed 002 footnote 7)",
                 codes=LANDGRUPPER,
             ),
-            ExtractColumn(
+            ColumnSpec(
                 "innvandret", "month", "month", "first day of a month; empty = born in Norway",
                 "month of first immigration to Norway; must be empty for country group 0 and present "
                 "for 1–3 (residence time, seed 002 ch. 4)", nullable=True,
@@ -163,25 +164,25 @@ TABLES: tuple[ExtractTable, ...] = (
         ("person_id", "month"),
         (
             _PID,
-            ExtractColumn("month", "month", "month", "first day of a month, within coverage.status",
-                          "calendar month; registered at the end of this month"),
-            ExtractColumn("innsatsgruppe", "code", "—", ", ".join(INNSATSGRUPPER_RAW),
-                          "§14a service group (innsatsgruppe) in force at the end of the month", codes=INNSATSGRUPPER_RAW),
-            ExtractColumn("hovedgruppe", "code", "—", ", ".join(HOVEDGRUPPER),
-                          "main group (seed 002 table 1)", codes=HOVEDGRUPPER),
-            ExtractColumn("nav_kontor", "code", "—", "a code in kontor.nav_kontor", "NAV office following the person up"),
-            ExtractColumn("aap", "bool", "—", "true/false", "receives work assessment allowance (AAP)"),
-            ExtractColumn("sykepenger", "bool", "—", "true/false", "receives sickness benefit"),
-            ExtractColumn("dagpenger", "bool", "—", "true/false", "receives unemployment benefit (dagpenger)"),
-            ExtractColumn("overgangsstonad", "bool", "—", "true/false", "receives transitional benefit for single parents"),
-            ExtractColumn("uforetrygd", "bool", "—", "true/false", "receives disability benefit (any degree)"),
-            ExtractColumn("permittert", "bool", "—", "true/false", "furloughed (permittert)"),
-            ExtractColumn("tiltak", "code", "—", ", ".join(TILTAK), "labour-market programme in the month ('ingen' = none)",
-                          codes=tuple(TILTAK)),
-            ExtractColumn("gift", "bool", "—", "true/false", "married (divorced/widowed = false)"),
-            ExtractColumn("barn", "int", "children", "0–20", "number of own children under 18", lo=0, hi=20),
-            ExtractColumn("hoyere_utd", "bool", "—", "true/false",
-                          "completed higher education as part of an education path in the last 12 months"),
+            ColumnSpec("month", "month", "month", "first day of a month, within coverage.status",
+                       "calendar month; registered at the end of this month"),
+            ColumnSpec("innsatsgruppe", "code", "—", ", ".join(INNSATSGRUPPER_RAW),
+                       "§14a service group (innsatsgruppe) in force at the end of the month", codes=INNSATSGRUPPER_RAW),
+            ColumnSpec("hovedgruppe", "code", "—", ", ".join(HOVEDGRUPPER),
+                       "main group (seed 002 table 1)", codes=HOVEDGRUPPER),
+            ColumnSpec("nav_kontor", "code", "—", "a code in kontor.nav_kontor", "NAV office following the person up"),
+            ColumnSpec("aap", "bool", "—", "true/false", "receives work assessment allowance (AAP)"),
+            ColumnSpec("sykepenger", "bool", "—", "true/false", "receives sickness benefit"),
+            ColumnSpec("dagpenger", "bool", "—", "true/false", "receives unemployment benefit (dagpenger)"),
+            ColumnSpec("overgangsstonad", "bool", "—", "true/false", "receives transitional benefit for single parents"),
+            ColumnSpec("uforetrygd", "bool", "—", "true/false", "receives disability benefit (any degree)"),
+            ColumnSpec("permittert", "bool", "—", "true/false", "furloughed (permittert)"),
+            ColumnSpec("tiltak", "code", "—", ", ".join(TILTAK), "labour-market programme in the month ('ingen' = none)",
+                       codes=tuple(TILTAK)),
+            ColumnSpec("gift", "bool", "—", "true/false", "married (divorced/widowed = false)"),
+            ColumnSpec("barn", "int", "children", "0–20", "number of own children under 18", lo=0, hi=20),
+            ColumnSpec("hoyere_utd", "bool", "—", "true/false",
+                       "completed higher education as part of an education path in the last 12 months"),
         ),
         coverage="status",
     ),
@@ -194,10 +195,10 @@ TABLES: tuple[ExtractTable, ...] = (
         ("person_id", "month"),
         (
             _PID,
-            ExtractColumn("month", "month", "month", "first day of a month, within coverage.timer", "calendar month"),
-            ExtractColumn("timer", "float", "hours/month", f"0–{HOURS_PER_MONTH_MAX:.0f}",
-                          "agreed working hours in the month", lo=0.0, hi=HOURS_PER_MONTH_MAX,
-                          hi_msg=f"more than a month holds ({HOURS_PER_MONTH_MAX:.0f} h)"),
+            ColumnSpec("month", "month", "month", "first day of a month, within coverage.timer", "calendar month"),
+            ColumnSpec("timer", "float", "hours/month", f"0–{HOURS_PER_MONTH_MAX:.0f}",
+                       "agreed working hours in the month", lo=0.0, hi=HOURS_PER_MONTH_MAX,
+                       hi_msg=f"more than a month holds ({HOURS_PER_MONTH_MAX:.0f} h)"),
         ),
         coverage="timer",
     ),
@@ -209,9 +210,9 @@ TABLES: tuple[ExtractTable, ...] = (
         ("person_id", "month"),
         (
             _PID,
-            ExtractColumn("month", "month", "month", "first day of a month, within coverage.lonn", "calendar month"),
-            ExtractColumn("lonn", "float", "NOK/month", "0–100 000 000", "wage income in the month",
-                          lo=0.0, hi=1e8, hi_msg="more than 100 million NOK in one month"),
+            ColumnSpec("month", "month", "month", "first day of a month, within coverage.lonn", "calendar month"),
+            ColumnSpec("lonn", "float", "NOK/month", "0–100 000 000", "wage income in the month",
+                       lo=0.0, hi=1e8, hi_msg="more than 100 million NOK in one month"),
         ),
         coverage="lonn",
     ),
@@ -224,9 +225,9 @@ TABLES: tuple[ExtractTable, ...] = (
         ("person_id", "ar"),
         (
             _PID,
-            ExtractColumn("ar", "year", "year", "within coverage.pgi", "income year"),
-            ExtractColumn("pgi", "float", "NOK/year", "0–1 000 000 000", "pensionable income in the year",
-                          lo=0.0, hi=1e9, hi_msg="more than 1 billion NOK in one year"),
+            ColumnSpec("ar", "year", "year", "within coverage.pgi", "income year"),
+            ColumnSpec("pgi", "float", "NOK/year", "0–1 000 000 000", "pensionable income in the year",
+                       lo=0.0, hi=1e9, hi_msg="more than 1 billion NOK in one year"),
         ),
         coverage="pgi",
     ),
@@ -236,11 +237,11 @@ TABLES: tuple[ExtractTable, ...] = (
         "One row per NAV office used in the status extract.",
         ("nav_kontor",),
         (
-            ExtractColumn("nav_kontor", "code", "—", "unique", "NAV office code"),
-            ExtractColumn("fylke", "code", "—", "15 counties (2024 structure): " + ", ".join(FYLKER),
-                          "county of the office", codes=FYLKER),
-            ExtractColumn("ba_region", "code", "—", "a code in ba_region.ba_region",
-                          "commuting region (bo- og arbeidsmarkedsregion, SSB) of the office"),
+            ColumnSpec("nav_kontor", "code", "—", "unique", "NAV office code"),
+            ColumnSpec("fylke", "code", "—", "15 counties (2024 structure): " + ", ".join(FYLKER),
+                       "county of the office", codes=FYLKER),
+            ColumnSpec("ba_region", "code", "—", "a code in ba_region.ba_region",
+                       "commuting region (bo- og arbeidsmarkedsregion, SSB) of the office"),
         ),
     ),
     ExtractTable(
@@ -250,11 +251,11 @@ TABLES: tuple[ExtractTable, ...] = (
         "share new/labour force averaged over t+1..t+h is a covariate (seed 002 ch. 4, footnote 9).",
         ("ba_region", "month"),
         (
-            ExtractColumn("ba_region", "code", "—", "commuting-region code", "commuting region"),
-            ExtractColumn("month", "month", "month", "first day of a month, within coverage.ba_region", "calendar month"),
-            ExtractColumn("nye_ledige", "int", "persons", "≥ 0 and ≤ arbeidsstyrke",
-                          "new registrations as fully or partly unemployed in the month", lo=0),
-            ExtractColumn("arbeidsstyrke", "int", "persons", "> 0", "labour force of the region", lo=1),
+            ColumnSpec("ba_region", "code", "—", "commuting-region code", "commuting region"),
+            ColumnSpec("month", "month", "month", "first day of a month, within coverage.ba_region", "calendar month"),
+            ColumnSpec("nye_ledige", "int", "persons", "≥ 0 and ≤ arbeidsstyrke",
+                       "new registrations as fully or partly unemployed in the month", lo=0),
+            ColumnSpec("arbeidsstyrke", "int", "persons", "> 0", "labour force of the region", lo=1),
         ),
         coverage="ba_region",
     ),
@@ -265,8 +266,8 @@ TABLES: tuple[ExtractTable, ...] = (
         "regulation; the amount in force in a month is the latest effective_from on or before the 1st.",
         ("effective_from",),
         (
-            ExtractColumn("effective_from", "date", "date", "ISO date", "date the amount takes effect (1 May)"),
-            ExtractColumn("G_nok", "float", "NOK/year", "> 0", "basic amount G", lo=1.0),
+            ColumnSpec("effective_from", "date", "date", "ISO date", "date the amount takes effect (1 May)"),
+            ColumnSpec("G_nok", "float", "NOK/year", "> 0", "basic amount G", lo=1.0),
         ),
         optional=True,
     ),
@@ -468,47 +469,47 @@ _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 
 
-def _typed_expr(col: ExtractColumn, src_type: str, fmt: str) -> tuple[str | None, str]:
+def _typed_expr(col: ColumnSpec, src_type: str, fmt: str) -> tuple[str | None, str]:
     """SQL expression giving the column in its canonical type, or (None, reason) if the type is wrong."""
     c = _ident(col.name)
     t = src_type.upper()
     is_text = t == "VARCHAR"
     text = f"NULLIF(TRIM({c}), '')"
-    if col.kind in ("int", "year"):
+    if col.dtype in ("int", "year"):
         if t in _INT_TYPES:
             return f"CAST({c} AS BIGINT)", ""
         if is_text and fmt == "csv":
             return f"TRY_CAST({text} AS BIGINT)", ""
         return None, f"expected an integer column, found {src_type}"
-    if col.kind == "float":
+    if col.dtype == "float":
         if t in _INT_TYPES or t in _FLOAT_TYPES or t.startswith("DECIMAL"):
             return f"CAST({c} AS DOUBLE)", ""
         if is_text and fmt == "csv":
             return f"TRY_CAST({text} AS DOUBLE)", ""
         return None, f"expected a numeric column, found {src_type}"
-    if col.kind == "bool":
+    if col.dtype == "bool":
         if t == "BOOLEAN":
             return c, ""
         if is_text and fmt == "csv":
             return (f"CASE WHEN lower({text}) IN ('true','t','1','yes') THEN true "
                     f"WHEN lower({text}) IN ('false','f','0','no') THEN false END"), ""
         return None, f"expected a boolean column, found {src_type}"
-    if col.kind == "code":
+    if col.dtype == "code":
         if is_text:
             return text, ""
         if t in _INT_TYPES:
             return f"CAST({c} AS VARCHAR)", ""
         return None, f"expected a text (code) column, found {src_type}"
-    if col.kind in ("month", "date"):
+    if col.dtype in ("month", "date"):
         if t == "DATE" or t.startswith("TIMESTAMP"):
             return f"CAST({c} AS DATE)", ""
         if is_text:
             return f"CAST(COALESCE(TRY_STRPTIME({text}, '%Y-%m-%d'), TRY_STRPTIME({text}, '%Y-%m')) AS DATE)", ""
         return None, f"expected a date column (or text 'YYYY-MM[-DD]'), found {src_type}"
-    raise AssertionError(col.kind)
+    raise AssertionError(col.dtype)
 
 
-def _raw_present(col: ExtractColumn, src_type: str) -> str:
+def _raw_present(col: ColumnSpec, src_type: str) -> str:
     c = _ident(col.name)
     if src_type.upper() == "VARCHAR":
         return f"NULLIF(TRIM({c}), '') IS NOT NULL"
@@ -533,14 +534,14 @@ def _fmt_value(v: Any) -> str:
 
 
 def _example(con: duckdb.DuckDBPyConnection, loaded: _Loaded, where: str, show: Iterable[str]) -> str:
+    """Up to two failing rows as ``(key=…, column=…)``; empty if none (for :func:`violation`)."""
     cols = [c for c in dict.fromkeys([*loaded.table.key, *show])]
     # Show the raw value of the failing column(s) (what the analyst wrote), typed keys otherwise.
     sel = ", ".join(
         (_ident(c) if c in show or c not in loaded.typed else loaded.typed[c]) + f" AS {_ident(c)}" for c in cols
     )
     rows = con.execute(f"SELECT {sel} FROM {loaded.source} WHERE {where} LIMIT 2").fetchall()
-    ex = ["(" + ", ".join(f"{c}={_fmt_value(v)}" for c, v in zip(cols, r)) + ")" for r in rows]
-    return "; e.g. " + " ".join(ex) if ex else ""
+    return " ".join("(" + ", ".join(f"{c}={_fmt_value(v)}" for c, v in zip(cols, r)) + ")" for r in rows)
 
 
 def _files_of(folder: Path, table: ExtractTable, fmt: str) -> list[Path]:
@@ -650,23 +651,23 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
             continue
         e = loaded.typed[col.name]
         present = _raw_present(col, src_types[col.name])
-        if fmt == "csv" or col.kind in ("month", "date") and src_types[col.name].upper() == "VARCHAR":
-            conds.append((col.name, f"value(s) not readable as {col.kind}", f"{present} AND ({e}) IS NULL", [col.name]))
+        if fmt == "csv" or col.dtype in ("month", "date") and src_types[col.name].upper() == "VARCHAR":
+            conds.append((col.name, f"value(s) not readable as {col.dtype}", f"{present} AND ({e}) IS NULL", [col.name]))
         if not col.nullable:
             conds.append((col.name, "missing value(s)", f"NOT ({present})", [col.name]))
         if col.codes is not None:
-            codes = ", ".join(_q(str(v)) if col.kind == "code" else str(int(v)) for v in col.codes)
+            codes = ", ".join(_q(str(v)) if col.dtype == "code" else str(int(v)) for v in col.codes)
             conds.append((col.name, f"unknown code(s) (allowed: {col.allowed})", f"({e}) IS NOT NULL AND ({e}) NOT IN ({codes})", [col.name]))
-        if col.kind == "float":
+        if col.dtype == "float":
             conds.append((col.name, "non-finite value(s)", f"({e}) IS NOT NULL AND NOT isfinite({e})", [col.name]))
-        finite = f"isfinite({e}) AND " if col.kind == "float" else ""
+        finite = f"isfinite({e}) AND " if col.dtype == "float" else ""
         if col.lo is not None:
             neg = "negative value(s)" if col.lo == 0 else f"value(s) below {col.lo:g}"
             conds.append((col.name, neg, f"{finite}({e}) < {col.lo}", [col.name]))
         if col.hi is not None:
             msg = f"value(s) above {col.hi:g}" + (f": {col.hi_msg}" if col.hi_msg else "")
             conds.append((col.name, msg, f"{finite}({e}) > {col.hi}", [col.name]))
-        if col.kind == "month":
+        if col.dtype == "month":
             conds.append((col.name, "date(s) not on the first day of a month", f"day({e}) <> 1", [col.name]))
             if manifest is not None and table.coverage in manifest.coverage and col.name == "month":
                 a, b = manifest.coverage[table.coverage]
@@ -678,7 +679,7 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
                               (f"({e}) > DATE {_q(manifest.end.start_time.strftime('%Y-%m-%d'))} OR "
                                f"({e}) < DATE {_q((manifest.start - 1440).start_time.strftime('%Y-%m-%d'))}")
                               if manifest is not None else "false", [col.name]))
-        if col.kind == "year" and manifest is not None and "pgi" in manifest.coverage:
+        if col.dtype == "year" and manifest is not None and "pgi" in manifest.coverage:
             a, b = manifest.coverage["pgi"]
             conds.append((col.name, f"year(s) outside the declared coverage {a}–{b} (manifest.coverage.pgi)",
                           f"({e}) < {a} OR ({e}) > {b}", [col.name]))
@@ -700,7 +701,7 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
         for (colname, msg, cond, show), k in zip(conds, counts):
             if k:
                 ex = _example(con, loaded, f"coalesce({cond}, false)", show)
-                problems.append(f"- {table.name}.{colname}: {k:,} row(s) with {msg}{ex}")
+                problems.append(violation(table.name, colname, f"{k:,}", f"with {msg}", ex))
     # duplicate keys
     if all(k in loaded.typed for k in table.key):
         keys = ", ".join(f"{loaded.typed[k]} AS {_ident(k)}" for k in table.key)
@@ -716,8 +717,19 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
             ).fetchall()
             exs = " ".join("(" + ", ".join(f"{k}={_fmt_value(v)}" for k, v in zip(table.key, r[:-1])) + f": {r[-1]} rows)" for r in ex)
             what = "person-month" if table.key == ("person_id", "month") else "+".join(table.key)
-            problems.append(f"- {table.name}.{'+'.join(table.key)}: {int(dup[1]):,} row(s) share {dup[0]:,} duplicate {what} key(s); e.g. {exs}")
+            problems.append(violation(table.name, "+".join(table.key), f"{int(dup[1]):,}",
+                                      f"share {dup[0]:,} duplicate {what} key(s)", exs))
     return loaded
+
+
+def _unmatched(con: duckdb.DuckDBPyConnection, child: _Loaded, parent: _Loaded,
+               column: str) -> tuple[int, int, list[Any]]:
+    """Rows of ``child`` whose ``column`` value is not in ``parent``: (rows, distinct values, first 3 values)."""
+    src = (f"FROM (SELECT {child.typed[column]} AS v FROM {child.source}) c "
+           f"ANTI JOIN (SELECT {parent.typed[column]} AS v FROM {parent.source}) p USING (v)")
+    n_rows, n_values = con.execute(f"SELECT count(*), count(DISTINCT c.v) {src}").fetchone()
+    ex = [r[0] for r in con.execute(f"SELECT DISTINCT c.v {src} ORDER BY 1 LIMIT 3").fetchall()] if n_rows else []
+    return int(n_rows), int(n_values), ex
 
 
 def _cross_checks(con: duckdb.DuckDBPyConnection, L: dict[str, _Loaded], manifest: Manifest | None,
@@ -728,19 +740,15 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, L: dict[str, _Loaded], manifes
         return t in L and all(c in L[t].typed for c in cols)
 
     if ok("status", "person_id") and ok("personer", "person_id"):
-        q = (f"SELECT count(*), count(DISTINCT s.pid) FROM (SELECT {L['status'].typed['person_id']} AS pid FROM {L['status'].source}) s "
-             f"ANTI JOIN (SELECT {L['personer'].typed['person_id']} AS pid FROM {L['personer'].source}) p USING (pid)")
-        n_rows, n_p = con.execute(q).fetchone()
+        n_rows, n_p, ex = _unmatched(con, L["status"], L["personer"], "person_id")
         if n_rows:
-            ex = con.execute(q.replace("SELECT count(*), count(DISTINCT s.pid)", "SELECT DISTINCT s.pid") + " ORDER BY 1 LIMIT 3").fetchall()
-            problems.append(f"- status.person_id: {n_rows:,} row(s) of {n_p:,} person(s) in status but not in personer; e.g. person_id {[r[0] for r in ex]}")
+            problems.append(violation("status", "person_id", f"{n_rows:,}",
+                                      f"of {n_p:,} person(s) in status but not in personer", f"person_id {ex}"))
     if ok("status", "nav_kontor") and ok("kontor", "nav_kontor"):
-        q = (f"SELECT count(*), count(DISTINCT s.k) FROM (SELECT {L['status'].typed['nav_kontor']} AS k FROM {L['status'].source}) s "
-             f"ANTI JOIN (SELECT {L['kontor'].typed['nav_kontor']} AS k FROM {L['kontor'].source}) o USING (k)")
-        n_rows, n_k = con.execute(q).fetchone()
+        n_rows, n_k, ex = _unmatched(con, L["status"], L["kontor"], "nav_kontor")
         if n_rows:
-            ex = con.execute(q.replace("SELECT count(*), count(DISTINCT s.k)", "SELECT DISTINCT s.k") + " ORDER BY 1 LIMIT 3").fetchall()
-            problems.append(f"- status.nav_kontor: {n_rows:,} row(s) with {n_k} office(s) not in kontor (no county or region known); e.g. {[r[0] for r in ex]}")
+            problems.append(violation("status", "nav_kontor", f"{n_rows:,}",
+                                      f"with {n_k} office(s) not in kontor (no county or region known)", str(ex)))
     if ok("kontor", "ba_region") and ok("ba_region", "ba_region", "month") and manifest is not None:
         a, b = manifest.coverage["ba_region"]
         n_months = (b - a).n + 1
@@ -783,7 +791,8 @@ def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads:
     _cross_checks(con, loaded, manifest, problems)
     if problems:
         con.close()
-        raise ExtractError(f"the raw extracts in {folder} violate the input contract ({len(problems)} problem(s)):\n" + "\n".join(problems))
+        raise ExtractError.listing(
+            f"the raw extracts in {folder} violate the input contract ({len(problems)} problem(s))", problems)
     assert manifest is not None
     summary: dict[str, Any] = {}
     for name, ld in loaded.items():
@@ -806,9 +815,7 @@ def contract_table() -> pd.DataFrame:
     """Every column of every table (for the data dictionary)."""
     return pd.DataFrame(
         [
-            {"table": t.name, "column": c.name, "type": c.kind, "unit": c.unit, "allowed values": c.allowed,
-             "meaning": c.meaning, "may be empty": "yes" if c.nullable else "no",
-             "key": "yes" if c.name in t.key else ""}
+            {"table": t.name, **c.doc_row(), "key": "yes" if c.name in t.key else ""}
             for t in TABLES for c in t.columns
         ]
     )
@@ -822,6 +829,6 @@ def contract_markdown() -> str:
         out.append(f"### `{t.name}` — {t.title}\n\n{files}. Key: {', '.join(f'`{k}`' for k in t.key)}. {t.meaning}\n")
         out.append("| column | type | unit | allowed values | may be empty | meaning |\n|---|---|---|---|---|---|")
         for c in t.columns:
-            out.append(f"| `{c.name}` | {c.kind} | {c.unit} | {c.allowed} | {'yes' if c.nullable else 'no'} | {c.meaning} |")
+            out.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.allowed} | {'yes' if c.nullable else 'no'} | {c.meaning} |")
         out.append("")
     return "\n".join(out)

@@ -1,7 +1,8 @@
 """Input contract of the registration extracts used by the profiling evaluation (seed 003).
 
 Four tables, each declared once as a tuple of :class:`~arbeidsindikator.contract.ColumnSpec`
-(name, type, unit, allowed values, meaning); the same tuples document the contract in the book:
+(name, type, unit, allowed values, meaning, allowed codes); the same tuples document the contract
+in the book and drive the code checks:
 
 * ``registrations`` — one row per job-seeker registration (*arbeidssøkerregistrering*) with the
   answers of the registration form (seed 003 appendix 1, NAV's code names), the caseworker's
@@ -25,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .contract import ColumnSpec, ContractError
+from .contract import ColumnSpec, ContractError, violation
 
 # --- code lists (NAV's code names) --------------------------------------------------------------
 
@@ -92,26 +93,29 @@ REGISTRATION_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("fodselsdato", "datetime64", "date", "before registrert_dato",
                "date of birth (birth year only: 1 July of that year, as NAV's code does)"),
     ColumnSpec("din_situasjon", "category", "—", ", ".join(DIN_SITUASJON),
-               "'Din situasjon': the registration reason chosen on the form (question 1)"),
+               "'Din situasjon': the registration reason chosen on the form (question 1)", codes=DIN_SITUASJON),
     ColumnSpec("utdanning_nus", "category", "NUS level", "'0'–'9'; empty = not answered",
                "highest completed education as NUS level (legacy answers mapped, see LEGACY_EDUCATION_TO_NUS)",
-               nullable=True),
-    ColumnSpec("utdanning_bestatt", "category", "—", _JNV, "education passed (not asked for NUS 0–2)", nullable=True),
+               nullable=True, codes=NUS_LEVELS),
+    ColumnSpec("utdanning_bestatt", "category", "—", _JNV, "education passed (not asked for NUS 0–2)",
+               nullable=True, codes=JA_NEI_VET_IKKE),
     ColumnSpec("utdanning_godkjent", "category", "—", _JNV, "education approved in Norway (not asked for NUS 0–2)",
-               nullable=True),
+               nullable=True, codes=JA_NEI_VET_IKKE),
     ColumnSpec("helse_hindrer", "category", "—", _JNV, "health problems that hinder seeking or holding a job",
-               nullable=True),
+               nullable=True, codes=JA_NEI_VET_IKKE),
     ColumnSpec("andre_forhold_hindrer", "category", "—", _JNV,
-               "other problems (language, reading, family situation …) hindering work", nullable=True),
+               "other problems (language, reading, family situation …) hindering work", nullable=True,
+               codes=JA_NEI_VET_IKKE),
     ColumnSpec("enslig_forsorger", "bool", "—", "true/false",
                "single parent (special rights; NOE routes to local office)"),
     ColumnSpec("reservert_digital", "bool", "—", "true/false",
                "reserved against digital contact or otherwise shielded: never routed to NOE"),
     ColumnSpec("forste_vedtak", "category", "—", ", ".join(VEDTAK_CODES) + "; empty = no decision",
-               "the caseworker's first §14a decision after registration", nullable=True),
+               "the caseworker's first §14a decision after registration", nullable=True, codes=VEDTAK_CODES),
     ColumnSpec("kvinne", "bool", "—", "true/false", "female (fairness audit only; not a model input)"),
     ColumnSpec("landgruppe", "int", "—", "-1, 0, 1, 2, 3",
-               "country group of birth, 0 Norway, -1 unknown (fairness audit only; not a model input)"),
+               "country group of birth, 0 Norway, -1 unknown (fairness audit only; not a model input)",
+               codes=LANDGRUPPER),
 )
 
 SPELL_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -155,36 +159,24 @@ class ProfilingData:
 def contract_table(table: str | None = None) -> pd.DataFrame:
     """The contract as a tidy table (one row per column) for the book's data dictionary."""
     names = [table] if table else list(TABLES)
-    return pd.DataFrame(
-        [
-            {
-                "table": t,
-                "column": c.name,
-                "type": c.dtype,
-                "unit": c.unit,
-                "allowed values": c.allowed,
-                "meaning": c.meaning,
-                "may be empty": "yes" if c.nullable else "no",
-            }
-            for t in names
-            for c in TABLES[t]
-        ]
-    )
+    return pd.DataFrame([{"table": t, **c.doc_row()} for t in names for c in TABLES[t]])
 
 
 # --- validation ---------------------------------------------------------------------------------
 
 
 def _example(values: pd.Series) -> str:
+    """Up to two distinct failing values (dates without their time) for a message."""
     ex = values.drop_duplicates().head(2).tolist()
     return ", ".join(repr(v.date() if isinstance(v, pd.Timestamp) else v) for v in ex)
 
 
 def _violation(problems: list[str], table: str, column: str, mask: Any, what: str, values: pd.Series) -> None:
+    """Record the rows of ``mask`` as one violation, if there are any."""
     mask = np.asarray(mask, dtype=bool)
     n = int(mask.sum())
     if n:
-        problems.append(f"- {table}.{column}: {n} row(s) {what}; e.g. {_example(values[mask])}")
+        problems.append(violation(table, column, n, what, _example(values[mask])))
 
 
 def _coerce(df: pd.DataFrame, table: str, spec: ColumnSpec, problems: list[str]) -> pd.Series | None:
@@ -213,9 +205,13 @@ def _coerce(df: pd.DataFrame, table: str, spec: ColumnSpec, problems: list[str])
     return s.astype("string")
 
 
-def _check_allowed(problems: list[str], table: str, name: str, s: pd.Series, allowed: tuple[Any, ...]) -> None:
-    bad = s.notna() & ~s.isin(list(allowed))
-    _violation(problems, table, name, bad, f"hold values outside {{{', '.join(map(str, allowed))}}}", s)
+def _check_codes(problems: list[str], table: str, c: dict[str, pd.Series]) -> None:
+    """Values outside the declared ``codes`` of each present column of ``table``, in contract order."""
+    for spec in TABLES[table]:
+        if spec.codes is not None and spec.name in c:
+            s = c[spec.name]
+            bad = s.notna() & ~s.isin(list(spec.codes))
+            _violation(problems, table, spec.name, bad, f"hold values outside {{{', '.join(map(str, spec.codes))}}}", s)
 
 
 def _check_table(df: pd.DataFrame, table: str, problems: list[str]) -> dict[str, pd.Series]:
@@ -248,17 +244,7 @@ def _registration_rules(c: dict[str, pd.Series], problems: list[str]) -> None:
                    "duplicate an earlier reg_id", c["reg_id"])
     if "person_id" in c:
         _violation(problems, t, "person_id", c["person_id"] <= 0, "are not > 0", c["person_id"])
-    if "din_situasjon" in c:
-        _check_allowed(problems, t, "din_situasjon", c["din_situasjon"], DIN_SITUASJON)
-    if "utdanning_nus" in c:
-        _check_allowed(problems, t, "utdanning_nus", c["utdanning_nus"], NUS_LEVELS)
-    for col in ("utdanning_bestatt", "utdanning_godkjent", "helse_hindrer", "andre_forhold_hindrer"):
-        if col in c:
-            _check_allowed(problems, t, col, c[col], JA_NEI_VET_IKKE)
-    if "forste_vedtak" in c:
-        _check_allowed(problems, t, "forste_vedtak", c["forste_vedtak"], VEDTAK_CODES)
-    if "landgruppe" in c:
-        _check_allowed(problems, t, "landgruppe", c["landgruppe"], LANDGRUPPER)
+    _check_codes(problems, t, c)
     if "fodselsdato" in c and "registrert_dato" in c:
         _violation(problems, t, "fodselsdato", c["fodselsdato"] >= c["registrert_dato"],
                    "are on or after registrert_dato", c["fodselsdato"])
@@ -323,18 +309,20 @@ def validate_profiling_data(data: ProfilingData) -> ProfilingData:
         rule(cols[t], problems)
     _cross_table(cols, problems)
     if problems:
-        raise ContractError("the profiling extracts violate the data contract:\n" + "\n".join(problems))
+        raise ContractError.listing("the profiling extracts violate the data contract", problems)
     out = {}
     for t, df in frames.items():
         o = df.copy()
-        for name, s in cols[t].items():
-            o[name] = s
+        for spec in TABLES[t]:
+            o[spec.name] = _canonical(spec, cols[t][spec.name])
         out[t] = o
-    reg = out["registrations"]
-    for col in ("reg_id", "person_id", "landgruppe"):
-        reg[col] = reg[col].astype("int64")
-    for col in ("enslig_forsorger", "reservert_digital", "kvinne"):
-        reg[col] = reg[col].astype(bool)
-    for t in ("spells", "wages"):
-        out[t]["person_id"] = out[t]["person_id"].astype("int64")
     return ProfilingData(**out)
+
+
+def _canonical(spec: ColumnSpec, s: pd.Series) -> pd.Series:
+    """A checked column in its final dtype: required whole numbers as int64, required flags as bool."""
+    if not spec.nullable and spec.dtype in ("int64", "int"):
+        return s.astype("int64")
+    if not spec.nullable and spec.dtype == "bool":
+        return s.astype(bool)
+    return s
