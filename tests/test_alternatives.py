@@ -46,3 +46,13 @@ def test_alternatives_survive_unobservable_months(tiny_cfg):
     assert main.shape == with_time.shape
     sep = alternatives.separate_by_main_group(tiny_cfg, "atid12")
     assert sep.notna().any().all()
+
+
+def test_spell_gap_changes_durations_not_rows(tiny_cfg):
+    curves, summary = alternatives.spell_gap(tiny_cfg, "atid3")
+    assert summary["other_gap"] == (2 if tiny_cfg.gap_months == 3 else 3)
+    # a shorter gap splits spells, so durations can only fall (and some do on generated data)
+    assert 0 < summary["share_rows_changed"] < 1
+    if tiny_cfg.gap_months == 3:
+        assert summary["mean_duration_other"] < summary["mean_duration_main"]
+    assert curves.shape[1] == 2 and curves.notna().any().all()

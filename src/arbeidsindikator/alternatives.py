@@ -8,13 +8,17 @@ indicator beside the main model's, so the book can show what the choice does:
 3. separate regressions per main group (fig. 32);
 4. linear probability model instead of probit for the job measures (curves and run time);
 5. an entry-cohort data set (one row per person at the start of each spell);
-6. without hours at the measurement month (fig. 2); 61 instead of 20 duration categories (app. D).
+6. without hours at the measurement month (fig. 2); 61 instead of 20 duration categories (app. D);
+7. the spell rule with the other gap: a spell breaks after 2 months outside NAV (footnotes 11/13)
+   instead of 3 (the text), or the reverse.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +26,7 @@ import pandas as pd
 from . import indicator, seasonal
 from .config import RunConfig
 from .covariates import CovariateOptions, build_covariates, horizon_of
-from .pipeline import FAMILY, covariate_options, panel_with_expected
+from .pipeline import FAMILY, covariate_options, load_panel, panel_with_expected
 
 #: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
 ORDERED_BLOCKS = ("alder", "nav_varighet", "nav_historikk", "timer_t", "innstromming", "barn")
@@ -226,3 +230,35 @@ def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     main = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"]
     cohort = _national(entrants, outcome, v.expected, cfg)["indicator"]
     return pd.DataFrame({"main model (all person-months)": main, "entry cohorts (first month of spell)": cohort})
+
+
+def spell_gap(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, dict[str, float]]:
+    """Alternative 7: rebuild the panel with the other spell gap (2 ↔ 3 months) and refit.
+
+    The source says both: a spell breaks after three months outside NAV (text) or two
+    (footnotes 11/13). Only NAV duration (and the pre-entry income block, anchored at the spell's
+    start) changes; the rows are the same. Needs raw extracts (synthetic or real): a ready-made
+    panel file has its durations fixed. Returns months × (main, other gap) national indicator and
+    a summary: the other gap, the share of rows whose duration changes, mean durations (months).
+    """
+    if cfg.source not in ("synthetic", "extracts"):
+        raise ValueError("the spell-gap alternative needs raw extracts (data.source synthetic or extracts)")
+    other = 2 if cfg.gap_months == 3 else 3
+    main = load_panel(cfg)
+    folder = main.report.get("extracts") or cfg.data_path
+    alt_cfg = dataclasses.replace(cfg, gap_months=other, source="extracts", data_path=Path(str(folder)))
+    alt = load_panel(alt_cfg).panel
+    df = panel_with_expected(cfg)
+    key = ["person_id", "month"]
+    if len(alt) != len(df) or not alt[key].reset_index(drop=True).equals(df[key].reset_index(drop=True)):
+        raise AssertionError("the spell gap changed the population rows; it must only change durations")
+    v = fit_variant(alt, outcome, covariate_options(alt_cfg))
+    curves = pd.DataFrame({
+        f"main model (gap {cfg.gap_months} months)": _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"],
+        f"spell gap {other} months": _national(alt, outcome, v.expected, alt_cfg)["indicator"],
+    })
+    d_main, d_alt = df["nav_varighet"].to_numpy(float), alt["nav_varighet"].to_numpy(float)
+    summary = {"other_gap": float(other), "share_rows_changed": float((d_main != d_alt).mean()),
+               "mean_duration_main": float(d_main.mean()), "mean_duration_other": float(d_alt.mean()),
+               "max_abs_diff": float((curves.iloc[:, 0] - curves.iloc[:, 1]).abs().max())}
+    return curves, summary
