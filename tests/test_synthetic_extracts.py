@@ -1,8 +1,8 @@
 """The synthetic raw-extract generator (issue 3 (b)).
 
 Fast tests: determinism (same seed -> byte-identical files), validity of the generated extracts
-and panel, the planted truth, and the configuration entry point. Slow tests (``-m slow`` or
-``ARBEIDSINDIKATOR_SLOW=1``) generate a larger population once and check the calibration against
+and panel, the planted truth, and the configuration entry point. Slow tests (marker ``slow``:
+run by ``make test`` and CI, left out by ``make test-fast``) generate a larger population once and check the calibration against
 appendix A tables 1–3 (printing the comparison), the table-4 pattern of the main OLS model on
 atid3, the COVID jump, the seasonal pattern and the programme differences.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -128,20 +127,18 @@ def test_default_size_calibration_prints_and_checks_population_shares(tmp_path: 
 # ---------------------------------------------------------------------------------------------
 
 
-def _slow_enabled(config: pytest.Config) -> bool:
-    return os.environ.get("ARBEIDSINDIKATOR_SLOW") == "1" or "slow" in (config.getoption("markexpr") or "")
-
-
 @pytest.fixture(scope="module")
-def big(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if not _slow_enabled(request.config):
-        pytest.skip("slow: run with -m slow or ARBEIDSINDIKATOR_SLOW=1")
+def big() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """100 000 persons (about 2 M person-months), generated once: ~40 s. ``make test`` (and CI)
+    runs these; ``make test-fast`` leaves them out (marker ``slow``)."""
     panel, flags, _ = se.pilot(None, BIG_PERSONS, BIG_SEED)
     return panel, flags
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="calibration incomplete (issue 3): about 50 of 220 published figures still outside 2 pp / 5 %")
+@pytest.mark.xfail(strict=True, reason="calibration incomplete (issue 3): 57 of 220 published figures outside 2 pp / 5 % "
+                   "at this seed (measured 2026-11-22; mostly outcomes of 'ikke vurdert', 'sykmeldt uten arbeidsgiver', "
+                   "small counties and the job shares of the partly unemployed)")
 def test_calibration_against_published_tables(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     panel, flags = big
     ct = se.calibration_table(panel, flags)
@@ -154,7 +151,6 @@ def test_calibration_against_published_tables(big: tuple[pd.DataFrame, pd.DataFr
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="calibration incomplete (issue 3): correlation 0.99 but 7 of 124 large table-4 signs differ (duration block)")
 def test_table4_pattern_of_the_main_ols_model(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     panel, _ = big
     fv = se.fitted_vs_published(panel, "atid3")
@@ -171,7 +167,6 @@ def test_table4_pattern_of_the_main_ols_model(big: tuple[pd.DataFrame, pd.DataFr
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="calibration incomplete (issue 3): the spring-2020 jump is not reproduced by the current parameters")
 def test_covid_jump_seasonality_and_programmes(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     panel, _ = big
     m = panel.groupby("month")[["atid3", "atid12", "jobb3", "jobb12"]].mean()
