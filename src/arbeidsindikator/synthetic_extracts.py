@@ -1890,7 +1890,8 @@ def _ridge_step(A: np.ndarray, r: np.ndarray) -> np.ndarray:
 def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, seed: int = 987_654,
               iterations: int = 8, jacobian_every: int = 4, theta: bool = True, theta_from: int = 2,
               theta_gain: float = 1.2, gain: float = 0.7, verbose: bool = True,
-              checkpoint: str | Path | None = None, theta_tol: float = 0.0) -> dict[str, Any]:
+              checkpoint: str | Path | None = None, theta_tol: float = 0.0, structure: bool = True,
+              offsets: tuple[str, ...] = ("main", "serv", "county")) -> dict[str, Any]:
     """Fit the parameters of :data:`CALIBRATED` to the published tables (fixed-point iteration).
 
     Each iteration generates ``n_persons`` persons (``seed`` differs from the tests' seeds),
@@ -1909,6 +1910,8 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
       OLS coefficients (indirect inference: the main model fitted on generated data reproduces
       table 4's pattern).
 
+    ``structure=False`` and ``offsets`` (a subset of main, serv, county) restrict the iteration
+    to some outcome offsets: a final polish that leaves everything else as it is.
     ``theta_tol``: coefficients within this distance of the published one are left alone (less
     churn once the pattern is there).
 
@@ -1971,6 +1974,8 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
         # ---- outcome offsets: Newton steps in raking order ------------------------------------
         pred = np.zeros((len(panel), 3))
         for d, (col, units) in _DIMS.items():
+            if d not in offsets:
+                continue
             codes = pd.Categorical(panel[col].astype(str), categories=list(units)).codes
             cur = base[d].to_numpy() + np.array([pred[codes == u].mean(axis=0) if (codes == u).any() else np.zeros(3)
                                                  for u in range(len(units))])
@@ -2005,7 +2010,7 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
                 prm[key] = [float(x) for x in new_v]
             pred += np.einsum("uok,uk->uo", jac[d], steps)[np.maximum(codes, 0)] * (codes >= 0)[:, None]
         # keep the level in the main-group terms: centre service-group and county terms (row weights)
-        for d in ("serv", "county"):
+        for d in [x for x in ("serv", "county") if x in offsets]:
             col, units = _DIMS[d]
             w = pd.Categorical(panel[col].astype(str), categories=list(units)).value_counts().to_numpy(dtype=float)
             for knob in _KNOBS:
@@ -2015,70 +2020,71 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
                 prm[key] = [float(x - mean) for x in v]
                 mk = _KNOB_KEYS[(knob, "main")]
                 prm[mk] = [float(np.clip(x + mean, -_BOUNDS[knob], _BOUNDS[knob])) for x in prm[mk]]
-        # ---- population structure ---------------------------------------------------------------
-        ts = np.asarray(prm["type_share"], float)
-        ts[1] *= (share["nedsatt_arbeidsevne"] / (hg == "nedsatt_arbeidsevne").mean()) ** gain
-        ts[2] *= (share["andre"] / (hg == "andre").mean()) ** gain
-        prm["type_share"] = list(ts / ts.sum())
-        js = np.isin(hg, ("helt_ledige", "delvis_ledige"))
-        target_delvis = share["delvis_ledige"] / (share["delvis_ledige"] + share["helt_ledige"])
-        prm["delvis_small"] = float(np.clip(prm["delvis_small"] + gain * 1.5 * (target_delvis - (hg[js] == "delvis_ledige").mean()), 0.02, 0.98))
-        prm["delvis_big"] = float(np.clip(prm["delvis_big"] + gain * 1.5 * (gen("_in_work", hg == "helt_ledige") - pub[("in_work", "helt_ledige")]), 0.02, 0.98))
-        prm["prog_hazard"][0] *= (share["arbeidssokere_tiltak"] / max((hg == "arbeidssokere_tiltak").mean(), 1e-4)) ** gain
-        # spell lengths: lognormal medians move the row-weighted mean durations (σ fixed)
-        for typ in (0, 1, 2):
-            prm["len_median"][typ] = float(np.clip(prm["len_median"][typ] * (pub_type("nav_duration_months", typ) / gen("nav_varighet", tmask[typ])) ** (1.2 * gain), 1.0, 200.0))
-        d_h = np.log(pub[("nav_duration_months", "helt_ledige")] / gen("nav_varighet", hg == "helt_ledige"))
-        d_d = np.log(pub[("nav_duration_months", "delvis_ledige")] / gen("nav_varighet", hg == "delvis_ledige"))
-        d_t = np.log(pub[("nav_duration_months", "arbeidssokere_tiltak")] / gen("nav_varighet", hg == "arbeidssokere_tiltak"))
-        prm["delvis_ramp"] = float(np.clip(prm["delvis_ramp"] + gain * 2.0 * (d_d - d_h), -3, 3))
-        prm["prog_ramp"] = float(np.clip(prm["prog_ramp"] + gain * 2.0 * (d_t - d_h), -3, 3))
-        for typ in (0, 1, 2):
-            hist_gap_pub = pub_type("nav_history_months", typ) - pub_type("nav_duration_months", typ)
-            hist_gap_gen = gen("nav_historikk", tmask[typ]) - gen("nav_varighet", tmask[typ])
-            prm["prev_rate"][typ] = float(np.clip(prm["prev_rate"][typ] * (max(hist_gap_pub, 0.5) / max(hist_gap_gen, 0.5)) ** gain, 0.05, 4.0))
-        loss = list(prm["entry_job_loss"])
-        ratio = pub[("hours_per_week", "helt_ledige")] / max(gen("timer_t", hg == "helt_ledige"), 0.1)
-        loss[0] = float(np.clip(1 - (1 - loss[0]) * ratio ** gain, 0.05, 0.98))
-        prm["entry_job_loss"] = loss
-        prm["partial_big_share"] = float(np.clip(prm["partial_big_share"] + gain * (pub[("in_work", "delvis_ledige")] - gen("_in_work", hg == "delvis_ledige")), 0.05, 0.95))
-        for typ, g in ((1, "nedsatt_arbeidsevne"), (2, "andre")):
-            ratio = pub[("hours_per_week", g)] / max(gen("timer_t", hg == g), 0.1)
-            loss[typ] = float(np.clip(1 - (1 - loss[typ]) * ratio ** (0.5 * gain), 0.05, 0.98))
-        prm["entry_job_loss"] = loss
-        ratio = pub[("hours_per_week", "arbeidssokere_tiltak")] / max(gen("timer_t", hg == "arbeidssokere_tiltak"), 0.1)
-        prm["prog_job_loss"] = float(np.clip(1 - (1 - prm["prog_job_loss"]) * ratio ** gain, 0.0, 0.98))
-        # ---- person attributes by type --------------------------------------------------------------
-        for typ in (0, 1, 2):
-            m = tmask[typ]
-            prm["female"][typ] = float(np.clip(prm["female"][typ] + gain * (pub_type("female", typ) - gen("kvinne", m)), 0.05, 0.95))
-            prm["p_marry"][typ] = float(np.clip(prm["p_marry"][typ] + gain * 1.3 * (pub_type("married", typ) - gen("gift", m)), 0.02, 0.98))
-            prm["age_mean"][typ] = float(np.clip(prm["age_mean"][typ] + gain * (pub_type("age", typ) - gen("alder", m)), 25, 55))
-            prm["children_mean"][typ] = float(np.clip(prm["children_mean"][typ] * (pub_type("children_under_18", typ) / gen("barn", m)) ** gain, 0.2, 4))
-            lgv = panel["landgruppe"].to_numpy()[m]
-            probs = np.asarray(prm["lg_probs"][typ], float)
-            for k, meas in ((1, "born_norway"), (2, "born_landgruppe_1"), (3, "born_landgruppe_2"), (4, "born_landgruppe_3")):
-                probs[k] = max(probs[k] + gain * (pub_type(meas, typ) - (lgv == k - 1).mean()), 0.005)
-            prm["lg_probs"][typ] = list(probs / probs.sum())
-            wi = np.isfinite(panel["lonn_nok"].to_numpy()) & m
-            prm["hourly_wage"][typ] = float(np.clip(prm["hourly_wage"][typ] * (pub_type("wage_income", typ) / max(gen("lonn_nok", wi), 1.0)) ** (0.5 * gain), 120, 700))
-        bn = prm["benefits"]
-        bn["N"][0] = float(np.clip(bn["N"][0] + gain * (pub[("aap", "nedsatt_arbeidsevne")] - gen("_aap", tmask[1])), 0, 1))
-        bn["N"][1] = float(np.clip(bn["N"][1] + gain * (pub[("sickness_benefit", "nedsatt_arbeidsevne")] - gen("_syk", tmask[1])), 0, 1))
-        bn["A"][1] = float(np.clip(bn["A"][1] + gain * 1.5 * (pub[("sickness_benefit", "andre")] - gen("_syk", tmask[2])), 0, 1))
-        bn["J"][2] = float(np.clip(bn["J"][2] + gain * 1.3 * (pub_type("unemployment_benefit", 0) - gen("_dag", tmask[0])), 0, 1))
-        for code, typ in (("N", 1), ("A", 2), ("J", 0)):
-            bn[code][4] = float(np.clip(bn[code][4] + gain * (pub_type("disability_degree_positive", typ) - gen("ufor", tmask[typ])), 0, 1))
-        pi = np.isfinite(panel["pgi_nok"].to_numpy())
-        ps = [float(x) for x in np.broadcast_to(np.asarray(prm.get("pgi_scale", 1.0), float), (3,))]
-        for typ in (0, 1, 2):
-            sel = pi & tmask[typ]
-            if sel.sum() > 50:
-                ps[typ] = float(np.clip(ps[typ] * (pub_type("pensionable_income", typ) / max(gen("pgi_nok", sel), 1.0)) ** (0.5 * gain), 0.3, 3.0))
-        prm["pgi_scale"] = ps
-        edges = rep["decile_edges_G"]
-        prm["lonn_edges"] = edges["wages"]
-        prm["pgi_edges"] = edges["pensionable_income"]
+        if structure:
+            # ---- population structure ---------------------------------------------------------------
+            ts = np.asarray(prm["type_share"], float)
+            ts[1] *= (share["nedsatt_arbeidsevne"] / (hg == "nedsatt_arbeidsevne").mean()) ** gain
+            ts[2] *= (share["andre"] / (hg == "andre").mean()) ** gain
+            prm["type_share"] = list(ts / ts.sum())
+            js = np.isin(hg, ("helt_ledige", "delvis_ledige"))
+            target_delvis = share["delvis_ledige"] / (share["delvis_ledige"] + share["helt_ledige"])
+            prm["delvis_small"] = float(np.clip(prm["delvis_small"] + gain * 1.5 * (target_delvis - (hg[js] == "delvis_ledige").mean()), 0.02, 0.98))
+            prm["delvis_big"] = float(np.clip(prm["delvis_big"] + gain * 1.5 * (gen("_in_work", hg == "helt_ledige") - pub[("in_work", "helt_ledige")]), 0.02, 0.98))
+            prm["prog_hazard"][0] *= (share["arbeidssokere_tiltak"] / max((hg == "arbeidssokere_tiltak").mean(), 1e-4)) ** gain
+            # spell lengths: lognormal medians move the row-weighted mean durations (σ fixed)
+            for typ in (0, 1, 2):
+                prm["len_median"][typ] = float(np.clip(prm["len_median"][typ] * (pub_type("nav_duration_months", typ) / gen("nav_varighet", tmask[typ])) ** (1.2 * gain), 1.0, 200.0))
+            d_h = np.log(pub[("nav_duration_months", "helt_ledige")] / gen("nav_varighet", hg == "helt_ledige"))
+            d_d = np.log(pub[("nav_duration_months", "delvis_ledige")] / gen("nav_varighet", hg == "delvis_ledige"))
+            d_t = np.log(pub[("nav_duration_months", "arbeidssokere_tiltak")] / gen("nav_varighet", hg == "arbeidssokere_tiltak"))
+            prm["delvis_ramp"] = float(np.clip(prm["delvis_ramp"] + gain * 2.0 * (d_d - d_h), -3, 3))
+            prm["prog_ramp"] = float(np.clip(prm["prog_ramp"] + gain * 2.0 * (d_t - d_h), -3, 3))
+            for typ in (0, 1, 2):
+                hist_gap_pub = pub_type("nav_history_months", typ) - pub_type("nav_duration_months", typ)
+                hist_gap_gen = gen("nav_historikk", tmask[typ]) - gen("nav_varighet", tmask[typ])
+                prm["prev_rate"][typ] = float(np.clip(prm["prev_rate"][typ] * (max(hist_gap_pub, 0.5) / max(hist_gap_gen, 0.5)) ** gain, 0.05, 4.0))
+            loss = list(prm["entry_job_loss"])
+            ratio = pub[("hours_per_week", "helt_ledige")] / max(gen("timer_t", hg == "helt_ledige"), 0.1)
+            loss[0] = float(np.clip(1 - (1 - loss[0]) * ratio ** gain, 0.05, 0.98))
+            prm["entry_job_loss"] = loss
+            prm["partial_big_share"] = float(np.clip(prm["partial_big_share"] + gain * (pub[("in_work", "delvis_ledige")] - gen("_in_work", hg == "delvis_ledige")), 0.05, 0.95))
+            for typ, g in ((1, "nedsatt_arbeidsevne"), (2, "andre")):
+                ratio = pub[("hours_per_week", g)] / max(gen("timer_t", hg == g), 0.1)
+                loss[typ] = float(np.clip(1 - (1 - loss[typ]) * ratio ** (0.5 * gain), 0.05, 0.98))
+            prm["entry_job_loss"] = loss
+            ratio = pub[("hours_per_week", "arbeidssokere_tiltak")] / max(gen("timer_t", hg == "arbeidssokere_tiltak"), 0.1)
+            prm["prog_job_loss"] = float(np.clip(1 - (1 - prm["prog_job_loss"]) * ratio ** gain, 0.0, 0.98))
+            # ---- person attributes by type --------------------------------------------------------------
+            for typ in (0, 1, 2):
+                m = tmask[typ]
+                prm["female"][typ] = float(np.clip(prm["female"][typ] + gain * (pub_type("female", typ) - gen("kvinne", m)), 0.05, 0.95))
+                prm["p_marry"][typ] = float(np.clip(prm["p_marry"][typ] + gain * 1.3 * (pub_type("married", typ) - gen("gift", m)), 0.02, 0.98))
+                prm["age_mean"][typ] = float(np.clip(prm["age_mean"][typ] + gain * (pub_type("age", typ) - gen("alder", m)), 25, 55))
+                prm["children_mean"][typ] = float(np.clip(prm["children_mean"][typ] * (pub_type("children_under_18", typ) / gen("barn", m)) ** gain, 0.2, 4))
+                lgv = panel["landgruppe"].to_numpy()[m]
+                probs = np.asarray(prm["lg_probs"][typ], float)
+                for k, meas in ((1, "born_norway"), (2, "born_landgruppe_1"), (3, "born_landgruppe_2"), (4, "born_landgruppe_3")):
+                    probs[k] = max(probs[k] + gain * (pub_type(meas, typ) - (lgv == k - 1).mean()), 0.005)
+                prm["lg_probs"][typ] = list(probs / probs.sum())
+                wi = np.isfinite(panel["lonn_nok"].to_numpy()) & m
+                prm["hourly_wage"][typ] = float(np.clip(prm["hourly_wage"][typ] * (pub_type("wage_income", typ) / max(gen("lonn_nok", wi), 1.0)) ** (0.5 * gain), 120, 700))
+            bn = prm["benefits"]
+            bn["N"][0] = float(np.clip(bn["N"][0] + gain * (pub[("aap", "nedsatt_arbeidsevne")] - gen("_aap", tmask[1])), 0, 1))
+            bn["N"][1] = float(np.clip(bn["N"][1] + gain * (pub[("sickness_benefit", "nedsatt_arbeidsevne")] - gen("_syk", tmask[1])), 0, 1))
+            bn["A"][1] = float(np.clip(bn["A"][1] + gain * 1.5 * (pub[("sickness_benefit", "andre")] - gen("_syk", tmask[2])), 0, 1))
+            bn["J"][2] = float(np.clip(bn["J"][2] + gain * 1.3 * (pub_type("unemployment_benefit", 0) - gen("_dag", tmask[0])), 0, 1))
+            for code, typ in (("N", 1), ("A", 2), ("J", 0)):
+                bn[code][4] = float(np.clip(bn[code][4] + gain * (pub_type("disability_degree_positive", typ) - gen("ufor", tmask[typ])), 0, 1))
+            pi = np.isfinite(panel["pgi_nok"].to_numpy())
+            ps = [float(x) for x in np.broadcast_to(np.asarray(prm.get("pgi_scale", 1.0), float), (3,))]
+            for typ in (0, 1, 2):
+                sel = pi & tmask[typ]
+                if sel.sum() > 50:
+                    ps[typ] = float(np.clip(ps[typ] * (pub_type("pensionable_income", typ) / max(gen("pgi_nok", sel), 1.0)) ** (0.5 * gain), 0.3, 3.0))
+            prm["pgi_scale"] = ps
+            edges = rep["decile_edges_G"]
+            prm["lonn_edges"] = edges["wages"]
+            prm["pgi_edges"] = edges["pensionable_income"]
         # ---- table 4 (indirect inference) ---------------------------------------------------------
         if theta and it >= theta_from:
             tg = theta_gain  # the fitted coefficients respond to θ with a slope of about 0.5
