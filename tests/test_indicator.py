@@ -92,3 +92,39 @@ def test_vectorised_adjustment_equals_per_series():
         np.testing.assert_allclose(res.xs(f, level="fylke")["indicator"].to_numpy(), one.to_numpy(), atol=1e-12)
     np.testing.assert_allclose((res["indicator"] - res["lower"]).to_numpy(), 1.0)
     assert res["adjusted"].all()
+
+
+def test_adjusted_interval_is_the_variance_of_the_linear_combination():
+    """The adjusted series is C·I; with independent months Var(A) = diag(C Σ C'). Checked against
+    the explicit matrix and, as known truth, against simulated independent monthly indicators."""
+    rng = np.random.default_rng(11)
+    months = pd.date_range("2017-12-01", periods=48, freq="MS")
+    sigma = rng.uniform(0.2, 1.0, len(months))
+    w = (Window(pd.Period("2017-12", "M"), pd.Period("2019-11", "M")), Window(pd.Period("2021-01", "M"), pd.Period("2021-12", "M")))
+    t = pd.DataFrame({"actual": rng.normal(size=48), "expected": 0.0, "se_resid": sigma}, index=pd.Index(months, name="month"))
+    t["indicator"] = t["actual"]
+    t["lower_resid"] = t["indicator"] - 1.96 * sigma
+    t["upper_resid"] = t["indicator"] + 1.96 * sigma
+    t["lower"] = t["indicator"] - 1.0  # a bound without its standard error is only shifted
+    t["upper"] = t["indicator"] + 1.0
+    res = seasonal.adjust_table(t, w)
+    # explicit C
+    ref = seasonal.reference_mask(months, w)
+    cal = months.month.to_numpy()
+    C = np.eye(48)
+    K = ref.sum()
+    for i in range(48):
+        same = ref & (cal == cal[i])
+        C[i, same] -= 1.0 / same.sum()
+        C[i, ref] += 1.0 / K
+    var = np.einsum("ij,j,ij->i", C, sigma ** 2, C)
+    np.testing.assert_allclose(res["se_resid"].to_numpy(), np.sqrt(var), rtol=1e-12)
+    np.testing.assert_allclose(((res["upper_resid"] - res["lower_resid"]) / 2).to_numpy(), 1.96 * np.sqrt(var), rtol=1e-12)
+    np.testing.assert_allclose((res["upper"] - res["indicator"]).to_numpy(), 1.0)
+    assert (res["se_resid"].to_numpy()[ref] < sigma[ref]).any() and (res["se_resid"].to_numpy()[~ref] > sigma[~ref]).all()
+    # known truth: simulate independent monthly indicators and adjust each draw
+    draws = rng.normal(size=(4000, 48)) * sigma
+    adj = np.stack([seasonal.adjust(pd.Series(d, index=months), w).to_numpy() for d in draws[:400]])
+    emp = adj.std(axis=0, ddof=1)
+    assert np.max(np.abs(emp / np.sqrt(var) - 1)) < 0.25  # 400 draws: sd of a ratio ~3.5 %
+    np.testing.assert_allclose((draws @ C.T).std(axis=0, ddof=1) / np.sqrt(var), 1.0, atol=0.08)

@@ -98,11 +98,52 @@ def adjust_frame(
         eff = (merged["_mc"] - merged["_m"]).to_numpy()
         out[c] = np.where(ok, out[c].to_numpy() - eff, out[c].to_numpy())
         if c == "indicator":
-            for b in [x for x in out.columns if x.startswith(("lower", "upper"))]:
-                out[b] = np.where(ok, out[b].to_numpy() - eff, out[b].to_numpy())
+            _adjust_bounds(out, w, (ref & w["_v"].notna()).to_numpy(), kcols, ok, eff)
         adjusted_any = ok if adjusted_any is None else adjusted_any & ok
     out["adjusted"] = adjusted_any if adjusted_any is not None else False
     return out
+
+
+def _adjust_bounds(out: pd.DataFrame, w: pd.DataFrame, ref_rows: np.ndarray, kcols: list[str], ok: np.ndarray,
+                   eff: np.ndarray) -> None:
+    """Interval bounds of the adjusted indicator (in place).
+
+    The adjusted value is a linear combination of the monthly indicators,
+    ``A_t = I_t − (mean_{s∈R, cal(s)=m} I_s − mean_{s∈R} I_s)`` with R the reference months
+    (``k_m`` of calendar month m, K in all). Where the table has the standard error behind a
+    pair of bounds (``se_<x>`` for ``lower_<x>``/``upper_<x>``), the adjusted standard error is
+    that combination's, treating months as independent (as the monthly intervals do):
+    ``Var A_t = σ_t² + e_m² V_m + (V − V_m)/K² + 2 e_m σ_t² [t∈R]``, ``e_m = 1/K − 1/k_m``,
+    ``V_m``, ``V`` the sums of σ_s² over R in month m and over R. The estimated seasonal effect
+    widens the interval outside the reference months. Bounds without a standard error are shifted
+    with the indicator.
+    """
+    for bcol in [x for x in out.columns if x.startswith(("lower", "upper"))]:
+        suffix = bcol[len("lower"):]
+        pair = {"lower" + suffix, "upper" + suffix} <= set(out.columns) and "se" + suffix in out.columns
+        if not pair:  # no standard error behind it: moved with the indicator
+            out[bcol] = np.where(ok, out[bcol].to_numpy() - eff, out[bcol].to_numpy())
+    for lo in [x for x in out.columns if x.startswith("lower")]:
+        suffix = lo[len("lower"):]
+        up, se_col = "upper" + suffix, "se" + suffix
+        if up not in out.columns or se_col not in out.columns:
+            continue
+        var = out[se_col].to_numpy(dtype=float) ** 2
+        rv = w[ref_rows].assign(_var=var[ref_rows])
+        by_cal = rv.groupby(kcols + ["_cal"], observed=True, sort=False).agg(_k=("_var", "size"), _vm=("_var", "sum"))
+        tot = rv.groupby(kcols, observed=True, sort=False).agg(_K=("_var", "size"), _vt=("_var", "sum"))
+        mm = w[kcols + ["_cal"]].join(by_cal, on=kcols + ["_cal"]).join(tot, on=kcols)
+        e = 1.0 / mm["_K"].to_numpy(dtype=float) - 1.0 / mm["_k"].to_numpy(dtype=float)
+        vm, vt, K = mm["_vm"].to_numpy(dtype=float), mm["_vt"].to_numpy(dtype=float), mm["_K"].to_numpy(dtype=float)
+        var_adj = var + e ** 2 * vm + (vt - vm) / K ** 2 + 2.0 * e * var * ref_rows
+        se_adj = np.where(ok, np.sqrt(var_adj), out[se_col].to_numpy(dtype=float))
+        half = (out[up].to_numpy(dtype=float) - out[lo].to_numpy(dtype=float)) / 2.0
+        se = out[se_col].to_numpy(dtype=float)
+        z = np.divide(half, se, out=np.where(np.isnan(se), np.nan, 0.0), where=se > 0)  # the bounds' multiplier
+        centre = out["indicator"].to_numpy(dtype=float)  # already adjusted
+        out[lo] = np.where(ok, centre - z * se_adj, out[lo].to_numpy())
+        out[up] = np.where(ok, centre + z * se_adj, out[up].to_numpy())
+        out[se_col] = se_adj
 
 
 def adjust_table(
@@ -113,7 +154,8 @@ def adjust_table(
 ) -> pd.DataFrame:
     """Adjust a (month[, groups]) indicator table, separately per group series.
 
-    Interval bounds move with the indicator (the adjustment is a shift per calendar month).
+    Interval bounds are recomputed for the adjusted series where the standard error is in the
+    table (see :func:`_adjust_bounds`), else moved with the indicator.
     Without groups the series must be adjustable, else :class:`SeasonalError`.
     """
     if not group_levels:
