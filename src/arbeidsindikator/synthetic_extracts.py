@@ -1891,7 +1891,7 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
               iterations: int = 8, jacobian_every: int = 4, theta: bool = True, theta_from: int = 2,
               theta_gain: float = 1.2, gain: float = 0.7, verbose: bool = True,
               checkpoint: str | Path | None = None, theta_tol: float = 0.0, structure: bool = True,
-              offsets: tuple[str, ...] = ("main", "serv", "county")) -> dict[str, Any]:
+              offsets: tuple[str, ...] = ("main", "serv", "county"), keep_everywhere: bool = False) -> dict[str, Any]:
     """Fit the parameters of :data:`CALIBRATED` to the published tables (fixed-point iteration).
 
     Each iteration generates ``n_persons`` persons (``seed`` differs from the tests' seeds),
@@ -1912,6 +1912,8 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
 
     ``structure=False`` and ``offsets`` (a subset of main, serv, county) restrict the iteration
     to some outcome offsets: a final polish that leaves everything else as it is.
+    ``keep_everywhere`` lets service groups and counties also move job keeping (three levers for
+    the three outcomes, as main groups have).
     ``theta_tol``: coefficients within this distance of the published one are left alone (less
     churn once the pattern is there).
 
@@ -1984,7 +1986,7 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
             lim = np.array([v[2] for v in _KNOBS.values()])
             # service groups and counties: level and big-job share only (atid12 follows: its ratio
             # to atid3 varies little); main groups also move job keeping
-            use = [0, 1, 2] if d == "main" else [0, 1]
+            use = [0, 1, 2] if d == "main" or keep_everywhere else [0, 1]
             W = np.diag([0.1, 1.0, 0.1])  # (atid3/10, jobb3, atid12/10) scale
             for u in range(len(units)):
                 if not np.isfinite(jac[d][u]).all() or not np.isfinite(resid[u]).all():
