@@ -56,3 +56,17 @@ def test_spell_gap_changes_durations_not_rows(tiny_cfg):
     if tiny_cfg.gap_months == 3:
         assert summary["mean_duration_other"] < summary["mean_duration_main"]
     assert curves.shape[1] == 2 and curves.notna().any().all()
+
+
+def test_spell_gap_on_a_folder_of_extracts(tiny_cfg):
+    """With source: extracts the alternative must rebuild the panel, not reuse the main one's cache."""
+    import dataclasses
+    from pathlib import Path
+
+    from arbeidsindikator.pipeline import load_panel
+
+    folder = Path(load_panel(tiny_cfg).report["extracts"])
+    cfg_x = dataclasses.replace(tiny_cfg, source="extracts", data_path=folder)
+    assert dataclasses.replace(cfg_x, gap_months=2).fingerprint() != cfg_x.fingerprint()
+    _, summary = alternatives.spell_gap(cfg_x, "atid3")
+    assert 0 < summary["share_rows_changed"] < 1

@@ -128,3 +128,23 @@ def test_adjusted_interval_is_the_variance_of_the_linear_combination():
     emp = adj.std(axis=0, ddof=1)
     assert np.max(np.abs(emp / np.sqrt(var) - 1)) < 0.25  # 400 draws: sd of a ratio ~3.5 %
     np.testing.assert_allclose((draws @ C.T).std(axis=0, ddof=1) / np.sqrt(var), 1.0, atol=0.08)
+
+
+def test_adjusted_interval_edge_cases():
+    """A zero standard error still gets the seasonal effect's uncertainty; a reference month
+    without a standard error makes the adjusted one uncomputable (NaN), not silently narrower."""
+    months = pd.date_range("2017-12-01", periods=36, freq="MS")
+    w = (Window(pd.Period("2017-12", "M"), pd.Period("2019-11", "M")),)
+    rng = np.random.default_rng(5)
+    t = pd.DataFrame({"actual": rng.normal(size=36), "expected": 0.0, "se_resid": 0.5}, index=pd.Index(months, name="month"))
+    t["indicator"] = t["actual"]
+    t.loc[months[30], "se_resid"] = 0.0  # outside the reference months
+    t["lower_resid"] = t["indicator"] - 1.96 * t["se_resid"]
+    t["upper_resid"] = t["indicator"] + 1.96 * t["se_resid"]
+    res = seasonal.adjust_table(t, w)
+    assert res.loc[months[30], "se_resid"] > 0
+    assert res.loc[months[30], "upper_resid"] - res.loc[months[30], "indicator"] == pytest.approx(1.96 * res.loc[months[30], "se_resid"])
+    t2 = t.copy()
+    t2.loc[months[3], "se_resid"] = np.nan
+    res2 = seasonal.adjust_table(t2, w)
+    assert res2["se_resid"].isna().all()

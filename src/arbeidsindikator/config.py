@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,8 +81,12 @@ class RunConfig:
 
     def fingerprint(self) -> str:
         """Hash of every value that changes the numbers (not the file's name, path or output folders)."""
+        # the effective fields as well as the file's text: a configuration changed in code
+        # (dataclasses.replace, e.g. the spell-gap alternative) must not share a cache entry
+        effective = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "name", "cache_dir", "raw")}
         payload = json.dumps(
-            {k: v for k, v in self.raw.items() if k not in ("name", "output")}, sort_keys=True, default=str
+            {"raw": {k: v for k, v in self.raw.items() if k not in ("name", "output")}, "effective": effective},
+            sort_keys=True, default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

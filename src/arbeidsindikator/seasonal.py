@@ -129,17 +129,22 @@ def _adjust_bounds(out: pd.DataFrame, w: pd.DataFrame, ref_rows: np.ndarray, kco
         if up not in out.columns or se_col not in out.columns:
             continue
         var = out[se_col].to_numpy(dtype=float) ** 2
-        rv = w[ref_rows].assign(_var=var[ref_rows])
+        rv = w[ref_rows].assign(_var=var[ref_rows], _nan=np.isnan(var[ref_rows]))
         by_cal = rv.groupby(kcols + ["_cal"], observed=True, sort=False).agg(_k=("_var", "size"), _vm=("_var", "sum"))
-        tot = rv.groupby(kcols, observed=True, sort=False).agg(_K=("_var", "size"), _vt=("_var", "sum"))
+        tot = rv.groupby(kcols, observed=True, sort=False).agg(_K=("_var", "size"), _vt=("_var", "sum"),
+                                                                _nn=("_nan", "sum"))
         mm = w[kcols + ["_cal"]].join(by_cal, on=kcols + ["_cal"]).join(tot, on=kcols)
         e = 1.0 / mm["_K"].to_numpy(dtype=float) - 1.0 / mm["_k"].to_numpy(dtype=float)
         vm, vt, K = mm["_vm"].to_numpy(dtype=float), mm["_vt"].to_numpy(dtype=float), mm["_K"].to_numpy(dtype=float)
         var_adj = var + e ** 2 * vm + (vt - vm) / K ** 2 + 2.0 * e * var * ref_rows
+        # a reference month without a standard error (e.g. a one-person cell): not computable
+        var_adj = np.where(mm["_nn"].to_numpy(dtype=float) > 0, np.nan, var_adj)
         se_adj = np.where(ok, np.sqrt(var_adj), out[se_col].to_numpy(dtype=float))
         half = (out[up].to_numpy(dtype=float) - out[lo].to_numpy(dtype=float)) / 2.0
         se = out[se_col].to_numpy(dtype=float)
-        z = np.divide(half, se, out=np.where(np.isnan(se), np.nan, 0.0), where=se > 0)  # the bounds' multiplier
+        z = np.divide(half, se, out=np.full(len(out), np.nan), where=se > 0)  # the bounds' multiplier
+        # a zero standard error (a cell with no spread) still gets the adjusted one: common multiplier
+        z = np.where(se == 0, np.nanmedian(z) if np.isfinite(z).any() else 0.0, z)
         centre = out["indicator"].to_numpy(dtype=float)  # already adjusted
         out[lo] = np.where(ok, centre - z * se_adj, out[lo].to_numpy())
         out[up] = np.where(ok, centre + z * se_adj, out[up].to_numpy())
