@@ -1994,17 +1994,17 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
             for u in range(len(units)):
                 if not np.isfinite(jac[d][u]).all() or not np.isfinite(resid[u]).all():
                     continue
+                knob_names = list(_KNOBS)
+                cur_all = np.array([np.asarray(prm.get(_KNOB_KEYS[(k, d)], [0.0] * len(units)), float)[u] for k in knob_names])
+                bnd_all = np.array([_BOUNDS[k] for k in knob_names])
                 free = list(use)
-                for _ in range(len(use)):  # a knob at its bound drops out; the others take its share
+                while True:  # a knob at its bound drops out and the others take its share
                     st = _ridge_step(W @ jac[d][u][:, free], W @ resid[u])
-                    cur_v = np.array([np.asarray(prm.get(_KNOB_KEYS[(k, d)], [0.0] * len(units)), float)[u]
-                                      for k in np.array(list(_KNOBS))[free]])
-                    bnd = np.array([_BOUNDS[k] for k in np.array(list(_KNOBS))[free]])
-                    stuck = (np.abs(cur_v) >= 0.95 * bnd) & (np.sign(st) == np.sign(cur_v))  # (centring keeps it just inside)
+                    # (0.95: the centring keeps a bound knob just inside its bound)
+                    stuck = (np.abs(cur_all[free]) >= 0.95 * bnd_all[free]) & (np.sign(st) == np.sign(cur_all[free]))
                     if not stuck.any() or stuck.all():
                         break
                     free = [k for k, s_ in zip(free, stuck) if not s_]
-                st = _ridge_step(W @ jac[d][u][:, free], W @ resid[u])
                 steps[u, :] = 0.0
                 steps[u, free] = gain * np.clip(st, -lim[free], lim[free])
             for k, knob in enumerate(_KNOBS):
