@@ -1,6 +1,7 @@
 """Benchmark of the data stages: generate synthetic extracts, validate them, build the panel.
 
-Prints wall time and peak resident memory (RSS, sampled every 50 ms from /proc) per stage.
+Prints wall time and peak resident memory (RSS of the process and its worker processes, sampled
+every 50 ms from /proc) per stage.
 Issue 3 goal at full scale (~1.5 M persons, ~23 M person-months, Dec 2017 – Jun 2024):
 generation + validation + panel within 30 minutes and 12 GB peak on 2 cores / 24 GB.
 
@@ -32,9 +33,25 @@ from arbeidsindikator.panel import PanelOptions, build_panel  # noqa: E402
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def _rss_of(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * _PAGE
+    """RSS of this process plus its child processes (the generator's workers); pages the forked
+    workers share with the parent are counted twice, so this errs on the high side."""
+    total = _rss_of("self")
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        total += sum(_rss_of(c) for c in children)
+    return total
 
 
 class PeakRSS:
@@ -75,6 +92,7 @@ def main() -> None:
     ap.add_argument("--chunk-persons", type=int, default=se.CHUNK_PERSONS, help="generator chunk size")
     ap.add_argument("--panel-chunk-persons", type=int, default=PanelOptions().chunk_persons, help="panel chunk size")
     ap.add_argument("--no-truth", action="store_true", help="skip the planted-truth aggregation")
+    ap.add_argument("--workers", type=int, default=None, help="generator worker processes (default: up to 2)")
     ap.add_argument("--keep", type=Path, default=None, help="write extracts here and keep them (default: a temporary folder)")
     ap.add_argument("--duckdb-memory", default="4GB", help="DuckDB memory limit during validation and build")
     args = ap.parse_args()
@@ -86,9 +104,11 @@ def main() -> None:
         mon = PeakRSS().start()
         t0 = time.perf_counter()
         summary = se.generate_extracts(folder, n_persons=args.persons, seed=args.seed, start=args.start, end=args.end,
-                                       chunk_persons=args.chunk_persons, truth=not args.no_truth, verbose=True)
+                                       chunk_persons=args.chunk_persons, truth=not args.no_truth, verbose=True,
+                                       workers=args.workers)
         rows.append(("generate", time.perf_counter() - t0, mon.stop(),
-                     ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())))
+                     f"{summary['candidates']:,} candidates simulated; "
+                     + ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())))
         gc.collect()
 
         mon = PeakRSS().start()

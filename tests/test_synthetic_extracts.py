@@ -24,8 +24,10 @@ from arbeidsindikator.extracts import validate_extracts
 from arbeidsindikator.panel import PanelOptions, build_panel, panel_from_config
 
 REPO = Path(__file__).resolve().parents[1]
-BIG_PERSONS = 100_000  # slow tests: enough persons for 5 % / 2 pp checks by county and service group
-BIG_SEED = 424_242  # not the calibration seed
+# slow tests: enough persons for 5 % / 2 pp checks by county (at 100 000 persons the sampling
+# error of a small county's mean outcome is about half the tolerance)
+BIG_PERSONS = 200_000
+BIG_SEED = 424_242  # neither the structural calibration's seed nor the tilt's
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -50,7 +52,7 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame, dict]:
     folder = tmp_path_factory.mktemp("small")
-    se.generate_extracts(folder, n_persons=4000, seed=5, chunk_persons=1500)  # three chunks
+    se.generate_extracts(folder, n_persons=4000, seed=5, chunk_persons=1500)  # many chunks of candidates (in worker processes)
     with validate_extracts(folder) as ex:
         panel, rep = build_panel(ex)
     return folder, panel, rep
@@ -82,7 +84,11 @@ def test_planted_truth(small: tuple[Path, pd.DataFrame, dict]) -> None:
     planted = pd.Series(truth["parameters"]["county_effect"])
     assert np.corrcoef(planted.reindex(by_f.index), by_f["atid3_effect"])[0, 1] > 0.7
     tt = truth["by_tiltak"].set_index("tiltak")
-    assert tt.loc["Midlertidig lønnstilskudd", "atid12_effect"] > tt.loc["AMO-kurs", "atid12_effect"]
+    # programmes planted with a positive contribution beat AMO (planted −0.5). Not the wage
+    # subsidy: its participants hold the subsidised job, so its planted μ acts only once it ends
+    # and its realised effect is small and noisy at this size
+    for prog in ("Oppfølging", "Arbeid med støtte"):
+        assert tt.loc[prog, "atid12_effect"] > tt.loc["AMO-kurs", "atid12_effect"], prog
     assert truth["nav_time_effect"].index[0] == pd.Period("2017-12", "M")
 
 
@@ -109,6 +115,53 @@ def test_panel_from_config_synthetic_and_extracts(tmp_path: Path) -> None:
     assert (p2["nav_varighet"] <= panel["nav_varighet"]).all() and (p2["nav_varighet"] < panel["nav_varighet"]).any()
 
 
+def test_generator_side_panel_columns_equal_the_built_panel() -> None:
+    """The tilt scores candidates from the generator's own arrays (before anything is written):
+    those columns must be exactly what the panel builder makes of the written extracts."""
+    prm = {"tilt": None}
+    panel, flags, _ = se.pilot(prm, 2500, 5)
+    start, end = pd.Period("2017-12", "M"), pd.Period("2024-06", "M")
+    su = se._setup(5, start, end, end, {**se.CALIBRATED, **prm})
+    ch = se._simulate(su, 0, 1, 2500, int(round(se.CALIBRATED["covid_share"] * 2500)))
+    r, c, res = se._chunk_rows(su, ch)
+    gp, gf = se._chunk_panel(su, ch, r, c, res["actual"])
+    assert len(gp) == len(panel)
+    key = pd.Series(ch.pid[r] * 10_000 + su.start + c)
+    pkey = panel["person_id"] * 10_000 + panel["month"].dt.year * 12 + panel["month"].dt.month - 1
+    pos = pd.Index(key).get_indexer(pkey)
+    assert (pos >= 0).all()
+    gp, gf = gp.iloc[pos].reset_index(drop=True), gf.iloc[pos].reset_index(drop=True)
+    for col in gp.columns:
+        a, b = panel[col], gp[col]
+        if isinstance(b.dtype, pd.CategoricalDtype):
+            assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), col
+        else:
+            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), atol=1e-9, err_msg=col)
+    for col in gf.columns:
+        assert (flags[col].to_numpy(bool) == gf[col].to_numpy(bool)).all(), col
+    # and so the per-person calibration moments agree too
+    keys, Z1, N1 = se._person_moments(panel, flags, panel["person_id"].to_numpy() - 1, 2500)
+    _, Z2, N2 = se._person_moments(gp, gf, panel["person_id"].to_numpy() - 1, 2500, keys=keys)
+    np.testing.assert_allclose(Z1, Z2, atol=1e-9)
+    np.testing.assert_array_equal(N1, N2)
+    # the moments reproduce the comparison table: mean gap = sum Z / sum N
+    ct = se.calibration_table(panel, flags, include_subgroups=False).set_index(["table", "measure", "group"])
+    for k, key in enumerate(keys):
+        row = ct.loc[tuple(key.split("|"))]
+        gap = Z1[:, k].sum() / N1[:, k].sum()
+        assert 100 * gap == pytest.approx(row["diff"], abs=1e-6), key
+
+
+def test_tilt_keeps_exactly_n_persons_and_moves_the_mix(tmp_path: Path) -> None:
+    tilted = se.generate_extracts(tmp_path / "t", n_persons=3000, seed=9, truth=False)
+    assert tilted["candidates"] > 3000  # candidates were rejected
+    ids = pd.read_parquet(tmp_path / "t" / "personer.parquet")["person_id"]
+    assert len(ids) == 3000 and ids.is_unique and ids.min() == 1 and ids.max() == 3000
+    plain = se.generate_extracts(tmp_path / "p", n_persons=3000, seed=9, truth=False, params={"tilt": None})
+    assert plain["candidates"] == 3000
+    assert tilted["rows"]["status"] != plain["rows"]["status"]
+
+
 def test_default_size_calibration_prints_and_checks_population_shares(tmp_path: Path) -> None:
     """At the default size (12 000 persons) the population structure is checked; the full
     table (outcomes by county and service group) needs the slow test's larger sample."""
@@ -129,16 +182,13 @@ def test_default_size_calibration_prints_and_checks_population_shares(tmp_path: 
 
 @pytest.fixture(scope="module")
 def big() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """100 000 persons (about 2 M person-months), generated once: ~40 s. ``make test`` (and CI)
-    runs these; ``make test-fast`` leaves them out (marker ``slow``)."""
+    """200 000 persons (about 3.4 M person-months), generated once: ~3 minutes. ``make test``
+    (and CI) runs these; ``make test-fast`` leaves them out (marker ``slow``)."""
     panel, flags, _ = se.pilot(None, BIG_PERSONS, BIG_SEED)
     return panel, flags
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="calibration incomplete (issue 3): 57 of 220 published figures outside 2 pp / 5 % "
-                   "at this seed (measured 2026-11-22; mostly outcomes of 'ikke vurdert', 'sykmeldt uten arbeidsgiver', "
-                   "small counties and the job shares of the partly unemployed)")
 def test_calibration_against_published_tables(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     panel, flags = big
     ct = se.calibration_table(panel, flags)

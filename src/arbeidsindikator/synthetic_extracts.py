@@ -42,9 +42,15 @@ How the data are made (one month at a time, vectorised over a chunk of persons):
   world; the persons are the random sample), so county and office figures are comparable
   across seeds. (A different period changes the inflow series and, with them, the office draws.)
 * **Calibration.** Offsets, shares and spell parameters in :data:`CALIBRATED` were fitted by
-  :func:`calibrate` towards the published marginals (goal: within 2 percentage points for shares,
-  5 % for means — not yet reached for all of them, see ``tests/test_synthetic_extracts.py``) and
-  table 4's atid3 pattern; :func:`calibration_table` makes the comparison.
+  :func:`calibrate` towards the published marginals and table 4's atid3 pattern. The model
+  alone does not reach every marginal, so the last step *tilts* the sample
+  (:func:`fit_tilt`, :mod:`arbeidsindikator.tilt`): more candidate persons are simulated than
+  needed and each is kept with a probability given by bounded calibration weights on its
+  contributions to the published figures of tables 1–3 (about one in four is kept). Kept
+  persons are whole, unchanged simulated lives. :func:`calibration_table` makes the
+  comparison; ``tests/test_synthetic_extracts.py`` checks it on a seed not used for fitting.
+* **Parallel.** Chunk k of candidates depends only on the seed and k, so chunks are simulated
+  in up to two worker processes (``workers``) with the same result as in one.
 
 Profiling inputs (registrations and questionnaire answers, seed 003) are not generated yet; the
 month loop has the state they need (entries, job history, wages) and a later table can be added
@@ -53,6 +59,8 @@ to ``_emit`` without changing the others.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -263,8 +271,8 @@ CALIBRATED: dict[str, Any] = {
     ],
     "he_share": 0.25,
     "hourly_wage": [
-        435.73861,
-        488.96203,
+        435.7386,
+        488.962,
         120.0
     ],
     "pre_emp": [
@@ -678,7 +686,402 @@ CALIBRATED: dict[str, Any] = {
     ],
     "delvis_ramp": -1.18743,
     "prog_ramp": 0.09634,
-    "partial_big_share": 0.21326
+    "partial_big_share": 0.21326,
+    "covid_fulltime": 0.8,
+    "tilt": {
+        "keys": [
+            "1|in_work|nedsatt_arbeidsevne",
+            "1|in_work|helt_ledige",
+            "1|in_work|delvis_ledige",
+            "1|in_work|arbeidssokere_tiltak",
+            "1|in_work|andre",
+            "1|in_work_3m|nedsatt_arbeidsevne",
+            "1|in_work_3m|helt_ledige",
+            "1|in_work_3m|delvis_ledige",
+            "1|in_work_3m|arbeidssokere_tiltak",
+            "1|in_work_3m|andre",
+            "1|in_work_12m|nedsatt_arbeidsevne",
+            "1|in_work_12m|helt_ledige",
+            "1|in_work_12m|delvis_ledige",
+            "1|in_work_12m|arbeidssokere_tiltak",
+            "1|in_work_12m|andre",
+            "1|hours_per_week|nedsatt_arbeidsevne",
+            "1|hours_per_week|helt_ledige",
+            "1|hours_per_week|delvis_ledige",
+            "1|hours_per_week|arbeidssokere_tiltak",
+            "1|hours_per_week|andre",
+            "1|hours_per_week_next_3m|nedsatt_arbeidsevne",
+            "1|hours_per_week_next_3m|helt_ledige",
+            "1|hours_per_week_next_3m|delvis_ledige",
+            "1|hours_per_week_next_3m|arbeidssokere_tiltak",
+            "1|hours_per_week_next_3m|andre",
+            "1|hours_per_week_next_12m|nedsatt_arbeidsevne",
+            "1|hours_per_week_next_12m|helt_ledige",
+            "1|hours_per_week_next_12m|delvis_ledige",
+            "1|hours_per_week_next_12m|arbeidssokere_tiltak",
+            "1|hours_per_week_next_12m|andre",
+            "1|population_share|nedsatt_arbeidsevne",
+            "1|population_share|helt_ledige",
+            "1|population_share|delvis_ledige",
+            "1|population_share|arbeidssokere_tiltak",
+            "1|population_share|andre",
+            "2|age|nedsatt_arbeidsevne",
+            "2|age|helt_ledige",
+            "2|age|delvis_ledige",
+            "2|age|arbeidssokere_tiltak",
+            "2|age|andre",
+            "2|children_under_18|nedsatt_arbeidsevne",
+            "2|children_under_18|helt_ledige",
+            "2|children_under_18|delvis_ledige",
+            "2|children_under_18|arbeidssokere_tiltak",
+            "2|children_under_18|andre",
+            "2|female|nedsatt_arbeidsevne",
+            "2|female|helt_ledige",
+            "2|female|delvis_ledige",
+            "2|female|arbeidssokere_tiltak",
+            "2|female|andre",
+            "2|married|nedsatt_arbeidsevne",
+            "2|married|helt_ledige",
+            "2|married|delvis_ledige",
+            "2|married|arbeidssokere_tiltak",
+            "2|married|andre",
+            "2|born_landgruppe_1|nedsatt_arbeidsevne",
+            "2|born_landgruppe_1|helt_ledige",
+            "2|born_landgruppe_1|delvis_ledige",
+            "2|born_landgruppe_1|arbeidssokere_tiltak",
+            "2|born_landgruppe_1|andre",
+            "2|born_landgruppe_2|nedsatt_arbeidsevne",
+            "2|born_landgruppe_2|helt_ledige",
+            "2|born_landgruppe_2|delvis_ledige",
+            "2|born_landgruppe_2|arbeidssokere_tiltak",
+            "2|born_landgruppe_2|andre",
+            "2|born_landgruppe_3|nedsatt_arbeidsevne",
+            "2|born_landgruppe_3|helt_ledige",
+            "2|born_landgruppe_3|delvis_ledige",
+            "2|born_landgruppe_3|arbeidssokere_tiltak",
+            "2|born_landgruppe_3|andre",
+            "2|disability_degree_positive|nedsatt_arbeidsevne",
+            "2|disability_degree_positive|helt_ledige",
+            "2|disability_degree_positive|delvis_ledige",
+            "2|disability_degree_positive|arbeidssokere_tiltak",
+            "2|disability_degree_positive|andre",
+            "2|sickness_benefit|nedsatt_arbeidsevne",
+            "2|sickness_benefit|helt_ledige",
+            "2|sickness_benefit|delvis_ledige",
+            "2|sickness_benefit|arbeidssokere_tiltak",
+            "2|sickness_benefit|andre",
+            "2|aap|nedsatt_arbeidsevne",
+            "2|aap|helt_ledige",
+            "2|aap|delvis_ledige",
+            "2|aap|arbeidssokere_tiltak",
+            "2|aap|andre",
+            "2|unemployment_benefit|nedsatt_arbeidsevne",
+            "2|unemployment_benefit|helt_ledige",
+            "2|unemployment_benefit|delvis_ledige",
+            "2|unemployment_benefit|arbeidssokere_tiltak",
+            "2|unemployment_benefit|andre",
+            "2|nav_history_months|nedsatt_arbeidsevne",
+            "2|nav_history_months|helt_ledige",
+            "2|nav_history_months|delvis_ledige",
+            "2|nav_history_months|arbeidssokere_tiltak",
+            "2|nav_history_months|andre",
+            "2|nav_duration_months|nedsatt_arbeidsevne",
+            "2|nav_duration_months|helt_ledige",
+            "2|nav_duration_months|delvis_ledige",
+            "2|nav_duration_months|arbeidssokere_tiltak",
+            "2|nav_duration_months|andre",
+            "3 (all)|atid3|Agder",
+            "3 (all)|jobb3|Agder",
+            "3 (all)|atid12|Agder",
+            "3 (all)|jobb12|Agder",
+            "3 (all)|atid3|Akershus",
+            "3 (all)|jobb3|Akershus",
+            "3 (all)|atid12|Akershus",
+            "3 (all)|jobb12|Akershus",
+            "3 (all)|atid3|Buskerud",
+            "3 (all)|jobb3|Buskerud",
+            "3 (all)|atid12|Buskerud",
+            "3 (all)|jobb12|Buskerud",
+            "3 (all)|atid3|Finnmark",
+            "3 (all)|jobb3|Finnmark",
+            "3 (all)|atid12|Finnmark",
+            "3 (all)|jobb12|Finnmark",
+            "3 (all)|atid3|Innlandet",
+            "3 (all)|jobb3|Innlandet",
+            "3 (all)|atid12|Innlandet",
+            "3 (all)|jobb12|Innlandet",
+            "3 (all)|atid3|Møre og Romsdal",
+            "3 (all)|jobb3|Møre og Romsdal",
+            "3 (all)|atid12|Møre og Romsdal",
+            "3 (all)|jobb12|Møre og Romsdal",
+            "3 (all)|atid3|Nordland",
+            "3 (all)|jobb3|Nordland",
+            "3 (all)|atid12|Nordland",
+            "3 (all)|jobb12|Nordland",
+            "3 (all)|atid3|Oslo",
+            "3 (all)|jobb3|Oslo",
+            "3 (all)|atid12|Oslo",
+            "3 (all)|jobb12|Oslo",
+            "3 (all)|atid3|Rogaland",
+            "3 (all)|jobb3|Rogaland",
+            "3 (all)|atid12|Rogaland",
+            "3 (all)|jobb12|Rogaland",
+            "3 (all)|atid3|Telemark",
+            "3 (all)|jobb3|Telemark",
+            "3 (all)|atid12|Telemark",
+            "3 (all)|jobb12|Telemark",
+            "3 (all)|atid3|Troms",
+            "3 (all)|jobb3|Troms",
+            "3 (all)|atid12|Troms",
+            "3 (all)|jobb12|Troms",
+            "3 (all)|atid3|Trøndelag",
+            "3 (all)|jobb3|Trøndelag",
+            "3 (all)|atid12|Trøndelag",
+            "3 (all)|jobb12|Trøndelag",
+            "3 (all)|atid3|Vestfold",
+            "3 (all)|jobb3|Vestfold",
+            "3 (all)|atid12|Vestfold",
+            "3 (all)|jobb12|Vestfold",
+            "3 (all)|atid3|Vestland",
+            "3 (all)|jobb3|Vestland",
+            "3 (all)|atid12|Vestland",
+            "3 (all)|jobb12|Vestland",
+            "3 (all)|atid3|Østfold",
+            "3 (all)|jobb3|Østfold",
+            "3 (all)|atid12|Østfold",
+            "3 (all)|jobb12|Østfold",
+            "3 (innsatsgruppe)|atid3|Spesielt tilpasset innsats",
+            "3 (innsatsgruppe)|jobb3|Spesielt tilpasset innsats",
+            "3 (innsatsgruppe)|atid12|Spesielt tilpasset innsats",
+            "3 (innsatsgruppe)|jobb12|Spesielt tilpasset innsats",
+            "3 (innsatsgruppe)|atid3|Situasjonsbestemt innsats",
+            "3 (innsatsgruppe)|jobb3|Situasjonsbestemt innsats",
+            "3 (innsatsgruppe)|atid12|Situasjonsbestemt innsats",
+            "3 (innsatsgruppe)|jobb12|Situasjonsbestemt innsats",
+            "3 (innsatsgruppe)|atid3|Behov for arbeidsevnevurdering",
+            "3 (innsatsgruppe)|jobb3|Behov for arbeidsevnevurdering",
+            "3 (innsatsgruppe)|atid12|Behov for arbeidsevnevurdering",
+            "3 (innsatsgruppe)|jobb12|Behov for arbeidsevnevurdering",
+            "3 (innsatsgruppe)|atid3|Standardinnsats",
+            "3 (innsatsgruppe)|jobb3|Standardinnsats",
+            "3 (innsatsgruppe)|atid12|Standardinnsats",
+            "3 (innsatsgruppe)|jobb12|Standardinnsats",
+            "3 (innsatsgruppe)|atid3|Ikke vurdert",
+            "3 (innsatsgruppe)|jobb3|Ikke vurdert",
+            "3 (innsatsgruppe)|atid12|Ikke vurdert",
+            "3 (innsatsgruppe)|jobb12|Ikke vurdert",
+            "3 (innsatsgruppe)|atid3|Helserelatert arbeidsrettet oppfølging",
+            "3 (innsatsgruppe)|jobb3|Helserelatert arbeidsrettet oppfølging",
+            "3 (innsatsgruppe)|atid12|Helserelatert arbeidsrettet oppfølging",
+            "3 (innsatsgruppe)|jobb12|Helserelatert arbeidsrettet oppfølging",
+            "3 (innsatsgruppe)|atid3|Sykmeldt uten arbeidsgiver",
+            "3 (innsatsgruppe)|jobb3|Sykmeldt uten arbeidsgiver",
+            "3 (innsatsgruppe)|atid12|Sykmeldt uten arbeidsgiver",
+            "3 (innsatsgruppe)|jobb12|Sykmeldt uten arbeidsgiver"
+        ],
+        "lambda": [
+            0.9989317,
+            -0.1699665,
+            0.3649683,
+            -0.4371482,
+            -1.484169,
+            -0.6504345,
+            -1.403814,
+            -0.3998455,
+            -2.138443,
+            -0.3456255,
+            -1.269797,
+            1.116925,
+            0.5713014,
+            0.4308303,
+            0.7160012,
+            1.394338,
+            0.1723632,
+            0.1031447,
+            1.650502,
+            0.7729378,
+            0.2977342,
+            -0.1634158,
+            -0.7353122,
+            -1.973141,
+            -1.164211,
+            -0.008206303,
+            -0.07961851,
+            0.3499445,
+            1.424642,
+            0.4093675,
+            -0.371233,
+            0.005680719,
+            0.02856356,
+            -0.05524534,
+            0.03326143,
+            -0.06677448,
+            -0.001020181,
+            -0.1291014,
+            0.5547643,
+            -0.1834231,
+            0.07739717,
+            8.118794e-06,
+            0.003133619,
+            -0.004993473,
+            0.007455771,
+            0.004667938,
+            -0.001088818,
+            -0.02176245,
+            -0.0634995,
+            0.03841769,
+            -0.007090633,
+            0.001059662,
+            0.01060045,
+            -0.09632712,
+            0.04762475,
+            -0.01372146,
+            0.001074112,
+            -0.02965829,
+            0.09694077,
+            -0.04196552,
+            0.01160988,
+            -0.003191952,
+            0.00479523,
+            0.03861663,
+            -0.05852565,
+            -0.02633348,
+            -0.000338338,
+            -0.04718296,
+            0.3126976,
+            -0.03248876,
+            0.01360164,
+            -0.0006644807,
+            -0.05554908,
+            0.2294121,
+            0.03541398,
+            0.005498746,
+            -0.0007498766,
+            0.1825258,
+            -0.05027513,
+            0.2148914,
+            0.01709744,
+            -0.0020895,
+            -0.1332113,
+            0.2746996,
+            0.3246543,
+            0.004605201,
+            0.06465631,
+            0.03132106,
+            -0.06904464,
+            0.1356689,
+            0.02381602,
+            0.06151452,
+            0.004274903,
+            0.2287946,
+            -0.0738033,
+            0.01666036,
+            -0.01300994,
+            -0.01491967,
+            -0.06910213,
+            0.03136475,
+            -0.007053857,
+            -0.1406608,
+            0.7453424,
+            0.06790526,
+            -0.1551584,
+            -0.1822863,
+            0.7662141,
+            0.08454532,
+            -0.1139822,
+            -0.1311229,
+            0.7123089,
+            0.03522868,
+            -0.08119536,
+            -0.09641753,
+            0.662097,
+            0.004113375,
+            -0.1160705,
+            -0.1301009,
+            0.7704222,
+            0.04556257,
+            -0.1657949,
+            -0.1244631,
+            0.7156919,
+            0.02171583,
+            -0.1278562,
+            -0.1146644,
+            0.7187956,
+            0.007679213,
+            -0.1033619,
+            -0.1112745,
+            0.8093887,
+            0.03783573,
+            -0.2494508,
+            -0.1749497,
+            0.8094876,
+            0.06659844,
+            -0.1225348,
+            -0.1357222,
+            0.7090015,
+            0.04505405,
+            -0.09318953,
+            -0.08994759,
+            0.6645746,
+            -0.01443027,
+            -0.03511534,
+            -0.0860007,
+            0.6543275,
+            -0.02308499,
+            -0.04043255,
+            -0.1498059,
+            0.7367473,
+            0.05889736,
+            -0.1022087,
+            -0.1188738,
+            0.7154305,
+            0.02444559,
+            -0.1360127,
+            -0.1087873,
+            0.7077371,
+            0.02983771,
+            -0.08038731,
+            0.07974715,
+            0.847781,
+            0.03761272,
+            -0.8665605,
+            -0.07053184,
+            1.144443,
+            0.2488343,
+            -1.026702,
+            -0.07877528,
+            1.046394,
+            0.2355793,
+            -1.115731,
+            -0.0333408,
+            1.259909,
+            0.2134206,
+            -0.9968455,
+            1.476144,
+            -0.6385388,
+            0.1021683,
+            -1.311061,
+            0.07575726,
+            0.8275451,
+            0.04565443,
+            -0.8972024,
+            0.0305677,
+            0.4947184,
+            0.1483843,
+            -1.429109
+        ],
+        "bounds": [
+            0.2,
+            4.0
+        ],
+        "acceptance": 0.2497503,
+        "ridge": 0.001,
+        "fit": {
+            "n_persons": 600000,
+            "seed": 13579,
+            "largest_gap": 1.801272
+        }
+    }
 }
 # --- END CALIBRATED ---
 
@@ -977,7 +1380,8 @@ class _Chunk:
     JF: np.ndarray
     JC: np.ndarray
     pgi_nok: dict[int, np.ndarray]
-    lt_months: int = 0
+    HIST: np.ndarray  # months in the population in the last 60 before each month (panel: nav_historikk)
+    DUR: np.ndarray  # months since the spell's start, uncapped (panel: nav_varighet)
 
 
 def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) -> _Chunk:
@@ -1127,6 +1531,8 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     JF = np.zeros((n, T), np.float32)
     JC = np.zeros((n, T), np.float32)
     INPOP = np.zeros((n, T), bool)
+    HIST = np.zeros((n, T), np.int16)
+    DUR = np.zeros((n, T), np.int16)
     reg0 = REG[:, 0] >= 0
     pre_emp = rng.random(n) < np.where(reg0, 0.15, np.asarray(prm["pre_emp"])[typ])
     big0 = rng.random(n) < 0.7
@@ -1227,7 +1633,10 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         # sick without an employer ("sykmeldt uten arbeidsgiver") have, by definition, no job
         lose = entry & ((r_x < loss[np.maximum(typ_m, 0)]) | (serv[sc] == _SYKMELDT))
         pperm = entry & perm[sc]
-        J_before = np.where(pperm, np.where(Jn > 0, Jn, BIG_JOB[0] + 15 * r_lvl), J_before)
+        # the furloughed of the COVID waves mostly held full-time jobs (37.5 h): their recall
+        # is what lifts the outcomes of "ikke vurdert" (table 3: 17.9 h, 47 % in work)
+        full = covid_sp[sc] & (r_big < prm.get("covid_fulltime", 0.0))
+        J_before = np.where(pperm, np.where(full, 37.5, np.where(Jn > 0, Jn, BIG_JOB[0] + 15 * r_lvl)), J_before)
         # job seekers who keep part of their job register as partly unemployed
         partial = entry & ~lose & (typ_m == 0)
         part_h = np.where(r_big < prm["partial_big_share"], 20 + 17.5 * r_lvl, 5 + 14 * r_lvl)
@@ -1298,6 +1707,8 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         if j >= HISTORY_MONTHS + 1:
             hist = hist - INPOP[:, j - HISTORY_MONTHS - 1]
         INPOP[:, j] = inpop
+        HIST[:, j] = hist
+        DUR[:, j] = m - obs_start
         last_in = np.where(inpop, m, last_in)
         if new_obs.any():
             use_pgi = censored | (m - 12 < su.wages_first)
@@ -1369,7 +1780,7 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         barn_m[:, j] = ((kid_birth <= m) & (kid_birth > m - 216)).sum(axis=1)
         hoy_m[:, j] = (m >= grad) & (m < grad + 12)
     return _Chunk(pid, typ, birth, female, lg, immig, office, hw, IG, HG, PROG, FLAGS, gift_m, barn_m, hoy_m,
-                  JF, JC, pgi_nok)
+                  JF, JC, pgi_nok, HIST, DUR)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1463,32 +1874,69 @@ def _emit(su: _Setup, ch: _Chunk, wr: _Writers) -> None:
 _TRUTH_DIMS = ("fylke", "nav_kontor", "tiltak", "month", "innsatsgruppe", "hovedgruppe", "fylke_month")
 
 
-def _truth_chunk(su: _Setup, ch: _Chunk, acc: dict[str, dict[str, np.ndarray]]) -> None:
-    """Add this chunk's planted effects (factual − counterfactual outcomes) to the accumulators."""
+def _chunk_rows(su: _Setup, ch: _Chunk, *, counterfactual: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, pd.DataFrame]]:
+    """The chunk's panel rows (population, period, age range: the rows the panel builder keeps)
+    as (person position, month column, outcomes); ``counterfactual`` adds the outcomes of the
+    hours path without the planted contributions."""
     F = su.sim_first
     j0, j1 = su.start - F, su.end - F
     IGw = ch.IG[:, j0:j1 + 1]
     age = (su.start + np.arange(j1 - j0 + 1))[None, :] - ch.birth[:, None]
     ok = (IGw >= 0) & (IGw < 7) & (age // 12 >= AGE_MIN) & (age // 12 <= AGE_MAX)
     r, c = np.nonzero(ok)
-    t = su.start + c
-    keys = pd.DataFrame({"person_id": ch.pid[r], "month": _dates(t).to_numpy(zero_copy_only=False).astype("datetime64[ns]")})
+    keys = pd.DataFrame({"person_id": ch.pid[r],
+                         "month": _dates(su.start + c).to_numpy(zero_copy_only=False).astype("datetime64[ns]")})
     h0, h1 = su.start - F, su.hours_end - F
     last = pd.Timestamp(str(index_to_month(su.hours_end)))
     res = {}
-    for name, J in (("actual", ch.JF), ("counterfactual", ch.JC)):
+    for name, J in (("actual", ch.JF), ("counterfactual", ch.JC))[: 2 if counterfactual else 1]:
         rr, cc = np.nonzero(J[:, h0:h1 + 1] > 0)
         hours = pd.DataFrame({"person_id": ch.pid[rr],
                               "month": _dates(su.start + cc).to_numpy(zero_copy_only=False).astype("datetime64[ns]"),
                               "hours": np.round(J[rr, h0 + cc].astype(np.float64) * WEEKS_PER_MONTH, 1)})
         res[name] = compute_outcomes(keys, hours, last)
+    return r, c, res
+
+
+def _chunk_panel(su: _Setup, ch: _Chunk, r: np.ndarray, c: np.ndarray, oc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The columns of the panel (and benefit flags) that the calibration figures use, for the
+    chunk's panel rows, by the panel builder's definitions (``tests/test_synthetic_extracts.py``
+    checks that they equal the panel built from the written extracts)."""
+    j = su.start - su.sim_first + c
+    fl = ch.FLAGS[r, j]
+    t = su.start + c
+    panel = pd.DataFrame({
+        "hovedgruppe": pd.Categorical.from_codes(ch.HG[r, j].astype(np.int64), categories=list(HOVEDGRUPPER)),
+        "innsatsgruppe": pd.Categorical.from_codes(ch.IG[r, j].astype(np.int64), categories=list(INNSATSGRUPPER)),
+        "fylke": pd.Categorical.from_codes(su.geo.office_county[ch.office[r]].astype(np.int64), categories=list(FYLKER)),
+        "timer_t": np.round(ch.JF[r, j].astype(np.float64) * WEEKS_PER_MONTH, 1) / WEEKS_PER_MONTH,
+        "alder": (t - ch.birth[r]) // 12,
+        "kvinne": ch.female[r],
+        "gift": ch.GIFT[r, j],
+        "barn": ch.BARN[r, j].astype(np.int64),
+        "landgruppe": ch.lg[r].astype(np.int64),
+        "ufor": (fl & 16) > 0,
+        "nav_historikk": ch.HIST[r, j].astype(np.int64),
+        "nav_varighet": ch.DUR[r, j].astype(np.int64),
+    })
+    for o in HORIZONS:
+        panel[o] = oc[o].to_numpy()
+    flags = pd.DataFrame({"_syk": (fl & 2) > 0, "_aap": (fl & 1) > 0, "_dag": (fl & 4) > 0})
+    return panel, flags
+
+
+def _truth_chunk(su: _Setup, ch: _Chunk, acc: dict[str, dict[str, np.ndarray]]) -> None:
+    """Add this chunk's planted effects (factual − counterfactual outcomes) to the accumulators."""
+    F = su.sim_first
+    j0, j1 = su.start - F, su.end - F
+    r, c, res = _chunk_rows(su, ch, counterfactual=True)
     county = su.geo.office_county[ch.office[r]]
     codes = {
         "fylke": county,
         "nav_kontor": ch.office[r],
         "tiltak": ch.PROG[r, j0 + c].astype(np.int64),
         "month": c,
-        "innsatsgruppe": IGw[r, c].astype(np.int64),
+        "innsatsgruppe": ch.IG[r, j0 + c].astype(np.int64),
         "hovedgruppe": ch.HG[r, j0 + c].astype(np.int64),
         "fylke_month": county * (j1 - j0 + 1) + c,
     }
@@ -1503,6 +1951,31 @@ def _truth_chunk(su: _Setup, ch: _Chunk, acc: dict[str, dict[str, np.ndarray]]) 
             a[f"n_{o}"] += np.bincount(code[obs], minlength=size)
             a[f"{o}_actual"] += np.bincount(code[obs], weights=fa[obs], minlength=size)
             a[f"{o}_counterfactual"] += np.bincount(code[obs], weights=fc[obs], minlength=size)
+
+
+def _subset(ch: _Chunk, idx: np.ndarray, first_pid: int) -> _Chunk:
+    """The persons ``idx`` of a chunk, renumbered from ``first_pid``."""
+    sub = {f.name: getattr(ch, f.name) for f in dataclasses.fields(ch)}
+    for name, v in sub.items():
+        if isinstance(v, np.ndarray):
+            sub[name] = v[idx]
+    sub["pgi_nok"] = {y: v[idx] for y, v in ch.pgi_nok.items()}
+    sub["pid"] = np.arange(first_pid, first_pid + len(idx), dtype=np.int64)
+    return _Chunk(**sub)
+
+
+def _tilt_accept(su: _Setup, ch: _Chunk, chunk_idx: int, tilt: dict[str, Any]) -> np.ndarray:
+    """Positions of the candidates kept by the tilt (probability F(z·λ) / U, see :mod:`.tilt`)."""
+    from .tilt import logit_weight
+
+    r, c, res = _chunk_rows(su, ch)
+    panel, flags = _chunk_panel(su, ch, r, c, res["actual"])
+    _, Z, _ = _person_moments(panel, flags, r, len(ch.pid), keys=list(tilt["keys"]))
+    lower, upper = tilt["bounds"]
+    lam = np.asarray(tilt["lambda"], float)  # lam[0]: the total (column of ones)
+    w = logit_weight(lam[0] + Z @ lam[1:], lower, upper)
+    rng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 31_337]))
+    return np.flatnonzero(rng.random(len(w)) * upper < w)
 
 
 def _truth_frames(su: _Setup, acc: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
@@ -1542,6 +2015,76 @@ def generator_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def _candidate(su: _Setup, k: int, size: int, n_cov: int, tilt: dict[str, Any] | None) -> _Chunk:
+    """Chunk ``k``: ``size`` simulated candidates, with the tilt the kept ones (ids from 1)."""
+    ch = _simulate(su, k, 1, size, n_cov)
+    if tilt:
+        ch = _subset(ch, _tilt_accept(su, ch, k, tilt), 1)
+    return ch
+
+
+_WORKER_SETUP: _Setup | None = None
+
+
+def _worker_init(su: _Setup) -> None:
+    global _WORKER_SETUP
+    _WORKER_SETUP = su
+
+
+def _worker_candidate(k: int, size: int, n_cov: int, tilt: dict[str, Any] | None) -> _Chunk:
+    assert _WORKER_SETUP is not None
+    return _candidate(_WORKER_SETUP, k, size, n_cov, tilt)
+
+
+def _candidate_chunks(su: _Setup, size: int, n_cov: int, n_total: int | None, tilt: dict[str, Any] | None,
+                      workers: int | None, parallel: bool):
+    """Chunks 0, 1, 2, … in order (without the tilt: ``n_total`` persons, the last chunk smaller).
+
+    With ``parallel`` (more than one chunk expected) and ``workers`` > 1 (default: up to 2 cores), chunks are
+    simulated in worker processes, ``workers`` ahead of the one consumed; the result is the same
+    as in one process (chunk k depends only on the seed and k).
+    """
+    def sizes():
+        k = 0
+        while True:
+            if n_total is None:
+                yield k, size, n_cov
+            else:
+                lo = k * size
+                if lo >= n_total:
+                    return
+                n = min(size, n_total - lo)
+                yield k, n, int(round(n_cov * n / size))
+            k += 1
+
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    if workers <= 1 or not parallel or "fork" not in __import__("multiprocessing").get_all_start_methods():
+        for k, n, nc in sizes():
+            yield _candidate(su, k, n, nc, tilt)
+        return
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    # fork: the workers inherit the set-up (no re-import of the caller's main module, as spawn needs)
+    with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_worker_init,
+                                initargs=(su,)) as pool:
+        it = sizes()
+        pending = []
+        try:
+            for _ in range(workers):
+                pending.append(pool.submit(_worker_candidate, *next(it), tilt))
+            while pending:
+                ch = pending.pop(0).result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_worker_candidate, *nxt, tilt))
+                yield ch
+        finally:
+            for f in pending:
+                f.cancel()
+
+
 def generate_extracts(
     folder: str | Path,
     *,
@@ -1554,6 +2097,7 @@ def generate_extracts(
     chunk_persons: int = CHUNK_PERSONS,
     truth: bool = True,
     verbose: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Write synthetic raw extracts (and the planted truth) for ``n_persons`` persons.
 
@@ -1568,6 +2112,7 @@ def generate_extracts(
     params : overrides of :data:`CALIBRATED` (used by :func:`calibrate`).
     chunk_persons : persons simulated at a time (memory is proportional to it; part of the seed's
         meaning: changing it changes the data).
+    workers : processes simulating chunks in parallel (default up to 2; the data do not depend on it).
 
     Returns a summary (rows per table, seconds, folder). Files: one parquet per table,
     ``grunnbelop.csv``, ``manifest.json``, ``truth/*.parquet`` + ``truth/parameters.json`` and,
@@ -1587,7 +2132,6 @@ def generate_extracts(
     su = _setup(seed, start, end, hours_end, prm)
     # the COVID waves need the period to cover them (a shorter period has no furlough waves)
     covid_in = start <= pd.Period(min(COVID_ENTRY), "M") and end >= pd.Period(max(COVID_ENTRY), "M")
-    n_covid = int(round(prm["covid_share"] * n_persons)) if covid_in else 0
     wr = _Writers(folder)
     n_dim = {"fylke": len(FYLKER), "nav_kontor": len(su.geo.office_codes), "tiltak": len(TILTAK_CODES),
              "month": su.end - su.start + 1, "innsatsgruppe": 8, "hovedgruppe": len(HOVEDGRUPPER),
@@ -1595,18 +2139,36 @@ def generate_extracts(
     acc = {d: {k: np.zeros(s) for k in ["n_rows"] + [f"{p}{o}{q}" for o in HORIZONS for p, q in
                                                        (("n_", ""), ("", "_actual"), ("", "_counterfactual"))]}
            for d, s in n_dim.items()}
-    n_chunks = (n_persons + chunk_persons - 1) // chunk_persons
-    for k in range(n_chunks):
-        lo = k * chunk_persons
-        n = min(chunk_persons, n_persons - lo)
-        nc = n_covid // n_chunks + (1 if k < n_covid % n_chunks else 0)
-        ch = _simulate(su, k, lo + 1, n, nc)
-        _emit(su, ch, wr)
-        if truth:
-            _truth_chunk(su, ch, acc)
-        del ch
-        if verbose:
-            print(f"  chunk {k + 1}/{n_chunks}: {lo + n:,} persons ({time.perf_counter() - t0:.0f} s)")
+    tilt = prm.get("tilt")
+    # candidates per chunk: fixed in advance, so that chunk k's persons depend only on (seed, k)
+    # and chunks can be simulated in parallel; with the tilt, enough for all persons at the
+    # expected acceptance + a margin (more chunks follow if needed)
+    size = min(chunk_persons, int(np.ceil(n_persons / tilt["acceptance"] * 1.1)) + 64 if tilt else n_persons)
+    n_cov = int(round(prm["covid_share"] * size)) if covid_in else 0
+    done, candidates = 0, 0
+    parallel = n_persons > (size * tilt["acceptance"] if tilt else size)
+    chunks = contextlib.closing(_candidate_chunks(su, size, n_cov, None if tilt else n_persons, tilt, workers, parallel))
+    with chunks as it:  # closing the generator stops the workers when enough persons are kept
+        for k, ch in enumerate(it):
+            candidates += size if tilt else len(ch.pid)
+            remaining = n_persons - done
+            if len(ch.pid) > remaining:  # the last chunk: a random subset of the kept candidates
+                rng = np.random.default_rng(np.random.SeedSequence([seed, k, 4711]))
+                ch = _subset(ch, np.sort(rng.choice(len(ch.pid), remaining, replace=False)), done + 1)
+            elif done:
+                ch.pid = ch.pid + done
+            _emit(su, ch, wr)
+            if truth:
+                _truth_chunk(su, ch, acc)
+            done += len(ch.pid)
+            del ch
+            if verbose:
+                print(f"  chunk {k + 1}: {done:,} of {n_persons:,} persons from {candidates:,} candidates "
+                      f"({time.perf_counter() - t0:.0f} s)", flush=True)
+            if done >= n_persons:
+                break
+            if candidates > 50 * n_persons + 100_000:
+                raise RuntimeError(f"the tilt kept only {done} of {candidates} candidates: its parameters do not fit this generator")
     wr.close()
     geo = su.geo
     kontor = pd.DataFrame({"nav_kontor": geo.office_codes, "fylke": [FYLKER[c] for c in geo.office_county],
@@ -1653,7 +2215,7 @@ def generate_extracts(
                      "<outcome>_effect. The indicator recovers it up to its overall mean."),
         }
         (tdir / "parameters.json").write_text(json.dumps(params_out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    summary = {"folder": str(folder), "n_persons": n_persons, "seed": seed, "rows": dict(wr.rows),
+    summary = {"folder": str(folder), "n_persons": n_persons, "seed": seed, "candidates": candidates, "rows": dict(wr.rows),
                "seconds": round(time.perf_counter() - t0, 1), "generator": generator_fingerprint()}
     marker.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return summary
@@ -1711,6 +2273,86 @@ def _panel_extras(panel: pd.DataFrame, status_flags: pd.DataFrame | None) -> pd.
     return extra
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One published figure and how to compute it from panel rows: the mean of ``x`` over ``sel``."""
+
+    table: str
+    measure: str
+    group: str
+    pub: float
+    kind: str  # "share" (tolerance 2 pp) or "mean" (tolerance 5 %)
+    check: bool  # asserted by the calibration test (else shown only)
+    sel: np.ndarray
+    x: np.ndarray
+
+
+def _calibration_specs(panel: pd.DataFrame, status_flags: pd.DataFrame | None = None, *,
+                       include_subgroups: bool = True) -> list[_Spec]:
+    """The published figures of seed 002 appendix A tables 1–3 and their panel definitions.
+
+    One definition serves both the comparison (:func:`calibration_table`) and the generator's
+    tilt (:func:`_person_moments`). Incomes are shown, not asserted (not among the issue's
+    targets, and their definition is ambiguous: see data/README.md); residence time is shown
+    (its unit is uncertain); table-3 rows for the young and country group 3 by county are shown
+    because those cells are small.
+    """
+    from .reference import load_table1, load_table2, load_table3
+
+    ex = _panel_extras(panel, status_flags)
+    specs: list[_Spec] = []
+    n = len(panel)
+    groups = {"all": np.ones(n, bool)}
+    for g in HOVEDGRUPPER:
+        groups[g] = (panel["hovedgruppe"] == g).to_numpy()
+
+    def col(name: str) -> np.ndarray:
+        return (ex[name] if name.startswith("_") else panel[name]).to_numpy(dtype=float)
+
+    for _, r in load_table1().iterrows():
+        g, m = str(r["main_group"]), str(r["measure"])
+        if m == "population_share":
+            specs.append(_Spec("1", m, g, float(r["value"]), "share", True, groups["all"], groups[g].astype(float)))
+        elif m in _T1:
+            c, kind = _T1[m]
+            specs.append(_Spec("1", m, g, float(r["value"]), kind, True, groups[g], col(c)))
+    for _, r in load_table2().iterrows():
+        g, m = str(r["main_group"]), str(r["measure"])
+        if m in _T2_SHARES:
+            c, val = _T2_SHARES[m]
+            if c.startswith("_") and c not in ex:
+                continue
+            x = col(c)
+            x = (x == val).astype(float) if val is not None else x
+            specs.append(_Spec("2", m, g, float(r["value"]), "share", True, groups[g], x))
+        elif m in _T2_MEANS:
+            c = _T2_MEANS[m]
+            if c not in panel:
+                continue
+            specs.append(_Spec("2", m, g, float(r["value"]), "mean", m not in ("wage_income", "pensionable_income"),
+                               groups[g], col(c)))
+        elif m == "residence_time" and "botid" in panel:
+            specs.append(_Spec("2", m + " (years, immigrants)", g, float(r["value"]), "mean", False, groups[g],
+                               col("botid") / 12))
+    young = ((panel["alder"] < 30) & panel["innsatsgruppe"].isin(["situasjonsbestemt", "spesielt_tilpasset"])).to_numpy()
+    lg3 = (panel["landgruppe"] == 3).to_numpy()
+    for _, r in load_table3().iterrows():
+        pnl, grp, o = str(r["panel"]), str(r["group"]), str(r["outcome"])
+        if pnl == "innsatsgruppe":
+            sel = (panel["innsatsgruppe"] == _T3_GROUP[grp]).to_numpy()
+        else:
+            if not include_subgroups and pnl != "all":
+                continue
+            sel = (panel["fylke"] == grp).to_numpy().copy()
+            if pnl == "young":
+                sel &= young
+            elif pnl == "landgruppe3":
+                sel &= lg3
+        kind = "share" if o.startswith("jobb") else "mean"
+        specs.append(_Spec(f"3 ({pnl})", o, grp, float(r["value"]), kind, pnl in ("all", "innsatsgruppe"), sel, col(o)))
+    return specs
+
+
 def calibration_table(panel: pd.DataFrame, status_flags: pd.DataFrame | None = None, *,
                       include_subgroups: bool = True) -> pd.DataFrame:
     """Generated vs published figures (seed 002 appendix A tables 1–3).
@@ -1718,78 +2360,48 @@ def calibration_table(panel: pd.DataFrame, status_flags: pd.DataFrame | None = N
     ``panel`` must have the auxiliary columns of ``PanelOptions(keep_aux=True)`` (incomes in
     NOK); ``status_flags`` (aligned with the panel: ``_syk``, ``_aap``, ``_dag``) adds the
     separate benefits. Shares are compared in percentage points (tolerance 2), means relative
-    (tolerance 5 %). Residence time is shown but not asserted (its unit is uncertain, see
-    data/reference/README.md); table-3 rows for the young and country group 3 by county are
-    shown (``assert`` False) because those cells are small.
+    (tolerance 5 %); which figures are asserted: :func:`_calibration_specs`.
     """
-    from .reference import load_table1, load_table2, load_table3
-
-    ex = _panel_extras(panel, status_flags)
     rows: list[dict[str, Any]] = []
-    groups = {"all": np.ones(len(panel), bool)}
-    for g in HOVEDGRUPPER:
-        groups[g] = (panel["hovedgruppe"] == g).to_numpy()
-
-    def add(table: str, measure: str, group: str, pub: float, gen: float, kind: str, check: bool = True) -> None:
-        if kind == "share":
-            diff, tol, ok = 100 * (gen - pub), 2.0, abs(100 * (gen - pub)) <= 2.0 + 1e-9
+    for sp in _calibration_specs(panel, status_flags, include_subgroups=include_subgroups):
+        gen = float(np.nanmean(sp.x[sp.sel])) if sp.sel.any() else np.nan
+        if sp.kind == "share":
+            diff, tol = 100 * (gen - sp.pub), 2.0
         else:
-            diff = 100 * (gen - pub) / pub if pub else np.nan
-            tol, ok = 5.0, abs(diff) <= 5.0 + 1e-9
-        rows.append({"table": table, "measure": measure, "group": group, "kind": kind, "published": pub,
-                     "generated": gen, "diff": diff, "tolerance": tol, "assert": check, "ok": bool(ok) or not check})
-
-    t1 = load_table1()
-    for _, r in t1.iterrows():
-        g = str(r["main_group"])
-        sel = groups[g]
-        if r["measure"] == "population_share":
-            add("1", "population_share", g, float(r["value"]), float(sel.mean()), "share")
-        elif r["measure"] in _T1:
-            col, kind = _T1[r["measure"]]
-            x = ex[col] if col.startswith("_") else panel[col]
-            add("1", r["measure"], g, float(r["value"]), float(np.nanmean(x.to_numpy(dtype=float)[sel])), kind)
-    t2 = load_table2()
-    for _, r in t2.iterrows():
-        g, m = str(r["main_group"]), str(r["measure"])
-        sel = groups[g]
-        if m in _T2_SHARES:
-            col, val = _T2_SHARES[m]
-            if col.startswith("_") and col not in ex:
-                continue
-            x = ex[col].to_numpy(dtype=float) if col.startswith("_") else panel[col].to_numpy()
-            x = (x == val).astype(float) if val is not None else x.astype(float)
-            add("2", m, g, float(r["value"]), float(x[sel].mean()), "share")
-        elif m in _T2_MEANS:
-            col = _T2_MEANS[m]
-            if col not in panel:
-                continue
-            # incomes are not among the issue's calibration targets (and their definition is
-            # ambiguous: see data/README.md): shown, not asserted
-            add("2", m, g, float(r["value"]), float(np.nanmean(panel[col].to_numpy(dtype=float)[sel])), "mean",
-                check=m not in ("wage_income", "pensionable_income"))
-        elif m == "residence_time":
-            b = panel["botid"].to_numpy(dtype=float)
-            add("2", m + " (years, immigrants)", g, float(r["value"]), float(np.nanmean(b[sel]) / 12), "mean", check=False)
-    t3 = load_table3()
-    young = ((panel["alder"] < 30) & panel["innsatsgruppe"].isin(["situasjonsbestemt", "spesielt_tilpasset"])).to_numpy()
-    lg3 = (panel["landgruppe"] == 3).to_numpy()
-    for _, r in t3.iterrows():
-        pnl, grp, o = str(r["panel"]), str(r["group"]), str(r["outcome"])
-        if pnl == "innsatsgruppe":
-            sel = (panel["innsatsgruppe"] == _T3_GROUP[grp]).to_numpy()
-        else:
-            sel = (panel["fylke"] == grp).to_numpy().copy()
-            if pnl == "young":
-                sel &= young
-            elif pnl == "landgruppe3":
-                sel &= lg3
-            if not include_subgroups and pnl != "all":
-                continue
-        kind = "share" if o.startswith("jobb") else "mean"
-        add(f"3 ({pnl})", o, grp, float(r["value"]), float(np.nanmean(panel[o].to_numpy(dtype=float)[sel])), kind,
-            check=pnl in ("all", "innsatsgruppe"))
+            diff, tol = (100 * (gen - sp.pub) / sp.pub if sp.pub else np.nan), 5.0
+        ok = bool(abs(diff) <= tol + 1e-9)
+        rows.append({"table": sp.table, "measure": sp.measure, "group": sp.group, "kind": sp.kind, "published": sp.pub,
+                     "generated": gen, "diff": diff, "tolerance": tol, "assert": sp.check, "ok": ok or not sp.check})
     return pd.DataFrame(rows)
+
+
+def _spec_key(sp: _Spec) -> str:
+    return f"{sp.table}|{sp.measure}|{sp.group}"
+
+
+def _person_moments(panel: pd.DataFrame, flags: pd.DataFrame, person: np.ndarray, n_persons: int,
+                    keys: list[str] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per person, its contributions to the calibration equations of the asserted figures.
+
+    Column k of the result is, summed over the person's rows in the figure's group,
+    ``(x - published) / published`` for a mean and ``x - published`` for a share (rows where
+    ``x`` is missing, e.g. outcomes not yet observable, contribute nothing). A sample whose
+    columns sum to zero reproduces the published figures exactly. ``person`` gives each panel
+    row's person position (0..n_persons-1); ``keys`` selects and orders the figures. Also
+    returned: the number of rows each person contributes to each figure (``N``), so that
+    ``sum w Z / sum w N`` is a weighted sample's gap in the table's units (share; relative mean).
+    """
+    specs = {_spec_key(sp): sp for sp in _calibration_specs(panel, flags, include_subgroups=False) if sp.check}
+    keys = list(specs) if keys is None else keys
+    Z = np.zeros((n_persons, len(keys)))
+    N = np.zeros((n_persons, len(keys)), np.float32)
+    for k, key in enumerate(keys):
+        sp = specs[key]
+        ok = sp.sel & np.isfinite(sp.x)
+        c = (sp.x[ok] - sp.pub) / (sp.pub if sp.kind == "mean" else 1.0)
+        Z[:, k] = np.bincount(person[ok], weights=c, minlength=n_persons)
+        N[:, k] = np.bincount(person[ok], minlength=n_persons)
+    return keys, Z, N
 
 
 _JS = ("helt_ledige", "delvis_ledige", "arbeidssokere_tiltak")
@@ -1929,6 +2541,7 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
     import copy
 
     prm = copy.deepcopy(CALIBRATED if params is None else params)
+    prm["tilt"] = {}  # the structural model is fitted untilted; fit_tilt comes after
     from .reference import load_table1, load_table2
 
     t1, t2 = load_table1(), load_table2()
@@ -2132,6 +2745,71 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
     return best
 
 
+def fit_tilt(params: dict[str, Any] | None = None, *, n_persons: int = 300_000, seed: int = 13_579,
+             bounds: tuple[float, float] = (0.2, 4.0), ridge: float = 1e-2, exclude: tuple[str, ...] = (),
+             chunk_persons: int = CHUNK_PERSONS, verbose: bool = True) -> dict[str, Any]:
+    """Fit the generator's tilt (:mod:`arbeidsindikator.tilt`) on ``n_persons`` untilted candidates.
+
+    Run after :func:`calibrate` (which fits the structural model without the tilt). The
+    equations are the asserted figures of :func:`calibration_table`, except: the "all" rows of
+    tables 1–2 (each is the share-weighted mean of its main groups, so with the rounded
+    published figures the equations would contradict each other), "born in Norway" (the four
+    published country-group shares of a main group sum to 1.00 or 1.01, leaving no room for
+    the unknown group: it follows from the other three), equations no weights can meet (all
+    contributions of one sign), and tables starting with one of ``exclude``. ``ridge`` makes the
+    calibration soft (Guggemos & Tillé 2010): a figure may stay a little off where meeting it
+    exactly would push many weights to their bounds; the fit reports the largest gaps.
+
+    Note that the outcomes by county are among the equations: the tilt then adds county
+    differences of the persons' unobserved prospects to the planted county contributions, as in
+    real data, where a county's indicator mixes NAV's contribution with what the model does not
+    see. Returns the ``tilt`` entry of :data:`CALIBRATED`: figure keys, λ, bounds and the
+    expected share of candidates kept.
+    """
+    from .tilt import solve_tilt
+
+    prm = {**CALIBRATED, **(params or {}), "tilt": None}
+    period = pd.Period("2017-12", "M"), pd.Period("2024-06", "M")
+    su = _setup(seed, period[0], period[1], period[1], prm)
+    Zs, Ns, keys = [], [], None
+    for k, lo in enumerate(range(0, n_persons, chunk_persons)):
+        n = min(chunk_persons, n_persons - lo)
+        ch = _simulate(su, k, lo + 1, n, int(round(prm["covid_share"] * n)))
+        r, c, res = _chunk_rows(su, ch)
+        panel, flags = _chunk_panel(su, ch, r, c, res["actual"])
+        if keys is None:
+            keys = [_spec_key(sp) for sp in _calibration_specs(panel, flags, include_subgroups=False)
+                    if sp.check and sp.group != "all" and sp.measure != "born_norway"
+                    and not (exclude and sp.table.startswith(exclude))]
+        _, z_, n_ = _person_moments(panel, flags, r, n, keys=keys)
+        Zs.append(z_)
+        Ns.append(n_)
+        if verbose:
+            print(f"  tilt pool: {lo + n:,} of {n_persons:,} candidates", flush=True)
+        del ch, panel, flags
+    Z, Nc = np.vstack(Zs), np.vstack(Ns)
+    # an equation whose contributions all have one sign cannot be met by any weights (e.g. the
+    # share of "andre" registered as unemployed, which the generator's definitions make 0)
+    used = (Z > 0).any(axis=0) & (Z < 0).any(axis=0)
+    dropped = [k_ for k_, u_ in zip(keys, used) if not u_]
+    keys = [k_ for k_, u_ in zip(keys, used) if u_]
+    # a leading column of ones with target 1 keeps the mean weight at 1 (kept share ≈ 1 / U)
+    Zf = np.column_stack([np.ones(len(Z)), Z[:, used]])
+    fit = solve_tilt(Zf, *bounds, target=np.r_[1.0, np.zeros(len(keys))], ridge=ridge)
+    gaps = 100 * (fit.weights @ Z[:, used]) / (fit.weights @ Nc[:, used])
+    del Z, Nc
+    lower, upper = bounds
+    at_bound = float(np.mean((fit.weights < lower + 0.01) | (fit.weights > upper - 0.01)))
+    if verbose:
+        worst = np.argsort(-np.abs(gaps))[:6]
+        print(f"tilt: {len(keys)} equations ({len(dropped)} dropped: {dropped}); {fit.iterations} iterations; "
+              f"kept share {fit.weights.mean() / upper:.3f}; {at_bound:.1%} of weights at a bound; largest gaps "
+              "(pp or %): " + ", ".join(f"{keys[i]} {gaps[i]:+.2f}" for i in worst), flush=True)
+    return {"keys": keys, "lambda": [float(x) for x in fit.lam], "bounds": [float(lower), float(upper)],
+            "acceptance": float(fit.weights.mean() / upper), "ridge": ridge,
+            "fit": {"n_persons": n_persons, "seed": seed, "largest_gap": float(np.max(np.abs(gaps)))}}
+
+
 def write_calibrated(params: dict[str, Any], path: Path | None = None) -> None:
     """Replace the CALIBRATED block of this module's source with ``params`` (rounded)."""
     path = path or Path(__file__)
@@ -2141,7 +2819,7 @@ def write_calibrated(params: dict[str, Any], path: Path | None = None) -> None:
 
     def rnd(x: Any) -> Any:
         if isinstance(x, float):
-            return round(x, 5)
+            return float(f"{x:.7g}")
         if isinstance(x, list):
             return [rnd(v) for v in x]
         if isinstance(x, dict):
@@ -2149,5 +2827,6 @@ def write_calibrated(params: dict[str, Any], path: Path | None = None) -> None:
         return x
 
     body = json.dumps(rnd(params), indent=4, ensure_ascii=False)
+    body = body.replace(": null", ": None").replace(": true", ": True").replace(": false", ": False")  # JSON → Python
     block = "# --- BEGIN CALIBRATED ---\nCALIBRATED: dict[str, Any] = " + body + "\n"
     path.write_text(src[:a] + block + src[b:], encoding="utf-8")
