@@ -49,6 +49,14 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     assert not list((tmp_path / "a").glob(".*.tmp"))  # written atomically: no temporary files left
 
 
+def test_worker_processes_give_the_same_files(tmp_path: Path) -> None:
+    """Chunks of candidates depend only on (seed, chunk): two processes write what one writes."""
+    one = se.generate_extracts(tmp_path / "one", n_persons=1500, seed=21, chunk_persons=1000, workers=1)
+    two = se.generate_extracts(tmp_path / "two", n_persons=1500, seed=21, chunk_persons=1000, workers=2)
+    assert one["candidates"] == two["candidates"] > 2000  # several chunks of candidates
+    assert _digest(tmp_path / "one") == _digest(tmp_path / "two")
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame, dict]:
     folder = tmp_path_factory.mktemp("small")

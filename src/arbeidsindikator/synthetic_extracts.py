@@ -2040,9 +2040,9 @@ def _candidate_chunks(su: _Setup, size: int, n_cov: int, n_total: int | None, ti
                       workers: int | None, parallel: bool):
     """Chunks 0, 1, 2, … in order (without the tilt: ``n_total`` persons, the last chunk smaller).
 
-    With ``parallel`` (more than one chunk expected) and ``workers`` > 1 (default: up to 2 cores), chunks are
-    simulated in worker processes, ``workers`` ahead of the one consumed; the result is the same
-    as in one process (chunk k depends only on the seed and k).
+    With ``parallel`` (more than one chunk expected) and ``workers`` > 1 (default: up to 2
+    cores), chunks are simulated in worker processes, ``workers`` ahead of the one consumed; the
+    result is the same as in one process (chunk k depends only on the seed and k).
     """
     def sizes():
         k = 0
@@ -2057,15 +2057,15 @@ def _candidate_chunks(su: _Setup, size: int, n_cov: int, n_total: int | None, ti
                 yield k, n, int(round(n_cov * n / size))
             k += 1
 
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1)
-    if workers <= 1 or not parallel or "fork" not in __import__("multiprocessing").get_all_start_methods():
-        for k, n, nc in sizes():
-            yield _candidate(su, k, n, nc, tilt)
-        return
     import concurrent.futures as cf
     import multiprocessing as mp
 
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    if workers <= 1 or not parallel or "fork" not in mp.get_all_start_methods():
+        for k, n, nc in sizes():
+            yield _candidate(su, k, n, nc, tilt)
+        return
     # fork: the workers inherit the set-up (no re-import of the caller's main module, as spawn needs)
     with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_worker_init,
                                 initargs=(su,)) as pool:
