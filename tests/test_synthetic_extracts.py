@@ -240,3 +240,15 @@ def test_covid_jump_seasonality_and_programmes(big: tuple[pd.DataFrame, pd.DataF
     print(t.round(2))
     assert t.idxmax() == "Midlertidig lønnstilskudd" and 25 <= t.max() <= 28.5  # footnote 31: 25–28 h
     assert "IPS" in t.index[:2]  # IPS among the lowest (fig. 17)
+
+
+def test_fit_tilt_gives_the_committed_equations() -> None:
+    """fit_tilt on a small pool: the committed tilt's equations are the ones fit_tilt selects
+    today (a change of the figures' definitions must come with a refit), and the mean weight
+    is held at 1 (kept share 1 / U)."""
+    t = se.fit_tilt(n_persons=4000, chunk_persons=2000, verbose=False)
+    committed = se.CALIBRATED["tilt"]
+    assert t["keys"] == committed["keys"]
+    assert len(t["lambda"]) == len(committed["lambda"]) == len(t["keys"]) + 1
+    assert t["acceptance"] == pytest.approx(1 / t["bounds"][1], abs=0.01)
+    assert not any(k.endswith("|all") or "|born_norway|" in k for k in t["keys"])

@@ -1964,13 +1964,18 @@ def _subset(ch: _Chunk, idx: np.ndarray, first_pid: int) -> _Chunk:
     return _Chunk(**sub)
 
 
+def _chunk_moments(su: _Setup, ch: _Chunk, keys: list[str] | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`_person_moments` of a chunk's persons, from the generator's own arrays."""
+    r, c, res = _chunk_rows(su, ch)
+    panel, flags = _chunk_panel(su, ch, r, c, res["actual"])
+    return _person_moments(panel, flags, r, len(ch.pid), keys=keys)
+
+
 def _tilt_accept(su: _Setup, ch: _Chunk, chunk_idx: int, tilt: dict[str, Any]) -> np.ndarray:
     """Positions of the candidates kept by the tilt (probability F(z·λ) / U, see :mod:`.tilt`)."""
     from .tilt import logit_weight
 
-    r, c, res = _chunk_rows(su, ch)
-    panel, flags = _chunk_panel(su, ch, r, c, res["actual"])
-    _, Z, _ = _person_moments(panel, flags, r, len(ch.pid), keys=list(tilt["keys"]))
+    _, Z, _ = _chunk_moments(su, ch, list(tilt["keys"]))
     lower, upper = tilt["bounds"]
     lam = np.asarray(tilt["lambda"], float)  # lam[0]: the total (column of ones)
     w = logit_weight(lam[0] + Z @ lam[1:], lower, upper)
@@ -2306,8 +2311,12 @@ def _calibration_specs(panel: pd.DataFrame, status_flags: pd.DataFrame | None = 
     for g in HOVEDGRUPPER:
         groups[g] = (panel["hovedgruppe"] == g).to_numpy()
 
-    def col(name: str) -> np.ndarray:
-        return (ex[name] if name.startswith("_") else panel[name]).to_numpy(dtype=float)
+    cols: dict[str, np.ndarray] = {}
+
+    def col(name: str) -> np.ndarray:  # each column converted once, shared by its figures
+        if name not in cols:
+            cols[name] = (ex[name] if name.startswith("_") else panel[name]).to_numpy(dtype=float)
+        return cols[name]
 
     for _, r in load_table1().iterrows():
         g, m = str(r["main_group"]), str(r["measure"])
@@ -2745,6 +2754,12 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
     return best
 
 
+def _tilt_equation(key: str, exclude: tuple[str, ...]) -> bool:
+    """Whether an asserted figure (``table|measure|group``) enters the tilt (see :func:`fit_tilt`)."""
+    table, measure, group = key.split("|")
+    return group != "all" and measure != "born_norway" and not (exclude and table.startswith(exclude))
+
+
 def fit_tilt(params: dict[str, Any] | None = None, *, n_persons: int = 300_000, seed: int = 13_579,
              bounds: tuple[float, float] = (0.2, 4.0), ridge: float = 1e-2, exclude: tuple[str, ...] = (),
              chunk_persons: int = CHUNK_PERSONS, verbose: bool = True) -> dict[str, Any]:
@@ -2775,18 +2790,16 @@ def fit_tilt(params: dict[str, Any] | None = None, *, n_persons: int = 300_000, 
     for k, lo in enumerate(range(0, n_persons, chunk_persons)):
         n = min(chunk_persons, n_persons - lo)
         ch = _simulate(su, k, lo + 1, n, int(round(prm["covid_share"] * n)))
-        r, c, res = _chunk_rows(su, ch)
-        panel, flags = _chunk_panel(su, ch, r, c, res["actual"])
+        all_keys, z_, n_ = _chunk_moments(su, ch, keys)
         if keys is None:
-            keys = [_spec_key(sp) for sp in _calibration_specs(panel, flags, include_subgroups=False)
-                    if sp.check and sp.group != "all" and sp.measure != "born_norway"
-                    and not (exclude and sp.table.startswith(exclude))]
-        _, z_, n_ = _person_moments(panel, flags, r, n, keys=keys)
+            keep = [i for i, key in enumerate(all_keys) if _tilt_equation(key, exclude)]
+            keys = [all_keys[i] for i in keep]
+            z_, n_ = z_[:, keep], n_[:, keep]
         Zs.append(z_)
         Ns.append(n_)
         if verbose:
             print(f"  tilt pool: {lo + n:,} of {n_persons:,} candidates", flush=True)
-        del ch, panel, flags
+        del ch
     Z, Nc = np.vstack(Zs), np.vstack(Ns)
     # an equation whose contributions all have one sign cannot be met by any weights (e.g. the
     # share of "andre" registered as unemployed, which the generator's definitions make 0)
