@@ -21,7 +21,7 @@ env: $(STAMP)
 
 ## Build the whole book from a run configuration (default: the embedded synthetic data).
 book: $(STAMP)
-	$(BIN)/python -m arbeidsindikator.build --config $(CONFIG)
+	$(BIN)/python -m arbeidsindikator.book.build --config $(CONFIG)
 
 ## Run the whole test suite (incl. the slow end-to-end book build).
 test: $(STAMP)
@@ -37,7 +37,7 @@ bench: $(STAMP)
 
 ## Write a synthetic folder of raw extracts to data/extracts/ (to try configs/extracts.example.yml).
 demo-extracts: $(STAMP)
-	$(BIN)/python -c "from arbeidsindikator.synthetic_extracts import generate_extracts; generate_extracts('data/extracts', n_persons=12000, seed=7)"
+	$(BIN)/python -c "from arbeidsindikator.synthetic.generator import generate_extracts; generate_extracts('data/extracts', n_persons=12000, seed=7)"
 
 clean:
 	rm -rf _build

@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from arbeidsindikator import synthetic_extracts as se  # noqa: E402
-from arbeidsindikator.extracts import validate_extracts  # noqa: E402
-from arbeidsindikator.panel import PanelOptions, build_panel  # noqa: E402
+from arbeidsindikator.synthetic import generator as se  # noqa: E402
+from arbeidsindikator.data.extracts import validate_extracts  # noqa: E402
+from arbeidsindikator.panel.build import PanelOptions, build_panel  # noqa: E402
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 

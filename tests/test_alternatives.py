@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator import alternatives, indicator
+from arbeidsindikator.analyses import alternatives
+from arbeidsindikator.indicator import indicator
 from arbeidsindikator.pipeline import covariate_options, panel_with_expected
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from arbeidsindikator.build import ChapterError, build, execute, toc_files
+from arbeidsindikator.book.build import ChapterError, build, execute, toc_files
 from conftest import REPO, write_config
 
 

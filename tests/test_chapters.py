@@ -7,7 +7,7 @@ import ast
 import jupytext
 import pytest
 
-from arbeidsindikator.build import _is_notebook, toc_files
+from arbeidsindikator.book.build import _is_notebook, toc_files
 from conftest import REPO
 
 CHAPTERS = [REPO / f"{f}.md" for f in toc_files(REPO)]

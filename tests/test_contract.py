@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from arbeidsindikator.contract import ContractError, validate_panel
+from arbeidsindikator.data.contract import ContractError, validate_panel
 
 
 @pytest.fixture()

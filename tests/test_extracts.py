@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arbeidsindikator.extracts import (
+from arbeidsindikator.data.extracts import (
     TABLES,
     ExtractError,
     Manifest,
@@ -306,7 +306,7 @@ def test_validation_writes_nothing(tmp_path: Path) -> None:
 def test_panel_from_config_fails_before_writing(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from arbeidsindikator.panel import panel_from_config
+    from arbeidsindikator.pipeline import panel_from_config
 
     tables, man = world()
     tables["status"].loc[0, "innsatsgruppe"] = "feil"

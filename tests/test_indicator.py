@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arbeidsindikator import indicator, seasonal
+from arbeidsindikator.indicator import indicator
+from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.config import Window
 
 

@@ -1,4 +1,4 @@
-"""Tests of the estimation engine (arbeidsindikator.models) against statsmodels / linearmodels.
+"""Tests of the estimation engine (arbeidsindikator.estimation.models) against statsmodels / linearmodels.
 
 References: statsmodels OLS / WLS / Probit / GLM and linearmodels PooledOLS fitted on the dense
 dummy matrix of the same design; tolerance 1e-6 relative unless stated (agreement is ~1e-12).
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from arbeidsindikator.models import (
+from arbeidsindikator.estimation.models import (
     Design,
     DesignError,
     SeparationWarning,

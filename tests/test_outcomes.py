@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbeidsindikator.outcomes import WEEKS_PER_MONTH, compute_outcomes
+from arbeidsindikator.panel.outcomes import WEEKS_PER_MONTH, compute_outcomes
 
 M0 = pd.Timestamp("2020-01-01")
 

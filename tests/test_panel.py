@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arbeidsindikator.contract import validate_panel
-from arbeidsindikator.extracts import Manifest, g_per_month, load_g, month_to_index, validate_extracts, write_extracts
-from arbeidsindikator.panel import (
+from arbeidsindikator.data.contract import validate_panel
+from arbeidsindikator.data.extracts import Manifest, g_per_month, load_g, month_to_index, validate_extracts, write_extracts
+from arbeidsindikator.panel.build import (
     PanelOptions,
     build_panel,
     decile,

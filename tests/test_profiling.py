@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from arbeidsindikator import profiling as pr
-from arbeidsindikator import synthetic_profiling as sp
-from arbeidsindikator.contract import ContractError
-from arbeidsindikator.profiling_contract import ProfilingData, contract_table, validate_profiling_data
+from arbeidsindikator.profiling import evaluation as pr
+from arbeidsindikator.synthetic import registrations as sp
+from arbeidsindikator.data.contract import ContractError
+from arbeidsindikator.profiling.contract import ProfilingData, contract_table, validate_profiling_data
 
 P = pr.ProfilingParams()
 REG = pd.Timestamp("2019-01-15")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arbeidsindikator import reference as ref
+from arbeidsindikator.data import reference as ref
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = REPO_ROOT.parent / "shared" / "seeds"

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arbeidsindikator import synthetic_extracts as se
+from arbeidsindikator.synthetic import generator as se
 from arbeidsindikator.config import load_config
-from arbeidsindikator.contract import validate_panel
-from arbeidsindikator.extracts import validate_extracts
-from arbeidsindikator.panel import PanelOptions, build_panel, panel_from_config
+from arbeidsindikator.data.contract import validate_panel
+from arbeidsindikator.data.extracts import validate_extracts
+from arbeidsindikator.panel.build import PanelOptions, build_panel
+from arbeidsindikator.pipeline import panel_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 # slow tests: enough persons for 5 % / 2 pp checks by county (at 100 000 persons the sampling

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import root
 
-from arbeidsindikator.tilt import logit_weight, logit_weight_derivative, solve_tilt
+from arbeidsindikator.synthetic.tilt import logit_weight, logit_weight_derivative, solve_tilt
 
 
 @given(st.floats(-50, 50), st.floats(0.0, 0.9), st.floats(1.1, 10.0))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arbeidsindikator import seasonal, uncertainty
-from arbeidsindikator.covariates import build_covariates
-from arbeidsindikator.models import build_design, fit
+from arbeidsindikator.indicator import seasonal
+from arbeidsindikator.analyses import uncertainty
+from arbeidsindikator.panel.covariates import build_covariates
+from arbeidsindikator.estimation.models import build_design, fit
 from arbeidsindikator.pipeline import covariate_options, indicator_series, panel_with_expected
 
 

@@ -8,6 +8,8 @@ data or refit models needlessly. Cache files are written atomically (temp file +
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import os
 import pickle
 import tempfile
@@ -20,43 +22,18 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .config import RunConfig
-from .contract import OUTCOMES, validate_panel
-from .covariates import CovariateOptions, build_covariates, horizon_of
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-FAMILY = {"atid3": "ols", "atid12": "ols", "jobb3": "probit", "jobb12": "probit"}
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Hash of the package's source files: a code change invalidates cached results."""
-    h = hashlib.sha256()
-    for p in sorted(PACKAGE_DIR.glob("*.py")):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def data_fingerprint(df: pd.DataFrame) -> str:
-    """Content hash of a frame (row order and column names included)."""
-    h = hashlib.sha256()
-    h.update(",".join(df.columns).encode())
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def atomic_write(path: Path, writer: Callable[[Path], Any]) -> None:
-    """Write via a temporary file in the same folder, then rename: no half-written outputs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from arbeidsindikator.config import RunConfig
+from arbeidsindikator.data.contract import OUTCOMES, validate_panel
+from arbeidsindikator.io import atomic_write, code_fingerprint, data_fingerprint
+from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+from arbeidsindikator.spec import FAMILY
+from arbeidsindikator.data.extracts import validate_extracts
+from arbeidsindikator.panel.build import PanelOptions, build_panel
+from arbeidsindikator.synthetic import generator as se
+from arbeidsindikator.synthetic.generator import load_truth
+from arbeidsindikator.synthetic.registrations import generate_registrations
+from arbeidsindikator.profiling.contract import ProfilingData, validate_profiling_data
+from arbeidsindikator.profiling.evaluation import load_g_table, params_from_config
 
 
 @dataclass
@@ -67,6 +44,70 @@ class PanelData:
     fingerprint: str
     report: dict[str, Any] = field(default_factory=dict)
     truth: dict[str, pd.Series] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# From a run configuration
+# ---------------------------------------------------------------------------------------------
+
+_COMPLETE = "_COMPLETE.json"
+
+
+def _extracts_complete(folder: Path, generator_fp: str) -> bool:
+    marker = folder / _COMPLETE
+    if not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("generator") == generator_fp
+    except json.JSONDecodeError:
+        return False
+
+
+def panel_from_config(cfg: RunConfig, *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The analysis panel for a run configuration, and a small report.
+
+    ``cfg.source == "synthetic"``: raw extracts are generated (seeded) into
+    ``cfg.cache_dir / f"extracts-{cfg.fingerprint()}"`` unless a complete set made by the same
+    generator code is already there, then validated and built. ``"extracts"``: the folder
+    ``cfg.data_path`` is validated and built. Validation fails before anything is computed or
+    written (:class:`~arbeidsindikator.data.extracts.ExtractError`). The caller validates the panel
+    against the panel contract (``contract.validate_panel``). The report holds the exclusion counts, the extracts' content
+    fingerprint, row and person counts and, for synthetic data, where the planted truth is.
+    """
+    t0 = time.perf_counter()
+    truth_dir: str | None = None
+    if cfg.source == "synthetic":
+        folder = Path(cfg.cache_dir) / f"extracts-{cfg.fingerprint()}"
+        gfp = se.generator_fingerprint()
+        if not _extracts_complete(folder, gfp):
+            if folder.exists():
+                shutil.rmtree(folder)
+            se.generate_extracts(folder, n_persons=cfg.n_persons, seed=cfg.seed, start=cfg.start, end=cfg.end,
+                                 verbose=verbose)
+        truth_dir = str(folder / "truth")
+    elif cfg.source == "extracts":
+        folder = Path(cfg.data_path)
+    else:
+        raise ValueError(f"panel_from_config builds from raw extracts; data.source {cfg.source!r} is read elsewhere")
+    t1 = time.perf_counter()
+    ex = validate_extracts(folder)
+    t2 = time.perf_counter()
+    try:
+        panel, report = build_panel(ex, cfg.start, cfg.end, PanelOptions(gap_months=cfg.gap_months), verbose=verbose)
+        fp = ex.fingerprint()
+        summary = ex.summary
+    finally:
+        ex.close()
+    report.update({
+        "source": cfg.source,
+        "extracts": str(folder),
+        "extracts_fingerprint": fp,
+        "extract_rows": {k: v["rows"] for k, v in summary.items()},
+        "truth": truth_dir,
+        "seconds_by_stage": {"generate": round(t1 - t0, 1), "validate": round(t2 - t1, 1),
+                             "build": round(time.perf_counter() - t2, 1)},
+    })
+    return panel, report
 
 
 def input_fingerprint(cfg: RunConfig) -> str:
@@ -97,13 +138,9 @@ def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str
     already holds the analysis panel (validated against the panel contract by the caller).
     """
     if cfg.source in ("synthetic", "extracts"):
-        from .panel import panel_from_config
-
         panel, report = panel_from_config(cfg)
         truth: dict[str, Any] = {}
         if cfg.source == "synthetic" and report.get("truth"):
-            from .synthetic_extracts import load_truth
-
             truth = load_truth(report["truth"])
         return panel, report, truth
     assert cfg.data_path is not None
@@ -160,7 +197,7 @@ def fit_main_models(
     cov_type: str = "classical",
 ) -> MainModels:
     """Fit the main model for each outcome on all observable rows; predict every row."""
-    from .models import build_design, fit
+    from arbeidsindikator.estimation.models import build_design, fit
 
     family = family or FAMILY
     fits: dict[str, Any] = {}
@@ -197,7 +234,7 @@ def main_models(cfg: RunConfig) -> MainModels:
 
 def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
     """The panel with expected values ``exp_<outcome>`` and the derived breakdowns (memoised)."""
-    from .indicator import add_derived_groups
+    from arbeidsindikator.indicator.indicator import add_derived_groups
 
     key = _cache_key(cfg)
     if ("with_expected", key) not in _MEMO:
@@ -236,7 +273,8 @@ def indicator_series(
     cannot be adjusted and are returned unadjusted with ``adjusted = False``. ``subset`` names
     a boolean column (e.g. ``ungdomsgaranti``) restricting the rows first.
     """
-    from . import indicator, seasonal
+    from arbeidsindikator.indicator import indicator
+    from arbeidsindikator.indicator import seasonal
 
     df = panel_with_expected(cfg)
     if subset is not None:
@@ -252,3 +290,33 @@ def indicator_series(
 def national(cfg: RunConfig) -> dict[str, pd.DataFrame]:
     """Seasonally adjusted national indicator series for all four outcomes (figures 6–9)."""
     return {o: indicator_series(cfg, o) for o in OUTCOMES}
+
+
+# --- profiling data (seed 003): the source choice, like the panel's ---------------------------
+
+def load_profiling_data(cfg: Any) -> ProfilingData:
+    """The validated input tables for a run configuration.
+
+    Synthetic: :func:`arbeidsindikator.synthetic.registrations.generate_registrations` with
+    ``profiling.scale`` (default 0.25), ``profiling.seed`` (default: data.synthetic.seed) and the
+    configured periods. Extracts: ``<data.path>/profiling/{registrations,spells,wages}.parquet``
+    (or ``.csv``); G from ``data/reference/G.csv`` or the built-in table.
+    """
+    raw = (getattr(cfg, "raw", None) or {}).get("profiling", {}) or {}
+    p = params_from_config(cfg)
+    if getattr(cfg, "is_synthetic", True):
+        s = generate_registrations(scale=float(raw.get("scale", 0.25)),
+                                   seed=int(raw.get("seed", getattr(cfg, "seed", 1))),
+                                   periods=p.periods, per_month=int(raw.get("per_month", 9000)))
+        data = s.data
+    else:
+        folder = Path(cfg.data_path) / "profiling"
+
+        def read(name: str) -> pd.DataFrame:
+            for ext, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
+                if (folder / f"{name}{ext}").exists():
+                    return reader(folder / f"{name}{ext}")
+            raise FileNotFoundError(f"{folder}/{name}.parquet (or .csv) not found")
+
+        data = ProfilingData(read("registrations"), read("spells"), read("wages"), load_g_table())
+    return validate_profiling_data(data)

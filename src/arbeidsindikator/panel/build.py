@@ -24,7 +24,7 @@ with a §14a service group other than "varig tilpasset innsats" (seed 002 ch. 2)
 * **commuting-region inflow**: new unemployed / labour force of the office's region, averaged over
   t+1..t+3 and t+1..t+12 (footnote 9; 20 quantile classes are made in :mod:`covariates`).
   Where the region series ends before t+h the average uses the months available (counted);
-* the four **outcomes** from :func:`arbeidsindikator.outcomes.compute_outcomes`: empty when
+* the four **outcomes** from :func:`arbeidsindikator.panel.outcomes.compute_outcomes`: empty when
   t+3 / t+12 lies after the last month of observed hours (``coverage.timer``), never zero-filled.
 
 Rows are processed in chunks of persons so memory stays bounded. Every row left out is counted
@@ -45,8 +45,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .contract import FYLKER, HOVEDGRUPPER, PANEL_COLUMN_NAMES
-from .extracts import (
+from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER, PANEL_COLUMN_NAMES
+from arbeidsindikator.data.extracts import (
     HISTORY_MONTHS,
     INNSATSGRUPPER_RAW,
     TILTAK,
@@ -56,7 +56,7 @@ from .extracts import (
     month_to_index,
     validate_extracts,
 )
-from .outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
 
 __all__ = [
     "AGE_MIN",
@@ -70,7 +70,6 @@ __all__ = [
     "decile",
     "build_panel",
     "exclusion_table",
-    "panel_from_config",
 ]
 
 #: Ages kept in the panel (the contract's range); rows outside are excluded and counted.
@@ -542,69 +541,3 @@ def exclusion_table(report: dict[str, Any]) -> pd.DataFrame:
     lines += [(f"excluded: {k.replace('_', ' ')}", -v) for k, v in report["excluded"].items()]
     lines.append(("panel rows", r["panel"]))
     return pd.DataFrame(lines, columns=["step", "rows"])
-
-
-# ---------------------------------------------------------------------------------------------
-# From a run configuration
-# ---------------------------------------------------------------------------------------------
-
-_COMPLETE = "_COMPLETE.json"
-
-
-def _extracts_complete(folder: Path, generator_fp: str) -> bool:
-    marker = folder / _COMPLETE
-    if not marker.is_file():
-        return False
-    try:
-        return json.loads(marker.read_text()).get("generator") == generator_fp
-    except json.JSONDecodeError:
-        return False
-
-
-def panel_from_config(cfg: Any, *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The analysis panel for a run configuration, and a small report.
-
-    ``cfg.source == "synthetic"``: raw extracts are generated (seeded) into
-    ``cfg.cache_dir / f"extracts-{cfg.fingerprint()}"`` unless a complete set made by the same
-    generator code is already there, then validated and built. ``"extracts"``: the folder
-    ``cfg.data_path`` is validated and built. Validation fails before anything is computed or
-    written (:class:`~arbeidsindikator.extracts.ExtractError`). The caller validates the panel
-    against the panel contract (``contract.validate_panel``). The report holds the exclusion counts, the extracts' content
-    fingerprint, row and person counts and, for synthetic data, where the planted truth is.
-    """
-    t0 = time.perf_counter()
-    truth_dir: str | None = None
-    if cfg.source == "synthetic":
-        from . import synthetic_extracts as se
-
-        folder = Path(cfg.cache_dir) / f"extracts-{cfg.fingerprint()}"
-        gfp = se.generator_fingerprint()
-        if not _extracts_complete(folder, gfp):
-            if folder.exists():
-                shutil.rmtree(folder)
-            se.generate_extracts(folder, n_persons=cfg.n_persons, seed=cfg.seed, start=cfg.start, end=cfg.end,
-                                 verbose=verbose)
-        truth_dir = str(folder / "truth")
-    elif cfg.source == "extracts":
-        folder = Path(cfg.data_path)
-    else:
-        raise ValueError(f"panel_from_config builds from raw extracts; data.source {cfg.source!r} is read elsewhere")
-    t1 = time.perf_counter()
-    ex = validate_extracts(folder)
-    t2 = time.perf_counter()
-    try:
-        panel, report = build_panel(ex, cfg.start, cfg.end, PanelOptions(gap_months=cfg.gap_months), verbose=verbose)
-        fp = ex.fingerprint()
-        summary = ex.summary
-    finally:
-        ex.close()
-    report.update({
-        "source": cfg.source,
-        "extracts": str(folder),
-        "extracts_fingerprint": fp,
-        "extract_rows": {k: v["rows"] for k, v in summary.items()},
-        "truth": truth_dir,
-        "seconds_by_stage": {"generate": round(t1 - t0, 1), "validate": round(t2 - t1, 1),
-                             "build": round(time.perf_counter() - t2, 1)},
-    })
-    return panel, report

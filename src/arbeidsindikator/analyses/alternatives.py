@@ -23,10 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import indicator, seasonal
-from .config import RunConfig
-from .covariates import CovariateOptions, build_covariates, horizon_of
-from .pipeline import FAMILY, covariate_options, load_panel, panel_with_expected
+from arbeidsindikator.indicator import indicator
+from arbeidsindikator.indicator import seasonal
+from arbeidsindikator.config import RunConfig
+from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+from arbeidsindikator.spec import FAMILY
+from arbeidsindikator.pipeline import covariate_options, load_panel, panel_with_expected
 
 #: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
 ORDERED_BLOCKS = ("alder", "nav_varighet", "nav_historikk", "timer_t", "innstromming", "barn")
@@ -93,7 +95,7 @@ def fit_variant(
     family: str | None = None,
 ) -> Variant:
     """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from .models import DesignError, fit
+    from arbeidsindikator.estimation.models import DesignError, fit
 
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)

@@ -1,7 +1,7 @@
 """Input contract for raw register extracts: table specs, readers and validation (issue 3 (a)).
 
 The book runs unchanged on an analyst's real extracts or on the synthetic ones written by
-:mod:`arbeidsindikator.synthetic_extracts`. A folder of extracts holds one file per table
+:mod:`arbeidsindikator.synthetic.generator`. A folder of extracts holds one file per table
 (``<table>.parquet``, a folder ``<table>/`` of parquet parts, or ``<table>.csv``) plus a small
 ``manifest.json`` that declares the analysis period and the months each table covers. Every
 table and column is declared once in :data:`TABLES` (type, unit, allowed values, meaning); the
@@ -20,7 +20,7 @@ too short for seasonal adjustment (24 months, seed 002 ch. 2) or without the fiv
 history the covariates need (seed 002 ch. 4).
 
 Sources: seed 002 ch. 2 (population, §14a service groups, "varig tilpasset" excluded later by
-:mod:`arbeidsindikator.panel`), ch. 3 (agreed working hours), ch. 4 (covariates); digest §1.1–1.4.
+:mod:`arbeidsindikator.panel.build`), ch. 3 (agreed working hours), ch. 4 (covariates); digest §1.1–1.4.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .contract import (
+from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.data.contract import (
     FYLKER,
     HOURS_PER_MONTH_MAX,
     HOVEDGRUPPER,
@@ -73,7 +74,6 @@ __all__ = [
 
 CONTRACT_VERSION = "arbeidsindikator-extracts/1"
 MANIFEST_NAME = "manifest.json"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_G_PATH = REPO_ROOT / "data" / "reference" / "G.csv"
 
 #: Service groups as they occur in the status extract: the population's seven plus
@@ -107,7 +107,7 @@ class ExtractError(ContractError):
     """Raw extracts violate the input contract; the message lists every violation found."""
 
 
-#: One column of a raw extract: the shared :class:`~arbeidsindikator.contract.ColumnSpec` (alias
+#: One column of a raw extract: the shared :class:`~arbeidsindikator.data.contract.ColumnSpec` (alias
 #: kept for compatibility). Its ``dtype`` is a :data:`Kind`; ``codes``, ``lo``, ``hi`` are checked.
 ExtractColumn = ColumnSpec
 

@@ -152,7 +152,7 @@ def build_design(
     ----------
     X : DataFrame
         One pandas ``Categorical`` column per regressor; the **first category is the reference
-        level** (see :mod:`arbeidsindikator.covariates`). Missing values are not allowed.
+        level** (see :mod:`arbeidsindikator.panel.covariates`). Missing values are not allowed.
     mask : bool array, optional
         Rows eligible for estimation. Levels with no rows among these are dropped (a level with
         no rows at all is always dropped).
@@ -185,7 +185,7 @@ def build_design(
         if not isinstance(X[col].dtype, pd.CategoricalDtype):
             raise TypeError(
                 f"regressor column {col!r} has dtype {X[col].dtype}, expected a pandas Categorical "
-                "(first category = reference level; see arbeidsindikator.covariates)"
+                "(first category = reference level; see arbeidsindikator.panel.covariates)"
             )
     dtype = np.dtype(code_dtype)
     if dtype not in (np.dtype(np.int16), np.dtype(np.int32)):

@@ -1,6 +1,6 @@
 """Seeded synthetic job-seeker registrations for the profiling evaluation (seed 003).
 
-Writes the four input tables of :mod:`arbeidsindikator.profiling_contract` — registrations
+Writes the four input tables of :mod:`arbeidsindikator.profiling.contract` — registrations
 (form answers with NAV's code names, first §14a decision, sex, country group), employer-register
 spells, monthly wages in NOK from 24 months before to 12 months after the registration month,
 and G — plus the latent quantities it planted (``truth``).
@@ -17,9 +17,9 @@ How it works (all numbers invented except the calibration targets):
 * The outcome sequence is an ordered latent index ``y* = α[reason] + β·h + health + country
   group + period + ε`` cut at the sample quantiles that give the published 34 / 29 / 37 % among
   registrations aged 30–59; the 12 post-registration wages are drawn to fall in that sequence
-  group (checked with :func:`arbeidsindikator.profiling.outcome_sequences`).
+  group (checked with :func:`arbeidsindikator.profiling.evaluation.outcome_sequences`).
 * Health/other problems, education answers, single parent and reservation are drawn; the rule
-  tree of :mod:`arbeidsindikator.profiling` profiles them; the first §14a decision is standard
+  tree of :mod:`arbeidsindikator.profiling.evaluation` profiles them; the first §14a decision is standard
   for 95 % of those profiled standard (seed 003 §3.3) and otherwise follows a noisy view of ``y*``.
 
 The constants in :data:`CALIBRATED` were tuned (``scale = 1``, several seeds) so that the rule
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from .profiling import ProfilingParams, load_g_table, month_index, g_per_month, outcome_sequences, profile
-from .profiling_contract import DIN_SITUASJON, ProfilingData
+from arbeidsindikator.profiling.evaluation import ProfilingParams, load_g_table, month_index, g_per_month, outcome_sequences, profile
+from arbeidsindikator.profiling.contract import DIN_SITUASJON, ProfilingData
 
 #: Shares of the registration reason (invented, plausible: NAV does not publish them by age).
 SITUASJON_SHARE: dict[str, float] = {

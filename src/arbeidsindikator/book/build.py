@@ -2,7 +2,7 @@
 
 Usage (the Makefile wraps this)::
 
-    python -m arbeidsindikator.build --config configs/default.yml
+    python -m arbeidsindikator.book.build --config configs/default.yml
 
 Chapters are jupytext MyST notebooks in ``chapters/``. Each is converted to ``.ipynb`` in a
 separate build folder (never next to its source), executed there with papermill (explicit
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import REPO_ROOT, ConfigError, RunConfig, load_config
-from .contract import ContractError
+from arbeidsindikator.config import REPO_ROOT, ConfigError, RunConfig, load_config
+from arbeidsindikator.data.contract import ContractError
 
 KERNEL = "python3"
 CELL_TIMEOUT_S = 1800
@@ -156,7 +156,7 @@ def render(book_dir: Path, out_root: Path = REPO_ROOT, warnings_as_errors: bool 
 
 def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html: bool = True, only: list[str] | None = None) -> Path:
     """The whole pipeline; returns the HTML folder (or the executed-notebook folder)."""
-    from .pipeline import prepare
+    from arbeidsindikator.pipeline import prepare
 
     t_start = time.perf_counter()
     cfg = load_config(config)

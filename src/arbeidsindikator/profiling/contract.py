@@ -1,6 +1,6 @@
 """Input contract of the registration extracts used by the profiling evaluation (seed 003).
 
-Four tables, each declared once as a tuple of :class:`~arbeidsindikator.contract.ColumnSpec`
+Four tables, each declared once as a tuple of :class:`~arbeidsindikator.data.contract.ColumnSpec`
 (name, type, unit, allowed values, meaning, allowed codes); the same tuples document the contract
 in the book and drive the code checks:
 
@@ -14,7 +14,7 @@ in the book and drive the code checks:
 * ``g`` — the National Insurance basic amount G (*grunnbeløpet*) by the date it applies from.
 
 :func:`validate_profiling_data` checks all four and raises **one**
-:class:`~arbeidsindikator.contract.ContractError` that lists every violation with its table,
+:class:`~arbeidsindikator.data.contract.ContractError` that lists every violation with its table,
 column, number of rows and an example value.
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .contract import ColumnSpec, ContractError, violation
+from arbeidsindikator.data.contract import ColumnSpec, ContractError, violation
 
 # --- code lists (NAV's code names) --------------------------------------------------------------
 

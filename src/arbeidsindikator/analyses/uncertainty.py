@@ -28,10 +28,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import ndtr
 
-from . import seasonal
-from .config import Window
-from .covariates import CovariateOptions, build_covariates, horizon_of
-from .pipeline import FAMILY
+from arbeidsindikator.indicator import seasonal
+from arbeidsindikator.config import Window
+from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+from arbeidsindikator.spec import FAMILY
 
 Level = Literal["observation", "person"]
 Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.95: 1.959963984540054}
@@ -118,7 +118,7 @@ def refit_bootstrap(
     adjust: bool = True,
 ) -> BootstrapResult:
     """Appendix C: resample to the original size, refit, recompute the national curve."""
-    from .models import build_design, fit
+    from arbeidsindikator.estimation.models import build_design, fit
 
     t0 = time.perf_counter()
     obs, months, month_idx, person_index = _setup(df, outcome)
@@ -188,7 +188,7 @@ def multiplier_bootstrap(
     (Gaussian multiplier bootstrap): mean 0 and variance 1 like the Poisson(1) − 1 weights of
     resampling, so the same first-order variance, and ten times cheaper to draw.
     """
-    from .models import build_design, fit
+    from arbeidsindikator.estimation.models import build_design, fit
 
     t0 = time.perf_counter()
     obs, months, month_idx, person_index = _setup(df, outcome)

@@ -1,10 +1,10 @@
 """Calibrated, seeded generator of synthetic raw register extracts at any scale (issue 3 (b)).
 
-The generator writes the tables of the input contract (:mod:`arbeidsindikator.extracts`) — persons,
+The generator writes the tables of the input contract (:mod:`arbeidsindikator.data.extracts`) — persons,
 monthly NAV status (with five years of history), agreed working hours, wages, pensionable
 income, offices, commuting-region inflow and G — for ``n_persons`` persons who are all in the
 population at least once in the analysis period. The panel is then built from these files by
-:mod:`arbeidsindikator.panel` exactly as from real extracts, so the synthetic default exercises
+:mod:`arbeidsindikator.panel.build` exactly as from real extracts, so the synthetic default exercises
 the whole pipeline.
 
 How the data are made (one month at a time, vectorised over a chunk of persons):
@@ -44,7 +44,7 @@ How the data are made (one month at a time, vectorised over a chunk of persons):
 * **Calibration.** Offsets, shares and spell parameters in :data:`CALIBRATED` were fitted by
   :func:`calibrate` towards the published marginals and table 4's atid3 pattern. The model
   alone does not reach every marginal, so the last step *tilts* the sample
-  (:func:`fit_tilt`, :mod:`arbeidsindikator.tilt`): more candidate persons are simulated than
+  (:func:`fit_tilt`, :mod:`arbeidsindikator.synthetic.tilt`): more candidate persons are simulated than
   needed and each is kept with a probability given by bounded calibration weights on its
   contributions to the published figures of tables 1–3 (about one in four is kept). Kept
   persons are whole, unchanged simulated lives. :func:`calibration_table` makes the
@@ -76,9 +76,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy.special import expit
 
-from . import covariates as cov
-from .contract import FYLKER, HOVEDGRUPPER, INNSATSGRUPPER
-from .extracts import (
+from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.panel import covariates as cov
+from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER, INNSATSGRUPPER
+from arbeidsindikator.data.extracts import (
     DEFAULT_G_PATH,
     HISTORY_MONTHS,
     INNSATSGRUPPER_RAW,
@@ -90,8 +91,8 @@ from .extracts import (
     month_to_index,
     write_manifest,
 )
-from .outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
-from .panel import AGE_MAX, AGE_MIN, spell_breaks
+from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+from arbeidsindikator.panel.build import AGE_MAX, AGE_MIN, spell_breaks
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -1155,7 +1156,7 @@ def published_coefficients(outcome: str = "atid3") -> pd.Series:
     that value + decile k; the expected-employment-growth block (removed in appendix D) has no
     counterpart. Duration uses the report's 61 categories (0..59, 60+).
     """
-    from .reference import load_table4
+    from arbeidsindikator.data.reference import load_table4
 
     t4 = load_table4()
     v = {(b, c): float(x) for b, c, x in zip(t4["block"], t4["category"], t4[outcome])}
@@ -1973,7 +1974,7 @@ def _chunk_moments(su: _Setup, ch: _Chunk, keys: list[str] | None) -> tuple[list
 
 def _tilt_accept(su: _Setup, ch: _Chunk, chunk_idx: int, tilt: dict[str, Any]) -> np.ndarray:
     """Positions of the candidates kept by the tilt (probability F(z·λ) / U, see :mod:`.tilt`)."""
-    from .tilt import logit_weight
+    from arbeidsindikator.synthetic.tilt import logit_weight
 
     _, Z, _ = _chunk_moments(su, ch, list(tilt["keys"]))
     lower, upper = tilt["bounds"]
@@ -2013,7 +2014,7 @@ def _truth_frames(su: _Setup, acc: dict[str, dict[str, np.ndarray]]) -> dict[str
 def generator_fingerprint() -> str:
     """Hash of this module's source and the reference tables it uses (changes invalidate caches)."""
     h = hashlib.sha256(Path(__file__).read_bytes())
-    ref = Path(__file__).resolve().parents[2] / "data" / "reference"
+    ref = REPO_ROOT / "data" / "reference"
     for f in ("table4_coefficients.csv", "G.csv"):
         if (ref / f).is_file():
             h.update((ref / f).read_bytes())
@@ -2302,7 +2303,7 @@ def _calibration_specs(panel: pd.DataFrame, status_flags: pd.DataFrame | None = 
     (its unit is uncertain); table-3 rows for the young and country group 3 by county are shown
     because those cells are small.
     """
-    from .reference import load_table1, load_table2, load_table3
+    from arbeidsindikator.data.reference import load_table1, load_table2, load_table3
 
     ex = _panel_extras(panel, status_flags)
     specs: list[_Spec] = []
@@ -2422,8 +2423,8 @@ def pilot(params: dict[str, Any] | None, n_persons: int, seed: int, *, truth: bo
     """Generate, validate and build a panel (with auxiliary columns); return panel, benefit flags, report."""
     import tempfile
 
-    from .extracts import validate_extracts
-    from .panel import PanelOptions, build_panel
+    from arbeidsindikator.data.extracts import validate_extracts
+    from arbeidsindikator.panel.build import PanelOptions, build_panel
 
     with tempfile.TemporaryDirectory(prefix="ai-pilot-") as tmp:
         d = Path(folder) if folder is not None else Path(tmp)
@@ -2447,8 +2448,8 @@ def _logit(p: float) -> float:
 def fitted_vs_published(panel: pd.DataFrame, outcome: str = "atid3") -> pd.DataFrame:
     """OLS (probit for jobb) of the main model with the report's 61 duration categories on a panel,
     next to the published table-4 coefficients (names as in :func:`published_coefficients`)."""
-    from .covariates import CovariateOptions, build_covariates, horizon_of
-    from .models import fit
+    from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+    from arbeidsindikator.estimation.models import fit
 
     X = build_covariates(panel, horizon_of(outcome), CovariateOptions(duration_categories=61))
     family = "ols" if outcome.startswith("atid") else "probit"
@@ -2471,7 +2472,7 @@ _KNOB_KEYS = {("alpha", "main"): "alpha_main", ("alpha", "serv"): "alpha_serv", 
 
 def _outcome_targets() -> dict[str, pd.DataFrame]:
     """Published atid3, jobb3, atid12 by main group (table 1), service group and county (table 3)."""
-    from .reference import load_table1, load_table3
+    from arbeidsindikator.data.reference import load_table1, load_table3
 
     t1 = load_table1()
     t1 = t1[t1["main_group"].astype(str) != "all"]
@@ -2493,7 +2494,7 @@ def _unit_means(panel: pd.DataFrame, dim: str) -> pd.DataFrame:
 
 def _row_sum_of(panel: pd.DataFrame, coef: pd.Series) -> np.ndarray:
     """Per panel row, the sum of ``coef`` (named ``block[level]``) over the row's covariate levels."""
-    from .covariates import CovariateOptions, build_covariates
+    from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates
 
     X = build_covariates(panel, 3, CovariateOptions(duration_categories=61))
     out = np.zeros(len(panel))
@@ -2551,7 +2552,7 @@ def calibrate(params: dict[str, Any] | None = None, *, n_persons: int = 40_000, 
 
     prm = copy.deepcopy(CALIBRATED if params is None else params)
     prm["tilt"] = {}  # the structural model is fitted untilted; fit_tilt comes after
-    from .reference import load_table1, load_table2
+    from arbeidsindikator.data.reference import load_table1, load_table2
 
     t1, t2 = load_table1(), load_table2()
     pub: dict[tuple[str, str], float] = {}
@@ -2763,7 +2764,7 @@ def _tilt_equation(key: str, exclude: tuple[str, ...]) -> bool:
 def fit_tilt(params: dict[str, Any] | None = None, *, n_persons: int = 300_000, seed: int = 13_579,
              bounds: tuple[float, float] = (0.2, 4.0), ridge: float = 1e-2, exclude: tuple[str, ...] = (),
              chunk_persons: int = CHUNK_PERSONS, verbose: bool = True) -> dict[str, Any]:
-    """Fit the generator's tilt (:mod:`arbeidsindikator.tilt`) on ``n_persons`` untilted candidates.
+    """Fit the generator's tilt (:mod:`arbeidsindikator.synthetic.tilt`) on ``n_persons`` untilted candidates.
 
     Run after :func:`calibrate` (which fits the structural model without the tilt). The
     equations are the asserted figures of :func:`calibration_table`, except: the "all" rows of
@@ -2781,7 +2782,7 @@ def fit_tilt(params: dict[str, Any] | None = None, *, n_persons: int = 300_000, 
     see. Returns the ``tilt`` entry of :data:`CALIBRATED`: figure keys, λ, bounds and the
     expected share of candidates kept.
     """
-    from .tilt import solve_tilt
+    from arbeidsindikator.synthetic.tilt import solve_tilt
 
     prm = {**CALIBRATED, **(params or {}), "tilt": None}
     period = pd.Period("2017-12", "M"), pd.Period("2024-06", "M")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .contract import HOVEDGRUPPER
+from arbeidsindikator.data.contract import HOVEDGRUPPER
 
 
 def counts_by_month(panel: pd.DataFrame, group: str = "hovedgruppe") -> pd.DataFrame:

@@ -9,7 +9,7 @@ meaning); the same table documents the contract in the book's data dictionary an
 ``data/README.md``.
 
 The module also holds what the three data contracts share — this one, the raw register extracts
-(:mod:`arbeidsindikator.extracts`) and the profiling input (:mod:`arbeidsindikator.profiling_contract`):
+(:mod:`arbeidsindikator.data.extracts`) and the profiling input (:mod:`arbeidsindikator.profiling.contract`):
 the column declaration :class:`ColumnSpec`, the error :class:`ContractError` and the format of
 one violation (:func:`violation`), so a column is declared, documented and reported alike in all.
 """

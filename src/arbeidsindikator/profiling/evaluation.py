@@ -41,7 +41,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from .profiling_contract import (
+from arbeidsindikator.profiling.contract import (
     DIN_SITUASJON,
     DIN_SITUASJON_LABEL,
     VEDTAK_STANDARD,
@@ -49,7 +49,7 @@ from .profiling_contract import (
     validate_profiling_data,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from arbeidsindikator.config import REPO_ROOT
 OUTCOMES: tuple[str, ...] = ("stable", "in_and_out", "without_work")
 OUTCOME_LABEL: dict[str, str] = {
     "stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
@@ -1208,39 +1208,6 @@ def evaluate(data: ProfilingData, p: ProfilingParams) -> ProfilingEvaluation:
         rule_variants=rule_variants(data, df, p),
         sequences=sequence_sample(df, af.post_g, 150, p.bootstrap_seed),
     )
-
-
-# --- data loading -------------------------------------------------------------------------------
-
-
-def load_profiling_data(cfg: Any) -> ProfilingData:
-    """The validated input tables for a run configuration.
-
-    Synthetic: :func:`arbeidsindikator.synthetic_profiling.generate_registrations` with
-    ``profiling.scale`` (default 0.25), ``profiling.seed`` (default: data.synthetic.seed) and the
-    configured periods. Extracts: ``<data.path>/profiling/{registrations,spells,wages}.parquet``
-    (or ``.csv``); G from ``data/reference/G.csv`` or the built-in table.
-    """
-    raw = (getattr(cfg, "raw", None) or {}).get("profiling", {}) or {}
-    p = params_from_config(cfg)
-    if getattr(cfg, "is_synthetic", True):
-        from .synthetic_profiling import generate_registrations
-
-        s = generate_registrations(scale=float(raw.get("scale", 0.25)),
-                                   seed=int(raw.get("seed", getattr(cfg, "seed", 1))),
-                                   periods=p.periods, per_month=int(raw.get("per_month", 9000)))
-        data = s.data
-    else:
-        folder = Path(cfg.data_path) / "profiling"
-
-        def read(name: str) -> pd.DataFrame:
-            for ext, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
-                if (folder / f"{name}{ext}").exists():
-                    return reader(folder / f"{name}{ext}")
-            raise FileNotFoundError(f"{folder}/{name}.parquet (or .csv) not found")
-
-        data = ProfilingData(read("registrations"), read("spells"), read("wages"), load_g_table())
-    return validate_profiling_data(data)
 
 
 # --- numbers quoted in the chapter --------------------------------------------------------------

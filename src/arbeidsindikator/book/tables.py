@@ -11,8 +11,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .covariates import build_covariates, CovariateOptions
-from .reference import published_coefficients
+from arbeidsindikator.panel.covariates import build_covariates, CovariateOptions
+from arbeidsindikator.data.reference import published_coefficients
 
 
 def regressor_table(panel: pd.DataFrame, options: CovariateOptions) -> pd.DataFrame:
@@ -125,7 +125,7 @@ def descriptive_vs_published(panel: pd.DataFrame, table: int) -> pd.DataFrame:
     jobb3/jobb12 'in work' and hours-at-t are computed exactly as the report defines them; the
     measures of table 2 that the analysis panel does not carry (incomes, benefits split) are left out.
     """
-    from .reference import load_table1, load_table2
+    from arbeidsindikator.data.reference import load_table1, load_table2
 
     ours = _by_main_group(panel, _T1_MEASURES if table == 1 else _T2_MEASURES)
     pub = (load_table1() if table == 1 else load_table2()).pivot_table(index="measure", columns="main_group", values="value", observed=True)
@@ -139,7 +139,7 @@ def descriptive_vs_published(panel: pd.DataFrame, table: int) -> pd.DataFrame:
 
 def table3_vs_published(df: pd.DataFrame) -> pd.DataFrame:
     """Mean outcomes by county (all, young, country group 3) and by service group, beside table 3."""
-    from .reference import load_table3
+    from arbeidsindikator.data.reference import load_table3
 
     pub = load_table3()
     panels = {

@@ -16,10 +16,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import indicator, seasonal
-from .config import RunConfig
-from .contract import OUTCOMES
-from .pipeline import atomic_write
+from arbeidsindikator.indicator import indicator
+from arbeidsindikator.indicator import seasonal
+from arbeidsindikator.config import RunConfig
+from arbeidsindikator.data.contract import OUTCOMES
+from arbeidsindikator.io import atomic_write
 
 ORG_LEVELS = {1: None, 2: "fylke", 3: "nav_kontor"}
 BREAKDOWNS = {"Innsatsgruppe": "innsatsgruppe", "Tiltak": "tiltak"}

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from arbeidsindikator.config import REPO_ROOT
+
 __all__ = [
     "ENV_VAR",
     "MAIN_GROUPS",
@@ -59,7 +61,7 @@ def reference_dir() -> Path:
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parents[2] / "data" / "reference"
+    return REPO_ROOT / "data" / "reference"
 
 
 def _read(name: str, dtype: dict[str, object], numeric: tuple[str, ...]) -> pd.DataFrame:

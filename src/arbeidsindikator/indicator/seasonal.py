@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .config import RunConfig, Window
+from arbeidsindikator.config import RunConfig, Window
 
 
 class SeasonalError(ValueError):

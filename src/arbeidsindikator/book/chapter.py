@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import plots
-from .config import REPO_ROOT, RunConfig, load_config
+from arbeidsindikator.book import figures as plots
+from arbeidsindikator.config import REPO_ROOT, RunConfig, load_config
 
 SYNTHETIC_NOTICE = (
     "**Synthetic data.** Every number, table and figure on this page was computed from "
@@ -28,7 +28,7 @@ SYNTHETIC_NOTICE = (
 
 def code_version() -> str:
     """Git commit of the code (with '+dirty' when uncommitted changes exist), else the package version."""
-    from . import __version__
+    from arbeidsindikator import __version__
 
     try:
         rev = subprocess.run(
@@ -101,14 +101,17 @@ class Chapter:
         fig.savefig(buf, format="png", metadata={"Software": None})
         _glue(name, Image(data=buf.getvalue(), format="png"), display=False)
 
-    def table(self, df: pd.DataFrame, name: str, *, count_col: str | None = None, index: bool = False) -> pd.DataFrame:
+    def table(self, df: pd.DataFrame, name: str, *, count_col: str | None = None, index: bool = False,
+              caption: str | None = None) -> pd.DataFrame:
         """Save a shown table as CSV (deterministic output) after small-cell suppression.
+
+        ``caption`` says what the table shows (rendered with the table).
 
         If ``count_col`` is given, rows whose count is below ``cfg.min_cell_count`` have every
         numeric value except the count replaced by empty and are marked in a ``suppressed`` column.
         """
-        from .indicator import suppress_small_cells
-        from .pipeline import atomic_write
+        from arbeidsindikator.indicator.indicator import suppress_small_cells
+        from arbeidsindikator.io import atomic_write
 
         out = suppress_small_cells(df, count_col, self.cfg.min_cell_count) if count_col else df
         path = self.tables_dir / f"{name}.csv"

@@ -1,0 +1,62 @@
+"""Atomic writes and fingerprints: the small utilities every stage that writes or caches uses.
+
+Lowest layer (imports nothing of the package but :mod:`arbeidsindikator.config`). A cache key
+must cover everything the cached object depends on, so :func:`code_fingerprint` hashes the whole
+package (every subpackage) and :func:`files_fingerprint` the content of every data file used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _hash_files(h: "hashlib._Hash", files: Iterable[Path], root: Path) -> None:
+    for p in files:
+        h.update(str(p.relative_to(root)).replace(os.sep, "/").encode())
+        h.update(p.read_bytes())
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of every source file of the package: any code change invalidates cached results."""
+    h = hashlib.sha256()
+    _hash_files(h, sorted(PACKAGE_DIR.rglob("*.py")), PACKAGE_DIR)
+    _hash_files(h, sorted(PACKAGE_DIR.rglob("*.json")), PACKAGE_DIR)
+    return h.hexdigest()[:12]
+
+
+def files_fingerprint(files: Iterable[Path], root: Path) -> str:
+    """Content hash of the given files (their paths relative to ``root`` included)."""
+    h = hashlib.sha256()
+    _hash_files(h, sorted(files), root)
+    return h.hexdigest()[:16]
+
+
+def data_fingerprint(df: pd.DataFrame) -> str:
+    """Content hash of a frame (row order and column names included)."""
+    h = hashlib.sha256()
+    h.update(",".join(df.columns).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def atomic_write(path: Path, writer: Callable[[Path], Any]) -> None:
+    """Write via a temporary file in the same folder, then rename: no half-written outputs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,15 @@
+"""The main model's specification: outcomes, their horizons and families (digest §1.2–1.4).
+
+One definition of each: every stage that needs to know which outcomes exist, how far ahead each
+looks and which estimator it gets imports it from here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Family = Literal["ols", "probit", "lpm"]
+
+OUTCOMES: tuple[str, ...] = ("atid3", "atid12", "jobb3", "jobb12")
+HORIZONS: dict[str, int] = {"atid3": 3, "atid12": 12, "jobb3": 3, "jobb12": 12}
+FAMILY: dict[str, Family] = {"atid3": "ols", "atid12": "ols", "jobb3": "probit", "jobb12": "probit"}
