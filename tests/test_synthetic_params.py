@@ -1,0 +1,68 @@
+"""The generator's calibrated parameters: a data file validated against a schema (issue 10)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from arbeidsindikator.synthetic import params as sp
+
+
+def _write(tmp_path: Path, data: object) -> Path:
+    p = tmp_path / "calibrated.json"
+    p.write_text(json.dumps(data), encoding="utf-8")
+    return p
+
+
+def test_committed_file_is_valid_and_floats_round_trip_exactly() -> None:
+    data = sp.load_calibrated()
+    assert data == sp.CALIBRATED
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_write_then_load_gives_the_same_parameters(tmp_path: Path) -> None:
+    p = tmp_path / "out.json"
+    sp.write_calibrated(sp.CALIBRATED, p)
+    assert sp.load_calibrated(p) == sp.CALIBRATED  # committed values are already rounded to 7 digits
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.pop("u_sd"), "u_sd: Field required"),
+    (lambda d: d.__setitem__("noise_sd", 1.0), "noise_sd: Extra inputs are not permitted"),
+    (lambda d: d.__setitem__("type_share", [0.5, 0.5]), "type_share"),
+    (lambda d: d.__setitem__("covid_share", "0.25"), "covid_share"),
+    (lambda d: d.__setitem__("covid_share", 1.5), "covid_share"),
+    (lambda d: d["lg_probs"].__setitem__(0, [0.1, 0.9]), "lg_probs.0"),
+    (lambda d: d["serv_plan"]["J"].__setitem__("nonsense", 0.1), "unknown service group"),
+    (lambda d: d["tilt"]["lambda"].pop(), "lambda values"),
+    (lambda d: d["theta_delta"].__setitem__("alder[30]", "x"), "theta_delta.alder[30]"),
+])
+def test_wrong_keys_shapes_and_types_raise_a_clear_error(tmp_path: Path, mutate, message: str) -> None:
+    data = copy.deepcopy(sp.CALIBRATED)
+    mutate(data)
+    with pytest.raises(sp.CalibrationFileError, match="problem") as e:
+        sp.load_calibrated(_write(tmp_path, data))
+    assert message in str(e.value)
+    assert str(tmp_path) in str(e.value)
+
+
+def test_not_an_object_or_not_json(tmp_path: Path) -> None:
+    with pytest.raises(sp.CalibrationFileError, match="top level"):
+        sp.load_calibrated(_write(tmp_path, [1, 2]))
+    p = tmp_path / "bad.json"
+    p.write_text("{", encoding="utf-8")
+    with pytest.raises(sp.CalibrationFileError, match="not valid JSON"):
+        sp.load_calibrated(p)
+
+
+def test_write_refuses_invalid_parameters(tmp_path: Path) -> None:
+    data = copy.deepcopy(sp.CALIBRATED)
+    data["alpha_main"] = [0.0]
+    p = tmp_path / "out.json"
+    with pytest.raises(sp.CalibrationFileError, match="alpha_main"):
+        sp.write_calibrated(data, p)
+    assert not p.exists()
