@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from arbeidsindikator.synthetic import calibrate as cal
 from arbeidsindikator.synthetic import generator as se
+from arbeidsindikator.synthetic import simulate, targets, world
 from arbeidsindikator.config import load_config
 from arbeidsindikator.data.contract import validate_panel
 from arbeidsindikator.data.extracts import validate_extracts
@@ -128,12 +130,12 @@ def test_generator_side_panel_columns_equal_the_built_panel() -> None:
     """The tilt scores candidates from the generator's own arrays (before anything is written):
     those columns must be exactly what the panel builder makes of the written extracts."""
     prm = {"tilt": None}
-    panel, flags, _ = se.pilot(prm, 2500, 5)
+    panel, flags, _ = cal.pilot(prm, 2500, 5)
     start, end = pd.Period("2017-12", "M"), pd.Period("2024-06", "M")
-    su = se._setup(5, start, end, end, {**se.CALIBRATED, **prm})
-    ch = se._simulate(su, 0, 1, 2500, int(round(se.CALIBRATED["covid_share"] * 2500)))
-    r, c, res = se._chunk_rows(su, ch)
-    gp, gf = se._chunk_panel(su, ch, r, c, res["actual"])
+    su = world._setup(5, start, end, end, {**se.CALIBRATED, **prm})
+    ch = simulate._simulate(su, 0, 1, 2500, int(round(se.CALIBRATED["covid_share"] * 2500)))
+    r, c, res = simulate._chunk_rows(su, ch)
+    gp, gf = simulate._chunk_panel(su, ch, r, c, res["actual"])
     assert len(gp) == len(panel)
     key = pd.Series(ch.pid[r] * 10_000 + su.start + c)
     pkey = panel["person_id"] * 10_000 + panel["month"].dt.year * 12 + panel["month"].dt.month - 1
@@ -149,12 +151,12 @@ def test_generator_side_panel_columns_equal_the_built_panel() -> None:
     for col in gf.columns:
         assert (flags[col].to_numpy(bool) == gf[col].to_numpy(bool)).all(), col
     # and so the per-person calibration moments agree too
-    keys, Z1, N1 = se._person_moments(panel, flags, panel["person_id"].to_numpy() - 1, 2500)
-    _, Z2, N2 = se._person_moments(gp, gf, panel["person_id"].to_numpy() - 1, 2500, keys=keys)
+    keys, Z1, N1 = targets._person_moments(panel, flags, panel["person_id"].to_numpy() - 1, 2500)
+    _, Z2, N2 = targets._person_moments(gp, gf, panel["person_id"].to_numpy() - 1, 2500, keys=keys)
     np.testing.assert_allclose(Z1, Z2, atol=1e-9)
     np.testing.assert_array_equal(N1, N2)
     # the moments reproduce the comparison table: mean gap = sum Z / sum N
-    ct = se.calibration_table(panel, flags, include_subgroups=False).set_index(["table", "measure", "group"])
+    ct = targets.calibration_table(panel, flags, include_subgroups=False).set_index(["table", "measure", "group"])
     for k, key in enumerate(keys):
         row = ct.loc[tuple(key.split("|"))]
         gap = Z1[:, k].sum() / N1[:, k].sum()
@@ -174,8 +176,8 @@ def test_tilt_keeps_exactly_n_persons_and_moves_the_mix(tmp_path: Path) -> None:
 def test_default_size_calibration_prints_and_checks_population_shares(tmp_path: Path) -> None:
     """At the default size (12 000 persons) the population structure is checked; the full
     table (outcomes by county and service group) needs the slow test's larger sample."""
-    panel, flags, _ = se.pilot(None, 12_000, 20250401)
-    ct = se.calibration_table(panel, flags, include_subgroups=False)
+    panel, flags, _ = cal.pilot(None, 12_000, 20250401)
+    ct = targets.calibration_table(panel, flags, include_subgroups=False)
     with pd.option_context("display.max_rows", 500, "display.width", 200):
         print(ct[ct["table"].isin(["1", "2"])].round(3).to_string())
     sel = ct[ct["measure"].eq("population_share") | (ct["group"].eq("all") & ct["table"].isin(["1", "2"]))]
@@ -193,14 +195,14 @@ def test_default_size_calibration_prints_and_checks_population_shares(tmp_path: 
 def big() -> tuple[pd.DataFrame, pd.DataFrame]:
     """200 000 persons (about 3.4 M person-months), generated once: ~3 minutes. ``make test``
     (and CI) runs these; ``make test-fast`` leaves them out (marker ``slow``)."""
-    panel, flags, _ = se.pilot(None, BIG_PERSONS, BIG_SEED)
+    panel, flags, _ = cal.pilot(None, BIG_PERSONS, BIG_SEED)
     return panel, flags
 
 
 @pytest.mark.slow
 def test_calibration_against_published_tables(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     panel, flags = big
-    ct = se.calibration_table(panel, flags)
+    ct = targets.calibration_table(panel, flags)
     with pd.option_context("display.max_rows", 1000, "display.width", 200):
         print(ct.round(3).to_string())
     checked = ct[ct["assert"]]
@@ -212,7 +214,7 @@ def test_calibration_against_published_tables(big: tuple[pd.DataFrame, pd.DataFr
 @pytest.mark.slow
 def test_table4_pattern_of_the_main_ols_model(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     panel, _ = big
-    fv = se.fitted_vs_published(panel, "atid3")
+    fv = targets.fitted_vs_published(panel, "atid3")
     fv = fv[fv.index != "const"].dropna(subset=["fitted"])
     large = fv[fv["published"].abs() > 0.5]
     agree = np.sign(large["published"]) == np.sign(large["fitted"])
@@ -247,7 +249,7 @@ def test_fit_tilt_gives_the_committed_equations() -> None:
     """fit_tilt on a small pool: the committed tilt's equations are the ones fit_tilt selects
     today (a change of the figures' definitions must come with a refit), and the mean weight
     is held at 1 (kept share 1 / U)."""
-    t = se.fit_tilt(n_persons=4000, chunk_persons=2000, verbose=False)
+    t = cal.fit_tilt(n_persons=4000, chunk_persons=2000, verbose=False)
     committed = se.CALIBRATED["tilt"]
     assert t["keys"] == committed["keys"]
     assert len(t["lambda"]) == len(committed["lambda"]) == len(t["keys"]) + 1
