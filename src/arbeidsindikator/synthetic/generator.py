@@ -79,8 +79,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator import io as _io
+from arbeidsindikator.data import extracts as _extracts
 from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER
+from arbeidsindikator.data.reference import reference_dir
 from arbeidsindikator.data.extracts import (
     DEFAULT_G_PATH, INNSATSGRUPPER_RAW, TILTAK, Manifest, index_to_month, write_manifest,
 )
@@ -99,6 +101,7 @@ __all__ = [
     "CHUNK_PERSONS",
     "generate_extracts",
     "generator_fingerprint",
+    "generator_inputs",
     "load_truth",
     "write_calibrated",
 ]
@@ -202,13 +205,37 @@ def _tilt_accept(su: _Setup, ch: _Chunk, chunk_idx: int, tilt: dict[str, Any]) -
     return np.flatnonzero(rng.random(len(w)) * upper < w)
 
 
+#: Root of the package whose files the extracts depend on (a parameter so tests can point it at a copy).
+PACKAGE_DIR = _io.PACKAGE_DIR
+
+
+def generator_inputs() -> list[tuple[str, Path]]:
+    """Every file the synthetic extracts depend on, as (stable label, path).
+
+    The whole package's source and data files (the generator calls code in ``data/`` and
+    ``panel/`` — outcomes, spell breaks, G — and reads ``synthetic/calibrated.json``; hashing all
+    of it is the robust choice: no dependency can be forgotten), every file of the reference
+    directory (tables 1–4, G; :func:`arbeidsindikator.data.reference.reference_dir`) and the G
+    table the generator copies (``extracts.DEFAULT_G_PATH``).
+    """
+    pkg = Path(PACKAGE_DIR)
+    files = [(f"package/{p.relative_to(pkg).as_posix()}", p)
+             for p in sorted(pkg.rglob("*")) if p.is_file() and p.suffix in (".py", ".json")]
+    ref = reference_dir()
+    if ref.is_dir():
+        files += [(f"reference/{p.name}", p) for p in sorted(ref.iterdir()) if p.is_file()]
+    files.append(("G", Path(_extracts.DEFAULT_G_PATH)))
+    return files
+
+
 def generator_fingerprint() -> str:
-    """Hash of this module's source and the reference tables it uses (changes invalidate caches)."""
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    ref = REPO_ROOT / "data" / "reference"
-    for f in ("table4_coefficients.csv", "G.csv"):
-        if (ref / f).is_file():
-            h.update((ref / f).read_bytes())
+    """Hash of every input of the synthetic extracts (:func:`generator_inputs`): a change to any
+    of them (code, calibrated parameters, reference tables) invalidates cached extracts."""
+    h = hashlib.sha256(f"generator {GENERATOR_VERSION}\n".encode())
+    for label, path in generator_inputs():
+        h.update(label.encode() + b"\0")
+        h.update(path.read_bytes() if path.is_file() else b"<missing>")
+        h.update(b"\0")
     return h.hexdigest()[:16]
 
 
