@@ -40,6 +40,7 @@ def test_write_then_load_gives_the_same_parameters(tmp_path: Path) -> None:
     (lambda d: d["serv_plan"]["J"].__setitem__("nonsense", 0.1), "unknown service group"),
     (lambda d: d["tilt"]["lambda"].pop(), "lambda values"),
     (lambda d: d["theta_delta"].__setitem__("alder[30]", "x"), "theta_delta.alder[30]"),
+    (lambda d: d["theta_delta"].__setitem__("alder[300]", 1.0), "without a table-4 coefficient"),
 ])
 def test_wrong_keys_shapes_and_types_raise_a_clear_error(tmp_path: Path, mutate, message: str) -> None:
     data = copy.deepcopy(sp.CALIBRATED)

@@ -30,6 +30,9 @@ __all__ = [
     "load_table2",
     "load_table3",
     "load_table4",
+    "TABLE4_NAMES",
+    "table4_rows",
+    "published_coefficients",
 ]
 
 ENV_VAR = "ARBEIDSINDIKATOR_REFERENCE_DIR"
@@ -165,6 +168,8 @@ def load_table4() -> pd.DataFrame:
 
 
 # --- published coefficients in the model's naming -------------------------------------------
+# The one map from table 4's printed rows to the model's coefficient names (``block[level]``):
+# the book's comparison table and the synthetic generator's planted coefficients both use it.
 
 _BOOL_BLOCKS = {
     "gift": "gift", "kvinne": "kvinne", "hoyere_utd": "hoyere_utdanning", "ufor": "ufor",
@@ -179,13 +184,17 @@ _BOTID = {"<=12": "Botid inntil 12 mnd.", "13-24": "Botid 13-24 mnd.", "25-36": 
 _LG = {"1": "landgruppe 1", "2": "landgruppe 2", "3": "landgruppe 3", "-1": "ukjent"}
 
 
-def _published_rows(name: str) -> list[tuple[str, str]]:
-    """Table-4 (block, category) rows whose sum corresponds to one of our coefficients.
+def table4_rows(name: str) -> list[tuple[str, str]]:
+    """Table-4 (block, category) rows whose sum corresponds to the coefficient ``name``.
 
-    Our design codes country group × residence time as one interaction block with Norway-born
-    and >120 months as reference, which spans the same space as table 4's botid main effect
-    plus interaction; so our ``landgruppe_botid[g:b]`` corresponds to botid[b] + (g × botid)[b].
-    Pensionable-income deciles correspond to "has pensionable income" + decile.
+    Reading judgements (data/reference/README.md): our design codes country group × residence
+    time as one interaction block with Norway-born and >120 months as reference, which spans the
+    same space as table 4's botid main effect plus interaction; so ``landgruppe_botid[g:b]``
+    corresponds to botid[b] + (g × botid)[b]. "Har pensjonsgivende inntekt" is the indicator of
+    the pensionable-income source (used "through an interaction term", footnote 10), so
+    ``inntekt[pgi_ingen]`` (that source, no income) is that row and ``inntekt[pgi_dk]`` that row
+    + decile k. Duration has the report's 61 categories (1..59, 60+). Names without a
+    counterpart (reference levels, the expected-employment-growth block's absence) give ``[]``.
     """
     if name == "const":
         return [("konstant", "Konstant")]
@@ -212,6 +221,8 @@ def _published_rows(name: str) -> list[tuple[str, str]]:
     if block == "inntekt":
         if level.startswith("lonn_d"):
             return [("lonnsinntekt_desil", f"desil {level[6:]}")]
+        if level == "pgi_ingen":
+            return [("pensjonsgivende_inntekt", "Har pensjonsgivende inntekt")]
         if level.startswith("pgi_d"):
             return [("pensjonsgivende_inntekt", "Har pensjonsgivende inntekt"), ("pensjonsgivende_inntekt", f"desil {level[5:]}")]
     if block == "nav_varighet" and level == "60+":
@@ -224,7 +235,28 @@ def _published_rows(name: str) -> list[tuple[str, str]]:
     return []
 
 
-def published_coefficients(names: list[str] | pd.Index) -> pd.DataFrame:
+def _table4_names() -> tuple[str, ...]:
+    names = ["const"] + [f"alder[{a}]" for a in range(18, 67)] + ["alder[67+]"]
+    names += [f"barn[{b}]" for b in ("1", "2", "3", "4+")]
+    names += [f"landgruppe[{g}]" for g in ("1", "2", "3", "-1")]
+    names += [f"landgruppe_botid[{g}:{b}]" for g in ("-1", "1", "2", "3") for b in _BOTID]
+    names += [f"{b}[yes]" for b in _BOOL_BLOCKS]
+    names += [f"inntekt[lonn_d{k}]" for k in range(1, 11)] + ["inntekt[pgi_ingen]"]
+    names += [f"inntekt[pgi_d{k}]" for k in range(1, 11)]
+    names += [f"nav_historikk[{h}]" for h in _HISTORY]
+    names += [f"nav_varighet[{d}]" for d in range(1, 60)] + ["nav_varighet[60+]"]
+    names += [f"timer_t[{h}]" for h in _HOURS]
+    names += [f"innstromming[q{q:02d}]" for q in range(2, 21)]
+    return tuple(names)
+
+
+#: The main model's coefficient names (61 duration categories) that have a table-4 counterpart,
+#: in table order; Norway-born × residence time (``landgruppe_botid[0:…]``) is left out: the
+#: born in Norway have no residence time.
+TABLE4_NAMES: tuple[str, ...] = _table4_names()
+
+
+def published_coefficients(names: list[str] | pd.Index | tuple[str, ...]) -> pd.DataFrame:
     """Table-4 coefficients (atid3, atid12, jobb3, jobb12) for our coefficient names.
 
     Rows whose name has no published counterpart are empty (NaN); ``published_rows`` says
@@ -233,7 +265,7 @@ def published_coefficients(names: list[str] | pd.Index) -> pd.DataFrame:
     t4 = load_table4().set_index(["block", "category"])
     out = []
     for name in names:
-        rows = [r for r in _published_rows(str(name)) if r in t4.index]
+        rows = [r for r in table4_rows(str(name)) if r in t4.index]
         rec: dict[str, object] = {"name": name, "published_rows": " + ".join(f"{b}: {c}" for b, c in rows)}
         for o in OUTCOMES:
             rec[o] = float(sum(t4.loc[r, o] for r in rows)) if rows else float("nan")

@@ -154,6 +154,13 @@ class CalibratedParams(_Strict):
     covid_fulltime: Share
     tilt: _Tilt | None
 
+    def model_post_init(self, __context: Any) -> None:
+        from arbeidsindikator.data.reference import TABLE4_NAMES
+
+        unknown = sorted(set(self.theta_delta) - set(TABLE4_NAMES))
+        if unknown:
+            raise ValueError(f"theta_delta: {len(unknown)} name(s) without a table-4 coefficient, e.g. {unknown[:3]}")
+
 
 class CalibrationFileError(ValueError):
     """The calibrated parameters do not match :class:`CalibratedParams`."""

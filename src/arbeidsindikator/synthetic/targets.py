@@ -14,59 +14,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator.panel import covariates as cov
 from arbeidsindikator.data.contract import HOVEDGRUPPER
 
 
 def published_coefficients(outcome: str = "atid3") -> pd.Series:
-    """Table-4 coefficients named like the fitted model's parameters (``block[level]``).
+    """Table-4 coefficients of ``outcome`` named like the fitted model's parameters (``block[level]``).
 
-    Mapping (reading judgements, see data/README.md): residence-time cells of the model's
-    country-group × residence-time block are the sum of the printed residence-time effect and
-    the printed interaction; "Har pensjonsgivende inntekt" is the indicator of the
-    pensionable-income source, so ``inntekt[pgi_ingen]`` = that value and ``inntekt[pgi_dk]`` =
-    that value + decile k; the expected-employment-growth block (removed in appendix D) has no
-    counterpart. Duration uses the report's 61 categories (0..59, 60+).
+    The map (and its reading judgements) is :func:`arbeidsindikator.data.reference.table4_rows`,
+    the names :data:`arbeidsindikator.data.reference.TABLE4_NAMES`; the book's comparison table
+    uses the same map. The expected-employment-growth block (removed in appendix D) has no
+    counterpart.
     """
-    from arbeidsindikator.data.reference import load_table4
+    from arbeidsindikator.data.reference import TABLE4_NAMES
+    from arbeidsindikator.data.reference import published_coefficients as _published
 
-    t4 = load_table4()
-    v = {(b, c): float(x) for b, c, x in zip(t4["block"], t4["category"], t4[outcome])}
-    out: dict[str, float] = {"const": v[("konstant", "Konstant")]}
-    for a in range(18, 67):
-        out[f"alder[{a}]"] = v[("alder", str(a))]
-    out["alder[67+]"] = v[("alder", "67")]
-    for b in range(1, 5):
-        out[f"barn[{'4+' if b == 4 else b}]"] = v[("barn", str(b))]
-    for g, lab in ((1, "landgruppe 1"), (2, "landgruppe 2"), (3, "landgruppe 3"), (-1, "ukjent")):
-        out[f"landgruppe[{g}]"] = v[("landgruppe", lab)]
-    botid_lab = dict(zip(cov.BOTID_LABELS, ["Botid inntil 12 mnd.", "Botid 13-24 mnd.", "Botid 25-36 mnd.",
-                                            "Botid 37-48 mnd.", "Botid 49-120 mnd.", "Botid >120 mnd."]))
-    for g, lab in ((-1, "ukjent"), (1, "landgruppe 1"), (2, "landgruppe 2"), (3, "landgruppe 3")):
-        for b in cov.BOTID_LABELS[:-1]:
-            out[f"landgruppe_botid[{g}:{b}]"] = v[("botid", botid_lab[b])] + v[("landgruppe_x_botid", f"{lab}: {botid_lab[b]}")]
-    for name, blk in (("gift", "gift"), ("kvinne", "kvinne"), ("hoyere_utd", "hoyere_utdanning"), ("ufor", "ufor"),
-                      ("permittert", "permittert"), ("helse_ytelse", "helse_ytelse"), ("arbeid_ytelse", "arbeid_ytelse")):
-        out[f"{name}[yes]"] = v[(blk, "ja")]
-    for k in range(1, 11):
-        out[f"inntekt[lonn_d{k}]"] = v[("lonnsinntekt_desil", f"desil {k}")]
-    has_pgi = v[("pensjonsgivende_inntekt", "Har pensjonsgivende inntekt")]
-    out["inntekt[pgi_ingen]"] = has_pgi
-    for k in range(1, 11):
-        out[f"inntekt[pgi_d{k}]"] = has_pgi + v[("pensjonsgivende_inntekt", f"desil {k}")]
-    hist_lab = ["Ingen historikk", "1-6 måneder", "7-12 måneder", "13-18 måneder", "19-24 måneder", "25-36 måneder",
-                "37-60 måneder", "over 60 måneder"]
-    for lab, tl in zip(cov.HISTORY_LABELS[1:], hist_lab[1:]):
-        out[f"nav_historikk[{lab}]"] = v[("nav_historikk", tl)]
-    for d in range(1, 60):
-        out[f"nav_varighet[{d}]"] = v[("nav_varighet", f"{d} måned" if d == 1 else f"{d} måneder")]
-    out["nav_varighet[60+]"] = v[("nav_varighet", "60 måneder og over")]
-    hours_lab = ["0 timer", "0-8 timer", "8-16 timer", "16-24 timer", "24-32 timer", "32-38 timer", "Mer enn 38 timer"]
-    for lab, tl in zip(cov.HOURS_LABELS[1:], hours_lab[1:]):
-        out[f"timer_t[{lab}]"] = v[("arbeidstid_t", tl)]
-    for q in range(2, 21):
-        out[f"innstromming[q{q:02d}]"] = v[("innstromming", f"kategori {q}")]
-    return pd.Series(out, name=outcome)
+    return _published(TABLE4_NAMES)[outcome].rename_axis(None)
 
 
 #: Appendix-A measures compared (table, measure) -> how to compute it from the panel.
