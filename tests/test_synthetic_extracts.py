@@ -255,3 +255,33 @@ def test_fit_tilt_gives_the_committed_equations() -> None:
     assert len(t["lambda"]) == len(committed["lambda"]) == len(t["keys"]) + 1
     assert t["acceptance"] == pytest.approx(1 / t["bounds"][1], abs=0.01)
     assert not any(k.endswith("|all") or "|born_norway|" in k for k in t["keys"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "issue 13 not met yet: the committed world is far less noisy than NAV's. Measured (12 000 "
+    "persons, seed 31, 2026-12-01): R² atid3 0.72 / atid12 0.57 with hours at t (0.21 / 0.30 "
+    "without); December 2017 atid3 10.9 h, atid12 12.1 h, jobb3 29.5 %, jobb12 32.7 % (report 7.7, "
+    "9.3, 20 %, 27 %); period means 9.39 h, 10.91 h, 23.8 %, 29.8 %; the jobb12 probit does not "
+    "converge. Residual noise on job finding/keeping (noise_sd 12) only lowers R² atid3 to 0.65 "
+    "and breaks the marginals; see data/README.md"))
+def test_noise_and_levels_as_published(big: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """Issue 13, done when: R² 0.17–0.23 (clearly less without hours at t), December 2017 levels
+    and whole-period means within 5 % / 2 pp of the report, all four models converged; the
+    within-person residual correlations are printed."""
+    panel, _ = big
+    f = targets.noise_figures(panel)
+    pub = targets.PUBLISHED_NOISE
+    for k, v in f.items():
+        print(f"{k:40s} {v:.3f}" if isinstance(v, float) else f"{k:40s} {v}")
+    for o in ("atid3", "atid12"):
+        assert 0.17 <= f[f"R2 {o}"] <= 0.23, (o, f[f"R2 {o}"])
+        assert f[f"R2 {o} without hours at t"] < f[f"R2 {o}"] - 0.03, o
+    for what in ("dec2017", "period_mean"):
+        for o, target in pub[what].items():
+            got = f[f"{what} {o}"]
+            if o.startswith("atid"):
+                assert abs(got / target - 1) <= 0.05, (what, o, got, target)
+            else:
+                assert abs(got - target) <= 0.02, (what, o, got, target)
+    assert all(v for k, v in f.items() if k.startswith("converged") and "without" not in k), f

@@ -17,7 +17,7 @@ import pandas as pd
 from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER, INNSATSGRUPPER
 from arbeidsindikator.synthetic.params import CALIBRATED
 from arbeidsindikator.synthetic.generator import _chunk_moments, generate_extracts
-from arbeidsindikator.synthetic.simulate import _simulate
+from arbeidsindikator.synthetic.simulate import _in_period, _simulate, _subset
 from arbeidsindikator.synthetic.targets import _T3_GROUP, calibration_table, fitted_vs_published
 from arbeidsindikator.synthetic.world import CHUNK_PERSONS, _setup
 
@@ -381,6 +381,8 @@ def fit_tilt(params: dict[str, Any] | None = None, *, n_persons: int = 300_000, 
     for k, lo in enumerate(range(0, n_persons, chunk_persons)):
         n = min(chunk_persons, n_persons - lo)
         ch = _simulate(su, k, lo + 1, n, int(round(prm["covid_share"] * n)))
+        if prm.get("burn_in", False):  # the candidates generation would consider (see generator._candidate)
+            ch = _subset(ch, _in_period(su, ch), lo + 1)
         all_keys, z_, n_ = _chunk_moments(su, ch, keys)
         if keys is None:
             keep = [i for i, key in enumerate(all_keys) if _tilt_equation(key, exclude)]

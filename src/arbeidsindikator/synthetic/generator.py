@@ -88,7 +88,7 @@ from arbeidsindikator.data.extracts import (
 )
 from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH
 from arbeidsindikator.synthetic.params import CALIBRATED, write_calibrated
-from arbeidsindikator.synthetic.simulate import _Chunk, _chunk_panel, _chunk_rows, _dates, _simulate, _subset
+from arbeidsindikator.synthetic.simulate import _Chunk, _in_period, _chunk_panel, _chunk_rows, _dates, _simulate, _subset
 from arbeidsindikator.synthetic.targets import _person_moments
 from arbeidsindikator.synthetic.truth import _truth_chunk, _truth_frames, load_truth
 from arbeidsindikator.synthetic.world import (
@@ -205,6 +205,9 @@ def _tilt_accept(su: _Setup, ch: _Chunk, chunk_idx: int, tilt: dict[str, Any]) -
     return np.flatnonzero(rng.random(len(w)) * upper < w)
 
 
+#: Expected share of candidates with a row in the period when ``burn_in`` is on (sizes chunks only).
+_BURN_IN_KEPT = 0.8
+
 #: Root of the package whose files the extracts depend on (a parameter so tests can point it at a copy).
 PACKAGE_DIR = _io.PACKAGE_DIR
 
@@ -242,6 +245,8 @@ def generator_fingerprint() -> str:
 def _candidate(su: _Setup, k: int, size: int, n_cov: int, tilt: dict[str, Any] | None) -> _Chunk:
     """Chunk ``k``: ``size`` simulated candidates, with the tilt the kept ones (ids from 1)."""
     ch = _simulate(su, k, 1, size, n_cov)
+    if su.prm.get("burn_in", False):
+        ch = _subset(ch, _in_period(su, ch), 1)
     if tilt:
         ch = _subset(ch, _tilt_accept(su, ch, k, tilt), 1)
     return ch
@@ -367,14 +372,17 @@ def generate_extracts(
     # candidates per chunk: fixed in advance, so that chunk k's persons depend only on (seed, k)
     # and chunks can be simulated in parallel; with the tilt, enough for all persons at the
     # expected acceptance + a margin (more chunks follow if needed)
-    size = min(chunk_persons, int(np.ceil(n_persons / tilt["acceptance"] * 1.1)) + 64 if tilt else n_persons)
+    # (with ``burn_in`` some candidates have no row in the period: selection as with the tilt)
+    select = bool(tilt) or bool(prm.get("burn_in", False))
+    accept = (tilt["acceptance"] if tilt else 1.0) * (_BURN_IN_KEPT if prm.get("burn_in", False) else 1.0)
+    size = min(chunk_persons, int(np.ceil(n_persons / accept * 1.1)) + 64 if select else n_persons)
     n_cov = int(round(prm["covid_share"] * size)) if covid_in else 0
     done, candidates = 0, 0
-    parallel = n_persons > (size * tilt["acceptance"] if tilt else size)
-    chunks = contextlib.closing(_candidate_chunks(su, size, n_cov, None if tilt else n_persons, tilt, workers, parallel))
+    parallel = n_persons > (size * accept if select else size)
+    chunks = contextlib.closing(_candidate_chunks(su, size, n_cov, None if select else n_persons, tilt, workers, parallel))
     with chunks as it:  # closing the generator stops the workers when enough persons are kept
         for k, ch in enumerate(it):
-            candidates += size if tilt else len(ch.pid)
+            candidates += size if select else len(ch.pid)
             remaining = n_persons - done
             if len(ch.pid) > remaining:  # the last chunk: a random subset of the kept candidates
                 rng = np.random.default_rng(np.random.SeedSequence([seed, k, 4711]))

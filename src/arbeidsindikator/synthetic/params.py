@@ -152,6 +152,15 @@ class CalibratedParams(_Strict):
     prog_ramp: float
     partial_big_share: Share
     covid_fulltime: Share
+    #: Residual noise of the outcome (hours) process, μ units: ε_it = noise_sd (√ρ z_i + √(1−ρ) η_it)
+    #: added to the job-finding index and (× ``noise_keep`` / softplus_scale) to the job-keeping
+    #: logit; ρ = ``noise_person_share`` is the persistent person part (see data/README.md).
+    noise_sd: Annotated[float, Field(ge=0.0)]
+    noise_person_share: Share
+    noise_keep: float
+    #: Focal spells that start before the period may end before it (no start-up transient);
+    #: persons without a row in the period are then not candidates.
+    burn_in: bool
     tilt: _Tilt | None
 
     def model_post_init(self, __context: Any) -> None:

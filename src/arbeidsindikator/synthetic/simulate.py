@@ -255,6 +255,15 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     year_wage = np.zeros(n)
     year_ben = np.zeros(n)
     s_scale = prm["softplus_scale"]
+    # residual noise of the outcome process (see world.residual_noise): a persistent person part
+    # and a monthly part, from their own random stream (so zero noise leaves every other draw alone)
+    noise_sd = float(prm.get("noise_sd", 0.0))
+    noise_rho = float(prm.get("noise_person_share", 0.0))
+    noise_keep = float(prm.get("noise_keep", 0.0))
+    burn_in = bool(prm.get("burn_in", False))
+    if noise_sd > 0:
+        nrng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 90_210]))
+        noise_z = nrng.normal(0.0, 1.0, n)
     lonn_edges = np.asarray(prm["lonn_edges"])
     pgi_edges = np.asarray(prm["pgi_edges"])
     lt_code = _T["midlertidig_lonnstilskudd"]
@@ -277,13 +286,17 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         # this is the level of table 4's duration block, which θ alone cannot move (it acts on
         # the next month only, the outcome spans three)
         entry_pen = np.where((d == 1) & (anchor_dur == 0), prm.get("entry_pen", 0.0), 0.0)
+        if noise_sd > 0:
+            eps = noise_sd * (np.sqrt(noise_rho) * noise_z + np.sqrt(1.0 - noise_rho) * nrng.normal(0.0, 1.0, n))
+        else:
+            eps = 0.0
         out, pfind = [], []
         for Jp, amu, alam, akeep, alnp in ((J, anchor_mu, anchor_lam, anchor_keep, anchor_lnp),
                                            (Jc, anchor_mu_cf, anchor_lam_cf, anchor_keep_cf, anchor_lnp_cf)):
-            mu = np.where(anchor_m >= 0, amu + th.hours[_hours_cat(Jp)] + upl, mu_pre) + seas
+            mu = np.where(anchor_m >= 0, amu + th.hours[_hours_cat(Jp)] + upl, mu_pre) + seas + eps
             lam = expit(np.where(anchor_m >= 0, alam, prm["lambda0"]))
             eh = lam * _EH_BIG + (1 - lam) * _EH_SMALL
-            kap = expit(np.where(Jp > 19, k_big, k_small) + np.where(anchor_m >= 0, akeep, 0.0))
+            kap = expit(np.where(Jp > 19, k_big, k_small) + np.where(anchor_m >= 0, akeep, 0.0) + noise_keep * eps / s_scale)
             keep = (Jp > 0) & (r_keep < kap)
             # job-finding probability: table-4 index through softplus, times the group multipliers
             pf = np.minimum(_softplus(mu, s_scale) / eh * np.exp(np.where(anchor_m >= 0, alnp, 0.0) - entry_pen), 0.95)
@@ -362,7 +375,8 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         # -- leaving NAV for a job (the focal spell always reaches the period) ----------------------
         ex_ = inpop & (Jn >= prm["exit_hours"]) & (rng.random(n) < exit_p[np.maximum(typ_m, 0)])
         ex_ |= inpop & recall & covid_sp[sc] & (rng.random(n) < 0.8)  # most recalled furloughed deregister
-        ex_ &= ~sp_f_a[sc] | (m >= su.start)
+        if not burn_in:  # (the committed world) a focal spell is held open until the period starts
+            ex_ &= ~sp_f_a[sc] | (m >= su.start)
         ex_ &= prog != lt_code  # a wage subsidy keeps the person registered until it ends
         cut[sc[ex_]] = m
         # -- covariates of row m (the panel builder's definitions) ------------------------------------
@@ -456,16 +470,31 @@ def _dates(midx: np.ndarray) -> pa.Array:
     return pa.array(d, type=pa.date32())
 
 
+def _panel_mask(su: _Setup, ch: _Chunk) -> np.ndarray:
+    """(persons, period months): the rows the panel builder keeps (population, period, age range)."""
+    F = su.sim_first
+    j0, j1 = su.start - F, su.end - F
+    IGw = ch.IG[:, j0:j1 + 1]
+    age = (su.start + np.arange(j1 - j0 + 1))[None, :] - ch.birth[:, None]
+    return (IGw >= 0) & (IGw < 7) & (age // 12 >= AGE_MIN) & (age // 12 <= AGE_MAX)
+
+
+def _in_period(su: _Setup, ch: _Chunk) -> np.ndarray:
+    """Positions of the chunk's persons with at least one panel row.
+
+    With ``burn_in`` a focal spell that starts before the period may end (the person finds a
+    job) before it: such a simulated life has no row in the period, and the person is not a
+    candidate (as in the register, where only persons in the population appear).
+    """
+    return np.flatnonzero(_panel_mask(su, ch).any(axis=1))
+
+
 def _chunk_rows(su: _Setup, ch: _Chunk, *, counterfactual: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, pd.DataFrame]]:
     """The chunk's panel rows (population, period, age range: the rows the panel builder keeps)
     as (person position, month column, outcomes); ``counterfactual`` adds the outcomes of the
     hours path without the planted contributions."""
     F = su.sim_first
-    j0, j1 = su.start - F, su.end - F
-    IGw = ch.IG[:, j0:j1 + 1]
-    age = (su.start + np.arange(j1 - j0 + 1))[None, :] - ch.birth[:, None]
-    ok = (IGw >= 0) & (IGw < 7) & (age // 12 >= AGE_MIN) & (age // 12 <= AGE_MAX)
-    r, c = np.nonzero(ok)
+    r, c = np.nonzero(_panel_mask(su, ch))
     keys = pd.DataFrame({"person_id": ch.pid[r],
                          "month": _dates(su.start + c).to_numpy(zero_copy_only=False).astype("datetime64[ns]")})
     h0, h1 = su.start - F, su.hours_end - F

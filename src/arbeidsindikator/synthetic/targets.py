@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from arbeidsindikator.data.contract import HOVEDGRUPPER
+from arbeidsindikator.panel.outcomes import HORIZONS
 
 
 def published_coefficients(outcome: str = "atid3") -> pd.Series:
@@ -207,3 +208,63 @@ def fitted_vs_published(panel: pd.DataFrame, outcome: str = "atid3") -> pd.DataF
     pub = published_coefficients(outcome)
     df = pd.DataFrame({"published": pub, "fitted": res.params.reindex(pub.index), "se": res.bse.reindex(pub.index)})
     return df
+
+
+#: Figures of seed 002 the synthetic world's noise and levels are compared with (issue 13):
+#: R² of the main OLS models ("about 20 %", 002 "Videre arbeid med kontrollvariabler"), the
+#: December 2017 levels (ch. 3, figure 1) and the whole-period means (table 4's bottom rows).
+PUBLISHED_NOISE = {
+    "r2": {"atid3": 0.20, "atid12": 0.20},
+    "dec2017": {"atid3": 7.7, "atid12": 9.3, "jobb3": 0.20, "jobb12": 0.27},
+    "period_mean": {"atid3": 9.31, "atid12": 11.06, "jobb3": 0.24, "jobb12": 0.30},
+}
+
+
+def _lag_corr(person: np.ndarray, month: np.ndarray, x: np.ndarray, lag: int) -> float:
+    """Correlation of ``x`` between a person's rows ``lag`` months apart (finite pairs only)."""
+    key = person.astype(np.int64) * 100_000 + month.astype(np.int64)
+    s = pd.Series(x, index=key)
+    s = s[np.isfinite(s.to_numpy())]
+    later = s.reindex(s.index + lag).to_numpy()
+    ok = np.isfinite(later)
+    return float(np.corrcoef(s.to_numpy()[ok], later[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+
+
+def noise_figures(panel: pd.DataFrame, *, duration_categories: int = 20) -> dict[str, Any]:
+    """How noisy and how level a (synthetic) panel is, beside :data:`PUBLISHED_NOISE`.
+
+    R² of the main models (OLS atid3/atid12 with and without hours at t), ``converged`` of all
+    four (probits for jobb), the within-person correlation of the OLS residuals at lags 1, 3 and
+    12 months, the December 2017 levels and the whole-period means.
+    """
+    import warnings
+
+    from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+
+    out: dict[str, Any] = {}
+    month = (panel["month"].dt.year * 12 + panel["month"].dt.month - 1).to_numpy()
+    person = panel["person_id"].to_numpy()
+    for o in HORIZONS:
+        family = "ols" if o.startswith("atid") else "probit"
+        for hours in ((True, False) if family == "ols" else (True,)):
+            opts = CovariateOptions(duration_categories=duration_categories, include_hours_at_t=hours)
+            d = build_design(build_covariates(panel, horizon_of(o), opts))
+            y = panel[o].to_numpy(dtype=float)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = fit(d, y, family=family, outcome=o)  # type: ignore[arg-type]
+            key = o if hours else f"{o} without hours at t"
+            out[f"converged {key}"] = bool(r.converged)
+            if family == "ols":
+                out[f"R2 {key}"] = float(r.rsquared)
+            if family == "ols" and hours:
+                res = y - r.predict(d, unseen="nan")
+                for lag in (1, 3, 12):
+                    out[f"residual corr {o} lag {lag}"] = _lag_corr(person, month, res, lag)
+    by_month = panel.groupby(month)[list(HORIZONS)].mean()
+    dec = 2017 * 12 + 11
+    for o in HORIZONS:
+        out[f"dec2017 {o}"] = float(by_month.loc[dec, o]) if dec in by_month.index else float("nan")
+        out[f"period_mean {o}"] = float(panel[o].mean())
+    return out
