@@ -90,3 +90,4 @@ def test_noise_defaults_leave_the_committed_world_alone() -> None:
     (issue 13 is not calibrated yet: data/README.md)."""
     c = sp.CALIBRATED
     assert c["noise_sd"] == 0.0 and c["noise_person_share"] == 0.0 and c["burn_in"] is False
+    assert c["hours_noise_sd"] == 0.0 and c["hours_noise_person_share"] == 0.0

@@ -158,6 +158,11 @@ class CalibratedParams(_Strict):
     noise_sd: Annotated[float, Field(ge=0.0)]
     noise_person_share: Share
     noise_keep: float
+    #: Month-to-month variation of the *recorded* hours around the job's hours: a factor
+    #: exp(σ e − σ²/2) (mean one, at most 4) with e = √ρ z_i + √(1−ρ) η_it, σ = ``hours_noise_sd``,
+    #: ρ = ``hours_noise_person_share``; the job process itself is unchanged.
+    hours_noise_sd: Annotated[float, Field(ge=0.0)]
+    hours_noise_person_share: Share
     #: Focal spells that start before the period may end before it (no start-up transient);
     #: persons without a row in the period are then not candidates.
     burn_in: bool

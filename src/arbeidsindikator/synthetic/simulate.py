@@ -261,6 +261,11 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     noise_rho = float(prm.get("noise_person_share", 0.0))
     noise_keep = float(prm.get("noise_keep", 0.0))
     burn_in = bool(prm.get("burn_in", False))
+    hours_noise_sd = float(prm.get("hours_noise_sd", 0.0))
+    hours_noise_rho = float(prm.get("hours_noise_person_share", 0.0))
+    if hours_noise_sd > 0:
+        hrng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 90_211]))
+        hours_z = hrng.normal(0.0, 1.0, n)
     if noise_sd > 0:
         nrng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 90_210]))
         noise_z = nrng.normal(0.0, 1.0, n)
@@ -442,8 +447,12 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         PROG[:, j] = np.where(reg, prog, 0)
         FLAGS[:, j] = np.where(reg, flags, 0)
         J, Jc = Jn, Jcn
-        JF[:, j] = J * HOURS_SEASON[m % 12]
-        JC[:, j] = Jc * HOURS_SEASON[m % 12]
+        rec = HOURS_SEASON[m % 12]
+        if hours_noise_sd > 0:  # recorded hours vary around the job's hours (mean one)
+            e = np.sqrt(hours_noise_rho) * hours_z + np.sqrt(1.0 - hours_noise_rho) * hrng.normal(0.0, 1.0, n)
+            rec = rec * np.minimum(np.exp(hours_noise_sd * e - hours_noise_sd ** 2 / 2), 4.0)
+        JF[:, j] = J * rec
+        JC[:, j] = Jc * rec
         reg_prev = reg
         # pensionable income of a finished calendar year: wages plus benefits
         year_wage += J * wage_factor * su.g_month[m - su.g_first]
