@@ -27,6 +27,7 @@ def test_write_then_load_gives_the_same_parameters(tmp_path: Path) -> None:
     p = tmp_path / "out.json"
     sp.write_calibrated(sp.CALIBRATED, p)
     assert sp.load_calibrated(p) == sp.CALIBRATED  # committed values are already rounded to 7 digits
+    assert p.read_bytes() == sp.CALIBRATED_PATH.read_bytes()  # the committed file is write_calibrated's output
     assert not list(tmp_path.glob(".*tmp"))
 
 
