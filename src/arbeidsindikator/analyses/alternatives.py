@@ -95,7 +95,7 @@ def fit_variant(
     family: str | None = None,
 ) -> Variant:
     """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from arbeidsindikator.estimation.models import DesignError, fit
+    from arbeidsindikator.estimation import DesignError, fit
 
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)

@@ -2,7 +2,7 @@
 
 Every regressor enters the model as a set of dummies. Here each one becomes a pandas
 ``Categorical`` whose **first category is the reference level** (dropped in the design); the
-model engine in :mod:`arbeidsindikator.estimation.models` relies on that convention. Reference levels are
+model engine in :mod:`arbeidsindikator.estimation` relies on that convention. Reference levels are
 the report's where it names one (digest §1.4), else the most frequent value.
 """
 
