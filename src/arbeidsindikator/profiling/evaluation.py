@@ -33,7 +33,6 @@ Every function is small, typed and returns a tidy frame or a dataclass for the b
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import numpy as np
@@ -46,10 +45,11 @@ from arbeidsindikator.profiling.contract import (
     DIN_SITUASJON_LABEL,
     VEDTAK_STANDARD,
     ProfilingData,
+    g_canonical,
+    load_g_table,  # re-exported: callers use profiling.evaluation.load_g_table
     validate_profiling_data,
 )
-
-from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.data.grunnbelop import g_per_month, month_index, month_start
 OUTCOMES: tuple[str, ...] = ("stable", "in_and_out", "without_work")
 OUTCOME_LABEL: dict[str, str] = {
     "stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
@@ -134,61 +134,6 @@ def params_from_config(cfg: Any) -> ProfilingParams:
     return ProfilingParams(**kw)
 
 
-# --- G (grunnbeløpet) ---------------------------------------------------------------------------
-
-#: G in NOK per year from 1 May of each year. Source: NAV, "Grunnbeløpet i folketrygden"
-#: (https://www.nav.no/grunnbelopet; the same table as skatteetaten.no/satser/grunnbelopet-i-folketrygden,
-#: cited by seed 003 footnote 11). Seed 003 quotes 2024: 124 028 NOK a year, 10 336 a month.
-G_TABLE_BUILTIN: tuple[tuple[str, int], ...] = (
-    ("2014-05-01", 88370),
-    ("2015-05-01", 90068),
-    ("2016-05-01", 92576),
-    ("2017-05-01", 93634),
-    ("2018-05-01", 96883),
-    ("2019-05-01", 99858),
-    ("2020-05-01", 101351),
-    ("2021-05-01", 106399),
-    ("2022-05-01", 111477),
-    ("2023-05-01", 118620),
-    ("2024-05-01", 124028),
-    ("2025-05-01", 130160),
-)
-G_CSV = REPO_ROOT / "data" / "reference" / "G.csv"
-
-
-def load_g_table(path: Path | None = None) -> pd.DataFrame:
-    """G by the date it applies from: ``data/reference/G.csv`` if present, else the built-in table.
-
-    The CSV's first date-like column is the date and its first other numeric column the amount.
-    """
-    path = path or G_CSV
-    if path.exists():
-        raw = pd.read_csv(path)
-        date_col = next(c for c in raw.columns if pd.to_datetime(raw[c], errors="coerce").notna().all())
-        amount_col = next(c for c in raw.columns if c != date_col and pd.api.types.is_numeric_dtype(raw[c]))
-        g = pd.DataFrame({"fom_dato": pd.to_datetime(raw[date_col]), "grunnbelop_nok": raw[amount_col].astype(float)})
-    else:
-        g = pd.DataFrame(G_TABLE_BUILTIN, columns=["fom_dato", "grunnbelop_nok"])
-        g["fom_dato"] = pd.to_datetime(g["fom_dato"])
-        g["grunnbelop_nok"] = g["grunnbelop_nok"].astype(float)
-    return g.sort_values("fom_dato").reset_index(drop=True)
-
-
-def month_index(dates: Any) -> np.ndarray:
-    """Calendar months as consecutive integers (year·12 + month − 1)."""
-    d = pd.DatetimeIndex(dates)
-    return d.year.to_numpy().astype(np.int64) * 12 + d.month.to_numpy() - 1
-
-
-def g_per_month(midx: np.ndarray, g: pd.DataFrame) -> np.ndarray:
-    """Monthly G (yearly amount / 12) in force on the first day of each month index."""
-    first_days = pd.to_datetime({"year": midx // 12, "month": midx % 12 + 1, "day": 1})
-    pos = np.searchsorted(g["fom_dato"].to_numpy(), first_days.to_numpy(), side="right") - 1
-    if (pos < 0).any():
-        raise ValueError(f"G table starts {g['fom_dato'].min().date()}; wages need G from {first_days.min().date()}")
-    return g["grunnbelop_nok"].to_numpy()[pos] / 12.0
-
-
 # --- wages relative to registration -------------------------------------------------------------
 
 
@@ -238,7 +183,7 @@ def wage_window(
     keep = (k >= 0) & (k < len(rel)) & (wm >= lo) & (wm <= hi)
     mat[r[keep], k[keep]] = w["nok"].to_numpy()[keep]
     cmin = int(cal.min())
-    gmat = g_per_month(np.arange(cmin, int(cal.max()) + 1), g)[cal - cmin]
+    gmat = g_per_month(g_canonical(g), cmin, int(cal.max()), missing="raise")[cal - cmin] / 12.0
     # rounded to 1e-9 G so that a wage of exactly 3 G is not "above 3 G" through floating-point noise
     return WageWindow(reg_id=registrations["reg_id"].to_numpy(), rel_months=rel, g=np.round(mat / gmat, 9))
 
@@ -418,8 +363,7 @@ def _work_veilarb(registrations: pd.DataFrame, spells: pd.DataFrame, p: Profilin
     registration month and the 11 months before it (end dates inclusive)."""
     reg_m = month_index(registrations["registrert_dato"])
     firsts = reg_m[:, None] - np.arange(12)[None, :]
-    first_days = (pd.to_datetime({"year": firsts.ravel() // 12, "month": firsts.ravel() % 12 + 1, "day": 1})
-                  .to_numpy(dtype="datetime64[D]").astype(np.int64).reshape(firsts.shape))
+    first_days = month_start(firsts.ravel()).astype("datetime64[D]").astype(np.int64).reshape(firsts.shape)
     covered = np.zeros(firsts.shape, dtype=bool)
     sp = pd.DataFrame({"person_id": spells["person_id"].to_numpy(dtype=np.int64),
                        "start": _days(spells["startdato"]), "end": _days(spells["sluttdato"])})
