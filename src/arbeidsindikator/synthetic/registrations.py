@@ -17,9 +17,9 @@ How it works (all numbers invented except the calibration targets):
 * The outcome sequence is an ordered latent index ``y* = α[reason] + β·h + health + country
   group + period + ε`` cut at the sample quantiles that give the published 34 / 29 / 37 % among
   registrations aged 30–59; the 12 post-registration wages are drawn to fall in that sequence
-  group (checked with :func:`arbeidsindikator.profiling.evaluation.outcome_sequences`).
+  group (checked with :func:`arbeidsindikator.profiling.wages.outcome_sequences`).
 * Health/other problems, education answers, single parent and reservation are drawn; the rule
-  tree of :mod:`arbeidsindikator.profiling.evaluation` profiles them; the first §14a decision is standard
+  tree of :mod:`arbeidsindikator.profiling.rules` profiles them; the first §14a decision is standard
   for 95 % of those profiled standard (seed 003 §3.3) and otherwise follows a noisy view of ``y*``.
 
 The constants in :data:`CALIBRATED` were tuned (``scale = 1``, several seeds) so that the rule
@@ -37,7 +37,9 @@ from scipy.special import ndtr
 
 from arbeidsindikator.data.grunnbelop import g_per_month, month_index, month_start
 from arbeidsindikator.profiling.contract import DIN_SITUASJON, ProfilingData, g_canonical, load_g_table
-from arbeidsindikator.profiling.evaluation import ProfilingParams, outcome_sequences, profile
+from arbeidsindikator.profiling.params import ProfilingParams
+from arbeidsindikator.profiling.rules import profile
+from arbeidsindikator.profiling.wages import outcome_sequences
 
 #: Shares of the registration reason (invented, plausible: NAV does not publish them by age).
 SITUASJON_SHARE: dict[str, float] = {
