@@ -19,10 +19,10 @@ from scipy import special, stats
 
 from arbeidsindikator.estimation._kernels import _k_linpred, _kernel_codes, _map_parts, _parts, _ro
 from arbeidsindikator.estimation.design import _UNSEEN, Design
+from arbeidsindikator.spec import Family
 
 __all__ = ["CovType", "Family", "FitResult", "WeightKind"]
 
-Family = Literal["ols", "probit", "lpm"]
 CovType = Literal["classical", "HC1", "cluster"]
 WeightKind = Literal["frequency", "analytic"]
 

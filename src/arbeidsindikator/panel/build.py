@@ -55,6 +55,7 @@ from arbeidsindikator.data.extracts import (
     validate_extracts,
 )
 from arbeidsindikator.data.grunnbelop import g_per_month, month_start, month_to_index, sql_month_index
+from arbeidsindikator.spec import SPELL_GAP_MONTHS
 from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
 
 __all__ = [
@@ -82,7 +83,7 @@ _TILTAK_CODES = tuple(TILTAK)
 class PanelOptions:
     """Choices the source leaves open (each a documented parameter)."""
 
-    gap_months: int = 3
+    gap_months: int = SPELL_GAP_MONTHS
     duration_counts: Literal["elapsed", "registered"] = "elapsed"
     chunk_persons: int = 250_000
     keep_aux: bool = False  # keep auxiliary columns (incomes in NOK/G, spell start) for checks

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from arbeidsindikator.data.grunnbelop import month_index
+from arbeidsindikator.spec import HORIZONS
 
 WEEKS_PER_MONTH = 52 / 12
 JOB_HOURS_PER_WEEK = 19.0
-HORIZONS = {"atid3": 3, "atid12": 12, "jobb3": 3, "jobb12": 12}
 
 
 def _keys(person: np.ndarray, midx: np.ndarray) -> np.ndarray:

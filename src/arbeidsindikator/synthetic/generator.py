@@ -77,6 +77,7 @@ import pyarrow.parquet as pq
 from scipy.special import expit
 
 from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.spec import SPELL_GAP_MONTHS
 from arbeidsindikator.panel import covariates as cov
 from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER, INNSATSGRUPPER
 from arbeidsindikator.data.extracts import (
@@ -108,7 +109,7 @@ __all__ = [
 GENERATOR_VERSION = "2"
 WAGE_DATA_START = pd.Period("2015-01", freq="M")  # a-ordningen: monthly wage data from January 2015
 CHUNK_PERSONS = 50_000
-GAP_MONTHS = 3  # spell rule the generator uses for its own covariates (the panel default)
+GAP_MONTHS = SPELL_GAP_MONTHS  # spell rule the generator uses for its own covariates (the panel default)
 #: Months of status history written before the first analysis month. The contract needs 60;
 #: more makes NAV durations less left-censored (the report's durations are not censored at 60).
 GENERATED_HISTORY_MONTHS = 108
