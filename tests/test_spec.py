@@ -45,3 +45,13 @@ def test_repo_root_defined_once() -> None:
     hits = [name for name, text in _sources().items() if name != "config.py" and pattern.search(text)]
     assert not hits, f"the repository root is recomputed outside config.REPO_ROOT: {hits}"
     assert (config.REPO_ROOT / "src" / "arbeidsindikator" / "config.py").is_file()
+
+
+def test_horizon_of_reads_spec() -> None:
+    import pytest
+
+    from arbeidsindikator.panel.covariates import horizon_of
+
+    assert {o: horizon_of(o) for o in spec.OUTCOMES} == spec.HORIZONS
+    with pytest.raises(ValueError, match="atid3, atid12, jobb3, jobb12"):
+        horizon_of("atid6")
