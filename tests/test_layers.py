@@ -183,11 +183,11 @@ def test_the_walker_sees_function_level_and_relative_imports() -> None:
         "def f():\n"
         "    from arbeidsindikator.synthetic import generator\n"
         "    import arbeidsindikator.pipeline\n"
-        "    from . import fit\n"
+        "    from . import fitting\n"
     )
     got = imports_of("arbeidsindikator.estimation.design", src)
     assert got == {"arbeidsindikator.spec", "arbeidsindikator.synthetic.generator", "arbeidsindikator.pipeline",
-                   "arbeidsindikator.estimation.fit"}
+                   "arbeidsindikator.estimation.fitting"}
 
 
 # --- chapters -----------------------------------------------------------------------------------

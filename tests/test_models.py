@@ -272,13 +272,19 @@ def test_engine_split_by_concern() -> None:
     assert importlib.util.find_spec("arbeidsindikator.estimation.models") is None
     for mod, names in {
         "design": ["Design", "build_design", "DesignError"],
-        "fit": ["fit", "SeparationWarning"],
+        "fitting": ["fit", "SeparationWarning"],
         "results": ["FitResult"],
     }.items():
         m = importlib.import_module(f"arbeidsindikator.estimation.{mod}")
         for name in names:
             assert getattr(est, name) is getattr(m, name)
     assert sorted(est.__all__) == ["Design", "DesignError", "FitResult", "SeparationWarning", "build_design", "fit"]
+    # a module named like an exported name would be shadowed by it (``import ...estimation.fit as m``
+    # would give the function, or fail): the fitting module is ``fitting``, not ``fit``
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(est.__path__)}
+    assert not submodules & set(est.__all__), submodules & set(est.__all__)
 
 
 @pytest.mark.filterwarnings("ignore:cov_type not fully supported")

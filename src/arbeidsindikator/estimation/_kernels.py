@@ -1,13 +1,13 @@
 """numba kernels of the estimation engine: sums over the integer-coded design, in row parts.
 
-The fast path, separate from the API (:mod:`arbeidsindikator.estimation.fit`). Conventions: `w`
+The fast path, separate from the API (:mod:`arbeidsindikator.estimation.fitting`). Conventions: `w`
 is empty when unweighted, `mask` empty when absent; a row is used iff (no mask or mask[i]) and
 y[i] is not NaN and w[i] != 0. Column index lists of a row are ascending (blocks occupy ascending
 column ranges), so pairs (a <= c) fill the upper triangle. Each kernel is serial, releases the GIL
 and adds into the accumulators it is given for rows [start, stop); :func:`_accumulate` runs row
 parts on a thread pool and sums them in a fixed order, so results do not depend on the number of
 threads. Small dense algebra (Cholesky, inverse, sandwich) is here too, in numba rather than LAPACK
-(see :func:`arbeidsindikator.estimation.fit._solve_pd`).
+(see :func:`arbeidsindikator.estimation.fitting._solve_pd`).
 """
 
 from __future__ import annotations

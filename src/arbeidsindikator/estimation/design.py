@@ -3,7 +3,7 @@
 Seed 002 ch. 4 (digest §1.4): every regressor is a categorical variable entering as dummies with a
 reference level, so a row of the design matrix has at most one active column per block plus the
 constant. :func:`build_design` stores that matrix as integer column codes (:class:`Design`) and
-never forms the dense ``n × p`` matrix; :mod:`arbeidsindikator.estimation.fit` and the kernels
+never forms the dense ``n × p`` matrix; :mod:`arbeidsindikator.estimation.fitting` and the kernels
 in :mod:`arbeidsindikator.estimation._kernels` work on the codes directly.
 """
 
