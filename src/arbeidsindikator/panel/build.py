@@ -33,13 +33,8 @@ with its reason in the report (``report["excluded"]``), never dropped silently.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -52,7 +47,6 @@ from arbeidsindikator.data.extracts import (
     TILTAK,
     Extracts,
     ExtractError,
-    validate_extracts,
 )
 from arbeidsindikator.data.grunnbelop import g_per_month, month_start, month_to_index, sql_month_index
 from arbeidsindikator.spec import SPELL_GAP_MONTHS
