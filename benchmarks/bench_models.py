@@ -1,4 +1,4 @@
-"""Benchmark of the estimation engine (arbeidsindikator.estimation.models) on synthetic data.
+"""Benchmark of the estimation engine (arbeidsindikator.estimation) on synthetic data.
 
 Synthetic codes shaped like the indicator's design (digest §1.4; shared/docs/performance.md):
 18 categorical blocks (age 50 levels, duration 61, inflow 20, income 22, history 8, hours 7,
@@ -174,7 +174,7 @@ def residual_means(y: np.ndarray, pred: np.ndarray, month: np.ndarray, county: n
 
 def run_stage(stage: str, args: argparse.Namespace) -> dict[str, object]:
     """Run one stage in this process; return timings (s) and memory (GB)."""
-    from arbeidsindikator.estimation.models import build_design, fit
+    from arbeidsindikator.estimation import build_design, fit
 
     code_dtype = np.int16 if args.int16 else np.int32
     warm = make_data(3000, 300, 1)  # load the cached numba kernels before timing anything
@@ -269,7 +269,7 @@ def run_statsmodels(
     """statsmodels OLS and Probit on the dense dummy matrix vs the engine on identical data."""
     import statsmodels.api as sm
 
-    from arbeidsindikator.estimation.models import build_design, fit
+    from arbeidsindikator.estimation import build_design, fit
 
     t = time.perf_counter()
     d = build_design(X)
@@ -348,7 +348,7 @@ def run_glum(
     import glum
     import tabmat
 
-    from arbeidsindikator.estimation.models import build_design, fit
+    from arbeidsindikator.estimation import build_design, fit
 
     t = time.perf_counter()
     d = build_design(X, code_dtype=code_dtype)

@@ -1,4 +1,4 @@
-"""Tests of the estimation engine (arbeidsindikator.estimation.models) against statsmodels / linearmodels.
+"""Tests of the estimation engine (arbeidsindikator.estimation) against statsmodels / linearmodels.
 
 References: statsmodels OLS / WLS / Probit / GLM and linearmodels PooledOLS fitted on the dense
 dummy matrix of the same design; tolerance 1e-6 relative unless stated (agreement is ~1e-12).
@@ -17,14 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from arbeidsindikator.estimation.models import (
+from arbeidsindikator.estimation import (
     Design,
     DesignError,
+    FitResult,
     SeparationWarning,
-    _probit_terms,
     build_design,
     fit,
 )
+from arbeidsindikator.estimation._kernels import _probit_terms
 
 RTOL = 1e-6
 COV_TYPES = ["classical", "HC1", "cluster"]
@@ -231,6 +232,59 @@ def test_probit_matches_statsmodels(data, cov_type) -> None:  # type: ignore[no-
     assert_close(res.summary_frame()["p_value"], ref.pvalues)
     assert res.llf == pytest.approx(ref.llf, rel=1e-10)
     assert res.rsquared is None
+
+
+@pytest.mark.parametrize("family", ["ols", "probit"])
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_tvalues_pvalues_conf_int_match_statsmodels(data, family, cov_type) -> None:  # type: ignore[no-untyped-def]
+    """linearmodels-style inference on the result: t values, p values and confidence intervals
+    (t with N−p df for classical OLS, normal otherwise), compared with statsmodels."""
+    y = data["y"] if family == "ols" else data["yb"]
+    g = data["groups"] if cov_type == "cluster" else None
+    res = fit(data["d"], y, family=family, cov_type=cov_type, groups=g)
+    assert isinstance(res, FitResult)
+    kw = {} if family == "ols" else {"disp": 0, "method": "newton", "tol": 1e-12}
+    model = sm.OLS(y, data["D"]) if family == "ols" else sm.Probit(y, data["D"])
+    ref = sm_fit(model, cov_type, data["groups"], **kw)
+    assert res.tvalues.index.equals(res.params.index) and res.pvalues.index.equals(res.params.index)
+    assert_close(res.tvalues, ref.tvalues)
+    assert_close(res.pvalues, ref.pvalues)
+    for alpha in (0.05, 0.1):
+        ci = res.conf_int(alpha)
+        assert ci.columns.tolist() == ["lower", "upper"] and ci.index.equals(res.params.index)
+        assert_close(ci.to_numpy(), ref.conf_int(alpha=alpha))
+    assert_close(res.conf_int().to_numpy(), ref.conf_int())
+    sf = res.summary_frame()
+    np.testing.assert_array_equal(sf["t_value"], res.tvalues)
+    np.testing.assert_array_equal(sf["p_value"], res.pvalues)
+    for bad in (0.0, 1.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="alpha"):
+            res.conf_int(bad)
+
+
+def test_engine_split_by_concern() -> None:
+    """The engine is split by concern (design, kernels, fit, results); no monolithic models.py."""
+    import importlib
+    import importlib.util
+
+    import arbeidsindikator.estimation as est
+
+    assert importlib.util.find_spec("arbeidsindikator.estimation.models") is None
+    for mod, names in {
+        "design": ["Design", "build_design", "DesignError"],
+        "fitting": ["fit", "SeparationWarning"],
+        "results": ["FitResult"],
+    }.items():
+        m = importlib.import_module(f"arbeidsindikator.estimation.{mod}")
+        for name in names:
+            assert getattr(est, name) is getattr(m, name)
+    assert sorted(est.__all__) == ["Design", "DesignError", "FitResult", "SeparationWarning", "build_design", "fit"]
+    # a module named like an exported name would be shadowed by it (``import ...estimation.fit as m``
+    # would give the function, or fail): the fitting module is ``fitting``, not ``fit``
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(est.__path__)}
+    assert not submodules & set(est.__all__), submodules & set(est.__all__)
 
 
 @pytest.mark.filterwarnings("ignore:cov_type not fully supported")

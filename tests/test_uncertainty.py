@@ -8,7 +8,7 @@ import pytest
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.analyses import uncertainty
 from arbeidsindikator.panel.covariates import build_covariates
-from arbeidsindikator.estimation.models import build_design, fit
+from arbeidsindikator.estimation import build_design, fit
 from arbeidsindikator.pipeline import covariate_options, indicator_series, panel_with_expected
 
 

@@ -16,6 +16,8 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
+from arbeidsindikator.spec import SPELL_GAP_MONTHS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.yml"
 
@@ -60,7 +62,7 @@ class RunConfig:
     start: pd.Period
     end: pd.Period
     duration_categories: int = 20
-    gap_months: int = 3
+    gap_months: int = SPELL_GAP_MONTHS
     include_hours_at_t: bool = True
     min_cell_count: int = 10
     seasonal_windows_short: tuple[Window, ...] = ()
@@ -205,7 +207,7 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         start=start,
         end=end,
         duration_categories=dur,
-        gap_months=_int(raw, "model.gap_months", 3, lo=1, hi=24),
+        gap_months=_int(raw, "model.gap_months", SPELL_GAP_MONTHS, lo=1, hi=24),
         include_hours_at_t=include_hours,
         min_cell_count=_int(raw, "indicator.min_cell_count", 10, lo=1),
         seasonal_windows_short=_windows(

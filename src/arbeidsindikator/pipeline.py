@@ -197,7 +197,7 @@ def fit_main_models(
     cov_type: str = "classical",
 ) -> MainModels:
     """Fit the main model for each outcome on all observable rows; predict every row."""
-    from arbeidsindikator.estimation.models import build_design, fit
+    from arbeidsindikator.estimation import build_design, fit
 
     family = family or FAMILY
     fits: dict[str, Any] = {}

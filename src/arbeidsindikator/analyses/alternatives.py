@@ -27,7 +27,7 @@ from arbeidsindikator.indicator import indicator
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
-from arbeidsindikator.spec import FAMILY
+from arbeidsindikator.spec import FAMILY, SPELL_GAP_MONTHS, SPELL_GAP_MONTHS_ALTERNATIVE
 from arbeidsindikator.pipeline import covariate_options, load_panel, panel_with_expected
 
 #: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
@@ -95,7 +95,7 @@ def fit_variant(
     family: str | None = None,
 ) -> Variant:
     """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from arbeidsindikator.estimation.models import DesignError, fit
+    from arbeidsindikator.estimation import DesignError, fit
 
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)
@@ -245,7 +245,7 @@ def spell_gap(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, dic
     """
     if cfg.source not in ("synthetic", "extracts"):
         raise ValueError("the spell-gap alternative needs raw extracts (data.source synthetic or extracts)")
-    other = 2 if cfg.gap_months == 3 else 3
+    other = SPELL_GAP_MONTHS_ALTERNATIVE if cfg.gap_months == SPELL_GAP_MONTHS else SPELL_GAP_MONTHS
     main = load_panel(cfg)
     folder = main.report.get("extracts") or cfg.data_path
     alt_cfg = dataclasses.replace(cfg, gap_months=other, source="extracts", data_path=Path(str(folder)))

@@ -118,7 +118,7 @@ def refit_bootstrap(
     adjust: bool = True,
 ) -> BootstrapResult:
     """Appendix C: resample to the original size, refit, recompute the national curve."""
-    from arbeidsindikator.estimation.models import build_design, fit
+    from arbeidsindikator.estimation import build_design, fit
 
     t0 = time.perf_counter()
     obs, months, month_idx, person_index = _setup(df, outcome)
@@ -188,7 +188,7 @@ def multiplier_bootstrap(
     (Gaussian multiplier bootstrap): mean 0 and variance 1 like the Poisson(1) − 1 weights of
     resampling, so the same first-order variance, and ten times cheaper to draw.
     """
-    from arbeidsindikator.estimation.models import build_design, fit
+    from arbeidsindikator.estimation import build_design, fit
 
     t0 = time.perf_counter()
     obs, months, month_idx, person_index = _setup(df, outcome)

@@ -33,10 +33,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from arbeidsindikator.config import REPO_ROOT
 from arbeidsindikator.data.contract import (
     FYLKER,
     HOURS_PER_MONTH_MAX,
@@ -48,6 +46,7 @@ from arbeidsindikator.data.contract import (
     ExtractKind,
     violation,
 )
+from arbeidsindikator.data.grunnbelop import G_CSV, g_per_month, index_to_month, load_g, month_to_index
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -74,7 +73,8 @@ __all__ = [
 
 CONTRACT_VERSION = "arbeidsindikator-extracts/1"
 MANIFEST_NAME = "manifest.json"
-DEFAULT_G_PATH = REPO_ROOT / "data" / "reference" / "G.csv"
+#: G and the month index are defined in :mod:`arbeidsindikator.data.grunnbelop` (re-exported here).
+DEFAULT_G_PATH = G_CSV
 
 #: Service groups as they occur in the status extract: the population's seven plus
 #: "varig tilpasset innsats", which the panel builder excludes (seed 002 ch. 2).
@@ -276,21 +276,6 @@ TABLE_BY_NAME: dict[str, ExtractTable] = {t.name: t for t in TABLES}
 
 
 # ---------------------------------------------------------------------------------------------
-# Months
-# ---------------------------------------------------------------------------------------------
-
-
-def month_to_index(p: pd.Period | str) -> int:
-    """Month as a consecutive integer (year * 12 + month - 1), as in :mod:`outcomes`."""
-    p = pd.Period(p, freq="M")
-    return p.year * 12 + p.month - 1
-
-
-def index_to_month(i: int) -> pd.Period:
-    return pd.Period(year=int(i) // 12, month=int(i) % 12 + 1, freq="M")
-
-
-# ---------------------------------------------------------------------------------------------
 # Manifest
 # ---------------------------------------------------------------------------------------------
 
@@ -413,27 +398,6 @@ def write_extracts(folder: str | Path, tables: dict[str, pd.DataFrame], manifest
         df.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     write_manifest(folder, manifest)
-
-
-# ---------------------------------------------------------------------------------------------
-# G
-# ---------------------------------------------------------------------------------------------
-
-
-def load_g(path: Path | None = None) -> pd.DataFrame:
-    """The basic amount G by date (``effective_from`` datetime, ``G_nok`` float), sorted."""
-    g = pd.read_csv(path or DEFAULT_G_PATH, dtype={"G_nok": "float64"})
-    g["effective_from"] = pd.to_datetime(g["effective_from"])
-    return g.sort_values("effective_from").reset_index(drop=True)
-
-
-def g_per_month(g: pd.DataFrame, first: int, last: int) -> np.ndarray:
-    """G (NOK/year) in force on the first day of each month index ``first..last``; NaN if none."""
-    idx = np.arange(first, last + 1)
-    firsts = pd.to_datetime({"year": idx // 12, "month": idx % 12 + 1, "day": 1})
-    pos = np.searchsorted(g["effective_from"].to_numpy(), firsts.to_numpy(), side="right") - 1
-    vals = g["G_nok"].to_numpy(dtype=float)
-    return np.where(pos >= 0, vals[np.clip(pos, 0, None)], np.nan)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,13 +33,8 @@ with its reason in the report (``report["excluded"]``), never dropped silently.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -52,10 +47,9 @@ from arbeidsindikator.data.extracts import (
     TILTAK,
     Extracts,
     ExtractError,
-    g_per_month,
-    month_to_index,
-    validate_extracts,
 )
+from arbeidsindikator.data.grunnbelop import g_per_month, month_start, month_to_index, sql_month_index
+from arbeidsindikator.spec import SPELL_GAP_MONTHS
 from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
 
 __all__ = [
@@ -83,7 +77,7 @@ _TILTAK_CODES = tuple(TILTAK)
 class PanelOptions:
     """Choices the source leaves open (each a documented parameter)."""
 
-    gap_months: int = 3
+    gap_months: int = SPELL_GAP_MONTHS
     duration_counts: Literal["elapsed", "registered"] = "elapsed"
     chunk_persons: int = 250_000
     keep_aux: bool = False  # keep auxiliary columns (incomes in NOK/G, spell start) for checks
@@ -196,7 +190,7 @@ def decile_edges(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 _STATUS_SQL = """
-SELECT s.person_id AS pid, year(s.month) * 12 + month(s.month) - 1 AS midx,
+SELECT s.person_id AS pid, {midx} AS midx,
        list_position({ig}, s.innsatsgruppe) - 1 AS ig,
        list_position({hg}, s.hovedgruppe) - 1 AS hg,
        k.k AS kontor, s.aap, s.sykepenger, s.dagpenger, s.overgangsstonad, s.uforetrygd,
@@ -209,13 +203,6 @@ ORDER BY s.person_id, s.month
 
 def _sql_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
-def _month_ts(midx: np.ndarray) -> np.ndarray:
-    """Month indices as datetime64[ns] (first day of the month)."""
-    y = midx // 12
-    m = midx % 12
-    return ((y - 1970) * 12 + m).astype("datetime64[M]").astype("datetime64[ns]")
 
 
 @dataclass
@@ -249,7 +236,7 @@ def _globals(ex: Extracts, start: pd.Period, end: pd.Period) -> _Global:
     a, b = man.coverage["ba_region"]
     rf, rl = month_to_index(a), month_to_index(b)
     rg = ex.df(
-        "SELECT ba_region, year(month) * 12 + month(month) - 1 AS midx, nye_ledige / arbeidsstyrke AS share FROM ba_region"
+        f"SELECT ba_region, {sql_month_index('month')} AS midx, nye_ledige / arbeidsstyrke AS share FROM ba_region"
     )
     rg = rg[rg["ba_region"].isin(regions)]
     rate = np.full((len(regions), rl - rf + 1), np.nan)
@@ -280,7 +267,7 @@ def _inflow(gl: _Global, region: np.ndarray, t: np.ndarray, h: int) -> tuple[np.
 
 
 def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions, counts: dict[str, int]) -> dict[str, np.ndarray]:
-    st = ex.df(_STATUS_SQL.format(ig=_sql_list(INNSATSGRUPPER_RAW), hg=_sql_list(HOVEDGRUPPER), tt=_sql_list(_TILTAK_CODES)),
+    st = ex.df(_STATUS_SQL.format(midx=sql_month_index("s.month"), ig=_sql_list(INNSATSGRUPPER_RAW), hg=_sql_list(HOVEDGRUPPER), tt=_sql_list(_TILTAK_CODES)),
                [lo_id, hi_id])
     counts["status_read"] += len(st)
     pid = st["pid"].to_numpy(np.int64)
@@ -308,8 +295,8 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
 
     # person attributes
     pers = ex.df(
-        "SELECT person_id AS pid, year(fodt) * 12 + month(fodt) - 1 AS fodt, kjonn, landgruppe, "
-        "year(innvandret) * 12 + month(innvandret) - 1 AS innv FROM personer WHERE person_id BETWEEN ? AND ? ORDER BY person_id",
+        f"SELECT person_id AS pid, {sql_month_index('fodt')} AS fodt, kjonn, landgruppe, "
+        f"{sql_month_index('innvandret')} AS innv FROM personer WHERE person_id BETWEEN ? AND ? ORDER BY person_id",
         [lo_id, hi_id],
     )
     ppos = np.searchsorted(pers["pid"].to_numpy(np.int64), pid_r)
@@ -331,7 +318,7 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
     if need_w.any():
         wmin = int(sp_start[need_w].min()) - 12
         w = ex.df(
-            "SELECT person_id AS pid, year(month) * 12 + month(month) - 1 AS midx, lonn FROM lonn "
+            f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "
             "WHERE person_id BETWEEN ? AND ? AND month >= ?",
             [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()],
         )
@@ -413,7 +400,7 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
 
     # hours at t and outcomes from hours in t+1..t+12
     hrs = ex.df(
-        "SELECT person_id, year(month) * 12 + month(month) - 1 AS midx, timer AS hours FROM timer "
+        f"SELECT person_id, {sql_month_index('month')} AS midx, timer AS hours FROM timer "
         "WHERE person_id BETWEEN ? AND ? AND month >= ?",
         [lo_id, hi_id, pd.Timestamp(year=gl.start // 12, month=gl.start % 12 + 1, day=1).date()],
     )
@@ -429,8 +416,8 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
         out[f"innstrom{h}"] = v
         counts[f"flag_inflow{h}_partial_window"] += int(np.sum((used > 0) & (used < h)))
         counts[f"flag_inflow{h}_no_future_month"] += int(np.sum(used == 0))
-    keys = pd.DataFrame({"person_id": pid_r, "month": _month_ts(t)})
-    hours = pd.DataFrame({"person_id": hrs["person_id"].to_numpy(np.int64), "month": _month_ts(hrs["midx"].to_numpy(np.int64)),
+    keys = pd.DataFrame({"person_id": pid_r, "month": month_start(t)})
+    hours = pd.DataFrame({"person_id": hrs["person_id"].to_numpy(np.int64), "month": month_start(hrs["midx"].to_numpy(np.int64)),
                           "hours": hrs["hours"].to_numpy(float)})
     last = pd.Timestamp(year=gl.hours_last // 12, month=gl.hours_last % 12 + 1, day=1)
     oc = compute_outcomes(keys, hours, last)
@@ -481,7 +468,7 @@ def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Peri
     offices = gl.kontor["nav_kontor"].astype(str).tolist()
     panel = pd.DataFrame({
         "person_id": cols.pop("person_id"),
-        "month": _month_ts(cols["midx"]),
+        "month": month_start(cols["midx"]),
         "hovedgruppe": pd.Categorical.from_codes(cols.pop("hovedgruppe"), categories=list(HOVEDGRUPPER)),
         "innsatsgruppe": pd.Categorical.from_codes(cols.pop("innsatsgruppe"), categories=list(INNSATSGRUPPER_RAW[:VARIG])),
         "fylke": pd.Categorical.from_codes(cols.pop("fylke"), categories=list(FYLKER)),
@@ -501,7 +488,7 @@ def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Peri
         panel["pgi_g"] = cols.pop("pgi_g")
         for name in ("lonn_nok", "pgi_nok", "spell_censored"):
             panel[name] = cols.pop(name)
-        panel["spell_start"] = _month_ts(cols.pop("spell_start"))
+        panel["spell_start"] = month_start(cols.pop("spell_start"))
     assert list(panel.columns[: len(PANEL_COLUMN_NAMES)]) == list(PANEL_COLUMN_NAMES)
 
     obs = {name: int(panel[name].isna().sum()) for name in HORIZONS}

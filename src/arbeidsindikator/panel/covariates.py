@@ -2,7 +2,7 @@
 
 Every regressor enters the model as a set of dummies. Here each one becomes a pandas
 ``Categorical`` whose **first category is the reference level** (dropped in the design); the
-model engine in :mod:`arbeidsindikator.estimation.models` relies on that convention. Reference levels are
+model engine in :mod:`arbeidsindikator.estimation` relies on that convention. Reference levels are
 the report's where it names one (digest §1.4), else the most frequent value.
 """
 
@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-SHORT_OUTCOMES = ("atid3", "jobb3")
-LONG_OUTCOMES = ("atid12", "jobb12")
+from arbeidsindikator.spec import HORIZONS, OUTCOMES
 
 BOTID_LABELS = ("<=12", "13-24", "25-36", "37-48", "49-120", ">120")
 HISTORY_LABELS = ("0", "1-6", "7-12", "13-18", "19-24", "25-36", "37-60", ">60")
@@ -137,9 +136,7 @@ def build_covariates(panel: pd.DataFrame, horizon: int, options: CovariateOption
 
 
 def horizon_of(outcome: str) -> int:
-    """3 for atid3/jobb3, 12 for atid12/jobb12."""
-    if outcome in SHORT_OUTCOMES:
-        return 3
-    if outcome in LONG_OUTCOMES:
-        return 12
-    raise ValueError(f"unknown outcome {outcome!r}; expected one of atid3, atid12, jobb3, jobb12")
+    """Months ahead an outcome looks (:data:`arbeidsindikator.spec.HORIZONS`): 3 or 12."""
+    if outcome not in HORIZONS:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
+    return HORIZONS[outcome]

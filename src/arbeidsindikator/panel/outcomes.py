@@ -18,15 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from arbeidsindikator.data.grunnbelop import month_index
+from arbeidsindikator.spec import HORIZONS
+
 WEEKS_PER_MONTH = 52 / 12
 JOB_HOURS_PER_WEEK = 19.0
-HORIZONS = {"atid3": 3, "atid12": 12, "jobb3": 3, "jobb12": 12}
-
-
-def month_index(months: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """Months as consecutive integers (year * 12 + month - 1), for shifting by x months."""
-    m = pd.DatetimeIndex(months)
-    return (m.year.to_numpy().astype(np.int64) * 12 + m.month.to_numpy() - 1)
 
 
 def _keys(person: np.ndarray, midx: np.ndarray) -> np.ndarray:

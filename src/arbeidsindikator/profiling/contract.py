@@ -21,12 +21,14 @@ column, number of rows and an example value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from arbeidsindikator.data.contract import ColumnSpec, ContractError, violation
+from arbeidsindikator.data.grunnbelop import load_g
 
 # --- code lists (NAV's code names) --------------------------------------------------------------
 
@@ -137,6 +139,20 @@ G_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("fom_dato", "datetime64", "date", "unique, increasing", "date the amount applies from (normally 1 May)"),
     ColumnSpec("grunnbelop_nok", "float", "NOK per year", "> 0", "the basic amount G"),
 )
+
+#: The profiling contract's names for the columns of the one G table
+#: (:func:`arbeidsindikator.data.grunnbelop.load_g`: ``effective_from``, ``G_nok``).
+G_CONTRACT_NAMES: dict[str, str] = {"effective_from": "fom_dato", "G_nok": "grunnbelop_nok"}
+
+
+def load_g_table(path: Path | None = None) -> pd.DataFrame:
+    """The G table (``data/reference/G.csv`` unless ``path``) in the profiling contract's column names."""
+    return load_g(path).rename(columns=G_CONTRACT_NAMES)
+
+
+def g_canonical(g: pd.DataFrame) -> pd.DataFrame:
+    """A contract ``g`` table in the G table's own column names, for :mod:`arbeidsindikator.data.grunnbelop`."""
+    return g.rename(columns={v: k for k, v in G_CONTRACT_NAMES.items()})
 
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "registrations": REGISTRATION_COLUMNS,

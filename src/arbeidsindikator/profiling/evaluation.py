@@ -27,453 +27,86 @@ The steps, in the order the chapter shows them:
    bootstrap interval of the accuracy difference), temporal validation, a fairness audit by sex
    and country group, and a per-person explanation of the score.
 
-Every function is small, typed and returns a tidy frame or a dataclass for the book.
+Where each step lives: parameters in :mod:`~arbeidsindikator.profiling.params`; step 1 in
+:mod:`~arbeidsindikator.profiling.wages`; step 3 in :mod:`~arbeidsindikator.profiling.rules`;
+the model, its sortings and the explanation in :mod:`~arbeidsindikator.profiling.model`; table 5,
+table 8 and the measures of step 6 in :mod:`~arbeidsindikator.profiling.metrics`. This module
+builds the study population (step 2), runs everything (:func:`evaluate`) and gives the numbers
+the chapter quotes (:func:`key_numbers`). Every function is small, typed and returns a tidy frame
+or a dataclass for the book.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
-from arbeidsindikator.profiling.contract import (
-    DIN_SITUASJON,
-    DIN_SITUASJON_LABEL,
-    VEDTAK_STANDARD,
-    ProfilingData,
-    validate_profiling_data,
+from arbeidsindikator.profiling.contract import DIN_SITUASJON, ProfilingData, load_g_table
+from arbeidsindikator.profiling.metrics import (
+    PUBLISHED_TABLE8,
+    BootstrapResult,
+    Discrepancy,
+    McNemarResult,
+    accuracy,
+    auc,
+    bootstrap_accuracy_difference,
+    brier,
+    calibration_table,
+    destination_by_outcome,
+    discrimination_table,
+    fairness_audit,
+    mcnemar_exact,
+    sorting_summary,
+    table5_accuracy,
+    table5_comparison,
+    table5_discrepancy,
+    table5_long,
+    table5_wide,
+    volume_curve,
+)
+from arbeidsindikator.profiling.model import (
+    FittedModel,
+    coefficient_table,
+    example_persons,
+    explain,
+    fit_model,
+    predict,
+    variant_a,
+    variant_b,
+)
+from arbeidsindikator.profiling.params import OUTCOMES, ProfilingParams, params_from_config
+from arbeidsindikator.profiling.rules import decision_standard, eligible_for_noe, profile, route
+from arbeidsindikator.profiling.wages import (
+    band_months_above,
+    band_months_since,
+    history_features,
+    outcome_sequences,
+    wage_window,
 )
 
-from arbeidsindikator.config import REPO_ROOT
-OUTCOMES: tuple[str, ...] = ("stable", "in_and_out", "without_work")
-OUTCOME_LABEL: dict[str, str] = {
-    "stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
-PROFILERT_TIL: tuple[str, ...] = ("ANTATT_GODE_MULIGHETER", "ANTATT_BEHOV_FOR_VEILEDNING", "OPPGITT_HINDRINGER")
-WorkRule = Literal["merged_spells", "veilarb_first_of_month"]
-
-# --- parameters ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProfilingParams:
-    """Every choice of the evaluation, with the report's / NAV's code's value as default."""
-
-    # population (seed 003 §1.2, §3.1)
-    periods: tuple[tuple[str, str], ...] = (("2018-09", "2019-03"), ("2023-03", "2023-07"))
-    age_min: int = 30
-    age_max: int = 59
-    # outcome sequences (table 3); wages in G per month
-    horizon: int = 12
-    stable_above_g: float = 3.0
-    stable_min_months: int = 10
-    stable_late_first: int = 6
-    stable_late_last: int = 12
-    stable_late_min: int = 5
-    without_below_g: float = 1.0
-    without_min_months: int = 10
-    # model inputs from the wage history
-    history_months: int = 24
-    history_above_g: float = 3.0
-    wages_observed_from: str | None = None  # first month the wage extract covers ('YYYY-MM'); None: first in data
-    wages_observed_until: str | None = None  # last month it covers; None: last month in the data
-    # rule tree as coded (navikt/paw-arbeidssoekerregisteret-monorepo-ekstern, app profilering)
-    work_rule: WorkRule = "merged_spells"  # or "veilarb_first_of_month" (the older veilarbregistrering rule)
-    merge_margin_days: int = 3  # spells merge when next start − previous end < margin (NAV's code)
-    min_work_months: int = 6
-    age_tag_min: int = 18
-    age_tag_max: int = 59
-    age_tag_max_later: int = 66
-    age_tag_change: str = "2026-04-01"
-    nus2_tag_from: str | None = "2024-03-01"  # None: NUS 2 tags at any date (table 2's "at least primary school")
-    # routing to NOE (table 2; digest Part 3)
-    noe_age_min: int = 30
-    noe_age_max: int = 59
-    noe_age_max_later: int = 66
-    noe_age_change: str = "2025-10-01"
-    missing_decision_is_standard: bool = False
-    # proposed model and variants (seed 003 §4.4)
-    months_since_bands: tuple[int, ...] = (1, 2, 3, 4, 7, 13)  # lower edges; > history = 'none'
-    n24_bands: tuple[int, ...] = (0, 7, 13, 19, 24)  # lower edges; 0–6 holds 'no month above 3 G'
-    volume_b: float = 0.48
-    typical_month: int = 9000
-    # uncertainty and audit
-    bootstrap_replicates: int = 2000
-    bootstrap_seed: int = 20250302
-    calibration_bins: int = 10
-    volume_grid: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.951, 0.01), 2))
-
-    def period_bounds(self) -> list[tuple[pd.Period, pd.Period]]:
-        return [(pd.Period(a, freq="M"), pd.Period(b, freq="M")) for a, b in self.periods]
-
-    def period_labels(self) -> list[str]:
-        return [f"{a}–{b}" for a, b in self.periods]
-
-
-def params_from_config(cfg: Any) -> ProfilingParams:
-    """Parameters from the run configuration's ``profiling`` section (defaults where absent).
-
-    Keys mirror the field names of :class:`ProfilingParams`; ``periods`` is a list of
-    ``[start, end]`` month pairs. Unknown keys raise ``ValueError`` naming the key.
-    """
-    raw: Mapping[str, Any] = (getattr(cfg, "raw", None) or {}).get("profiling", {}) or {}
-    known = set(ProfilingParams.__dataclass_fields__)
-    extra = set(raw) - known - {"scale", "seed", "per_month"}
-    if extra:
-        raise ValueError(f"profiling: unknown key(s) {sorted(extra)}; allowed: {sorted(known)}")
-    kw: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
-    if "periods" in kw:
-        kw["periods"] = tuple((str(a), str(b)) for a, b in kw["periods"])
-    for k in ("months_since_bands", "n24_bands", "volume_grid"):
-        if k in kw:
-            kw[k] = tuple(kw[k])
-    return ProfilingParams(**kw)
-
-
-# --- G (grunnbeløpet) ---------------------------------------------------------------------------
-
-#: G in NOK per year from 1 May of each year. Source: NAV, "Grunnbeløpet i folketrygden"
-#: (https://www.nav.no/grunnbelopet; the same table as skatteetaten.no/satser/grunnbelopet-i-folketrygden,
-#: cited by seed 003 footnote 11). Seed 003 quotes 2024: 124 028 NOK a year, 10 336 a month.
-G_TABLE_BUILTIN: tuple[tuple[str, int], ...] = (
-    ("2014-05-01", 88370),
-    ("2015-05-01", 90068),
-    ("2016-05-01", 92576),
-    ("2017-05-01", 93634),
-    ("2018-05-01", 96883),
-    ("2019-05-01", 99858),
-    ("2020-05-01", 101351),
-    ("2021-05-01", 106399),
-    ("2022-05-01", 111477),
-    ("2023-05-01", 118620),
-    ("2024-05-01", 124028),
-    ("2025-05-01", 130160),
-)
-G_CSV = REPO_ROOT / "data" / "reference" / "G.csv"
-
-
-def load_g_table(path: Path | None = None) -> pd.DataFrame:
-    """G by the date it applies from: ``data/reference/G.csv`` if present, else the built-in table.
-
-    The CSV's first date-like column is the date and its first other numeric column the amount.
-    """
-    path = path or G_CSV
-    if path.exists():
-        raw = pd.read_csv(path)
-        date_col = next(c for c in raw.columns if pd.to_datetime(raw[c], errors="coerce").notna().all())
-        amount_col = next(c for c in raw.columns if c != date_col and pd.api.types.is_numeric_dtype(raw[c]))
-        g = pd.DataFrame({"fom_dato": pd.to_datetime(raw[date_col]), "grunnbelop_nok": raw[amount_col].astype(float)})
-    else:
-        g = pd.DataFrame(G_TABLE_BUILTIN, columns=["fom_dato", "grunnbelop_nok"])
-        g["fom_dato"] = pd.to_datetime(g["fom_dato"])
-        g["grunnbelop_nok"] = g["grunnbelop_nok"].astype(float)
-    return g.sort_values("fom_dato").reset_index(drop=True)
-
-
-def month_index(dates: Any) -> np.ndarray:
-    """Calendar months as consecutive integers (year·12 + month − 1)."""
-    d = pd.DatetimeIndex(dates)
-    return d.year.to_numpy().astype(np.int64) * 12 + d.month.to_numpy() - 1
-
-
-def g_per_month(midx: np.ndarray, g: pd.DataFrame) -> np.ndarray:
-    """Monthly G (yearly amount / 12) in force on the first day of each month index."""
-    first_days = pd.to_datetime({"year": midx // 12, "month": midx % 12 + 1, "day": 1})
-    pos = np.searchsorted(g["fom_dato"].to_numpy(), first_days.to_numpy(), side="right") - 1
-    if (pos < 0).any():
-        raise ValueError(f"G table starts {g['fom_dato'].min().date()}; wages need G from {first_days.min().date()}")
-    return g["grunnbelop_nok"].to_numpy()[pos] / 12.0
-
-
-# --- wages relative to registration -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WageWindow:
-    """Wages in G per month by registration (rows) and relative month (columns).
-
-    ``rel_months`` run from −history to +horizon; relative month 0 is the registration month.
-    Cells outside the wage extract's coverage are NaN (unobserved), cells with no wage row inside
-    it are 0 (no reported wage).
-    """
-
-    reg_id: np.ndarray
-    rel_months: np.ndarray
-    g: np.ndarray
-
-    def cols(self, first: int, last: int) -> np.ndarray:
-        i0 = int(np.searchsorted(self.rel_months, first))
-        return self.g[:, i0 : i0 + (last - first + 1)]
-
-
-def wage_window(
-    registrations: pd.DataFrame,
-    wages: pd.DataFrame,
-    g: pd.DataFrame,
-    p: ProfilingParams,
-    observed: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-) -> WageWindow:
-    """Wage matrix in G for every registration, months −history..+horizon.
-
-    ``observed`` is the first and last month the wage extract covers; default: the first and
-    last month present in ``wages``.
-    """
-    rel = np.arange(-p.history_months, p.horizon + 1)
-    reg_m = month_index(registrations["registrert_dato"])
-    if observed is None:
-        observed = (wages["maaned"].min(), wages["maaned"].max())
-    lo, hi = month_index([observed[0]])[0], month_index([observed[1]])[0]
-    cal = reg_m[:, None] + rel[None, :]
-    mat = np.where((cal >= lo) & (cal <= hi), 0.0, np.nan)
-    regs = pd.DataFrame({"row": np.arange(len(registrations)),
-                         "person_id": registrations["person_id"].to_numpy(dtype=np.int64)})
-    w = pd.DataFrame({"person_id": wages["person_id"].to_numpy(dtype=np.int64), "wm": month_index(wages["maaned"]),
-                      "nok": wages["lonn_nok"].to_numpy(dtype=float)}).merge(regs, on="person_id", how="inner")
-    r, wm = w["row"].to_numpy(), w["wm"].to_numpy()
-    k = wm - reg_m[r] + p.history_months
-    keep = (k >= 0) & (k < len(rel)) & (wm >= lo) & (wm <= hi)
-    mat[r[keep], k[keep]] = w["nok"].to_numpy()[keep]
-    cmin = int(cal.min())
-    gmat = g_per_month(np.arange(cmin, int(cal.max()) + 1), g)[cal - cmin]
-    # rounded to 1e-9 G so that a wage of exactly 3 G is not "above 3 G" through floating-point noise
-    return WageWindow(reg_id=registrations["reg_id"].to_numpy(), rel_months=rel, g=np.round(mat / gmat, 9))
-
-
-def outcome_sequences(post_g: np.ndarray, p: ProfilingParams) -> np.ndarray:
-    """Table 3 sequence group per row of wages in G for relative months 1..horizon.
-
-    Returns an object array of ``stable`` / ``in_and_out`` / ``without_work``, or None where a
-    month is unobserved. Stable is checked first (with the defaults the two cannot overlap).
-    """
-    post_g = np.asarray(post_g, dtype=float)
-    above = post_g > p.stable_above_g
-    late = above[:, p.stable_late_first - 1 : p.stable_late_last].sum(axis=1)
-    stable = (above.sum(axis=1) >= p.stable_min_months) | (late >= p.stable_late_min)
-    without = (post_g < p.without_below_g).sum(axis=1) >= p.without_min_months
-    out = np.where(stable, "stable", np.where(without, "without_work", "in_and_out")).astype(object)
-    out[np.isnan(post_g).any(axis=1)] = None
-    return out
-
-
-def history_features(pre_g: np.ndarray, p: ProfilingParams) -> pd.DataFrame:
-    """The two wage inputs of the proposed model from months −history..−1 (in G).
-
-    ``months_since_above`` = months back to the last month with wage > 3 G (1 = the month before
-    the registration month; NaN = none in the window); ``months_above`` = number of such months.
-    Rows with an unobserved month get NaN in both.
-    """
-    pre_g = np.asarray(pre_g, dtype=float)
-    above = pre_g > p.history_above_g
-    back = above[:, ::-1]
-    has = back.any(axis=1)
-    since = np.where(has, back.argmax(axis=1) + 1, np.nan).astype(float)
-    n_above = above.sum(axis=1).astype(float)
-    miss = np.isnan(pre_g).any(axis=1)
-    since[miss] = np.nan
-    n_above[miss] = np.nan
-    return pd.DataFrame({"months_since_above": since, "months_above": n_above})
-
-
-def _band_labels(edges: tuple[int, ...], top: int) -> list[str]:
-    out = []
-    for i, lo in enumerate(edges):
-        hi = edges[i + 1] - 1 if i + 1 < len(edges) else top
-        out.append(str(lo) if lo == hi else f"{lo}–{hi}")
-    return out
-
-
-def band_months_since(x: pd.Series | np.ndarray, p: ProfilingParams) -> pd.Categorical:
-    """Months since the last month above 3 G in bands; 'none' when no such month in the window."""
-    labels = _band_labels(p.months_since_bands, p.history_months) + ["none"]
-    x = np.asarray(x, dtype=float)
-    idx = np.searchsorted(np.asarray(p.months_since_bands), np.nan_to_num(x, nan=0), side="right") - 1
-    lab = np.where(np.isnan(x), "none", np.asarray(labels, dtype=object)[np.clip(idx, 0, len(labels) - 2)])
-    return pd.Categorical(lab, categories=labels)
-
-
-def band_months_above(x: pd.Series | np.ndarray, p: ProfilingParams) -> pd.Categorical:
-    """Months with wage above 3 G in the last 24, in bands."""
-    labels = _band_labels(p.n24_bands, p.history_months)
-    x = np.asarray(x, dtype=float)
-    idx = np.searchsorted(np.asarray(p.n24_bands), np.nan_to_num(x, nan=0), side="right") - 1
-    return pd.Categorical(np.asarray(labels, dtype=object)[np.clip(idx, 0, len(labels) - 1)], categories=labels)
-
-
-# --- the rule tree as coded ---------------------------------------------------------------------
-
-
-def age_at(birth: pd.Series, when: pd.Series) -> np.ndarray:
-    """Age in whole years, as java.time.Period.between(birth, when).years."""
-    b, w = pd.DatetimeIndex(birth), pd.DatetimeIndex(when)
-    before_birthday = (w.month < b.month) | ((w.month == b.month) & (w.day < b.day))
-    return (w.year - b.year - before_birthday.astype(int)).to_numpy()
-
-
-def tag_hindrance(helse: pd.Series, andre: pd.Series) -> np.ndarray:
-    """Health or other problems: any answer other than NEI (JA or VET_IKKE) tags; empty does not."""
-    def hinders(s: pd.Series) -> np.ndarray:
-        s = s.astype("string")
-        return (s.notna() & (s != "NEI")).fillna(False).to_numpy(dtype=bool)
-
-    return hinders(helse) | hinders(andre)
-
-
-def _switch(dates: pd.Series, change: str, before: int, after: int) -> np.ndarray:
-    return np.where(pd.DatetimeIndex(dates) >= pd.Timestamp(change), after, before)
-
-
-def tag_age(age: np.ndarray, reg_date: pd.Series, p: ProfilingParams) -> np.ndarray:
-    """Age tag: 18–59 until the change date (April 2026), 18–66 after."""
-    hi = _switch(reg_date, p.age_tag_change, p.age_tag_max, p.age_tag_max_later)
-    return (np.asarray(age) >= p.age_tag_min) & (np.asarray(age) <= hi)
-
-
-def tag_education(nus: pd.Series, bestatt: pd.Series, godkjent: pd.Series, reg_date: pd.Series,
-                  p: ProfilingParams) -> np.ndarray:
-    """Education tag: NUS 0, 1, 9 or empty → none; NUS 2 → tag from March 2024; other levels →
-    tag only if both passed and approved in Norway are JA."""
-    nus = nus.astype("string")
-    none = (nus.isna() | nus.isin(["0", "1", "9"])).fillna(True).to_numpy(dtype=bool)
-    nus2 = (nus == "2").fillna(False).to_numpy(dtype=bool)
-    if p.nus2_tag_from is not None:
-        nus2 &= pd.DatetimeIndex(reg_date) >= pd.Timestamp(p.nus2_tag_from)
-    ja = ((bestatt.astype("string") == "JA") & (godkjent.astype("string") == "JA")).fillna(False).to_numpy(dtype=bool)
-    return ~none & (nus2 | ja)
-
-
-_OPEN_END = np.int64(10**7)  # days since 1970: "LocalDate.MAX" for ongoing spells
-
-
-def _days(d: pd.Series) -> np.ndarray:
-    v = pd.to_datetime(d).to_numpy(dtype="datetime64[D]").astype(np.int64)
-    v[pd.isna(d).to_numpy()] = _OPEN_END
-    return v
-
-
-def merge_spells(spells: pd.DataFrame, margin_days: int) -> pd.DataFrame:
-    """Merge each person's employer-register spells into continuous jobs, as NAV's code does.
-
-    A spell is the half-open range [startdato, sluttdato) (NAV's code uses the end date as the
-    exclusive end; an empty end is open). Sorted by start, a spell joins the current job when
-    ``startdato − job end < margin_days`` (the job widened by the margin overlaps the spell):
-    with the margin of 3 days, a next start up to 2 days after the previous end date merges and
-    3 days after does not. Sorting makes the result independent of input order (NAV's fold is
-    order-dependent when a later spell bridges two earlier jobs).
-
-    Returns person_id, start, end (days since 1970 as int64; open end = a large number).
-    """
-    if spells.empty:
-        return pd.DataFrame({"person_id": pd.Series(dtype="int64"), "start": pd.Series(dtype="int64"),
-                             "end": pd.Series(dtype="int64")})
-    s = pd.DataFrame({"person_id": spells["person_id"].to_numpy(dtype=np.int64),
-                      "start": _days(spells["startdato"]), "end": _days(spells["sluttdato"])})
-    s = s.sort_values(["person_id", "start", "end"], kind="stable").reset_index(drop=True)
-    prev_end = s.groupby("person_id")["end"].cummax().groupby(s["person_id"]).shift(1)
-    new_job = prev_end.isna().to_numpy() | (s["start"].to_numpy() - prev_end.fillna(0).to_numpy() >= margin_days)
-    s["job"] = np.cumsum(new_job)
-    return s.groupby("job").agg(person_id=("person_id", "first"), start=("start", "min"),
-                                end=("end", "max")).reset_index(drop=True)
-
-
-def _java_months_between(start_days: np.ndarray, end_days: np.ndarray) -> np.ndarray:
-    """Whole months of java.time.Period.between(start, end) for end ≥ start (days since 1970)."""
-    s = pd.DatetimeIndex(start_days.astype("datetime64[D]"))
-    e = pd.DatetimeIndex(end_days.astype("datetime64[D]"))
-    months = (e.year - s.year) * 12 + (e.month - s.month)
-    return (months - ((months > 0) & (e.day < s.day)).astype(int)).to_numpy()
-
-
-def tag_work_experience(registrations: pd.DataFrame, spells: pd.DataFrame, p: ProfilingParams) -> np.ndarray:
-    """Work-experience tag per registration (rows of ``registrations``), rule chosen by ``p.work_rule``."""
-    if p.work_rule == "merged_spells":
-        return _work_merged_spells(registrations, spells, p)
-    if p.work_rule == "veilarb_first_of_month":
-        return _work_veilarb(registrations, spells, p)
-    raise ValueError(f"work_rule: expected 'merged_spells' or 'veilarb_first_of_month', got {p.work_rule!r}")
-
-
-def _work_merged_spells(registrations: pd.DataFrame, spells: pd.DataFrame, p: ProfilingParams) -> np.ndarray:
-    """The longest merged job, clipped to [registration − 1 year, registration), ≥ min_work_months."""
-    jobs = merge_spells(spells, p.merge_margin_days)
-    reg = pd.DataFrame({"row": np.arange(len(registrations)),
-                        "person_id": registrations["person_id"].to_numpy(dtype=np.int64),
-                        "reg": _days(registrations["registrert_dato"]),
-                        "from": _days(registrations["registrert_dato"] - pd.DateOffset(years=1))})
-    j = reg.merge(jobs, on="person_id", how="inner")
-    j = j[(j["start"] < j["reg"]) & (j["end"] > j["from"])]
-    cs = np.maximum(j["start"].to_numpy(), j["from"].to_numpy())
-    ce = np.minimum(j["end"].to_numpy(), j["reg"].to_numpy())
-    ok = _java_months_between(cs, ce) >= p.min_work_months
-    out = np.zeros(len(registrations), dtype=bool)
-    out[j["row"].to_numpy()[ok]] = True
-    return out
-
-
-def _work_veilarb(registrations: pd.DataFrame, spells: pd.DataFrame, p: ProfilingParams) -> np.ndarray:
-    """Older rule (veilarbregistrering): a spell covers the 1st of ≥ 6 consecutive months among the
-    registration month and the 11 months before it (end dates inclusive)."""
-    reg_m = month_index(registrations["registrert_dato"])
-    firsts = reg_m[:, None] - np.arange(12)[None, :]
-    first_days = (pd.to_datetime({"year": firsts.ravel() // 12, "month": firsts.ravel() % 12 + 1, "day": 1})
-                  .to_numpy(dtype="datetime64[D]").astype(np.int64).reshape(firsts.shape))
-    covered = np.zeros(firsts.shape, dtype=bool)
-    sp = pd.DataFrame({"person_id": spells["person_id"].to_numpy(dtype=np.int64),
-                       "start": _days(spells["startdato"]), "end": _days(spells["sluttdato"])})
-    rows = pd.DataFrame({"row": np.arange(len(registrations)),
-                         "person_id": registrations["person_id"].to_numpy(dtype=np.int64)}).merge(sp, on="person_id")
-    r = rows["row"].to_numpy()
-    fd = first_days[r]
-    cov = (fd >= rows["start"].to_numpy()[:, None]) & (fd <= rows["end"].to_numpy()[:, None])
-    np.logical_or.at(covered, r, cov)
-    run = np.zeros(len(registrations), dtype=int)
-    best = np.zeros(len(registrations), dtype=int)
-    for k in range(12):
-        run = np.where(covered[:, k], run + 1, 0)
-        best = np.maximum(best, run)
-    return best >= p.min_work_months
-
-
-def profile(registrations: pd.DataFrame, spells: pd.DataFrame, p: ProfilingParams) -> pd.DataFrame:
-    """Tags and profiling result per registration (same row order as ``registrations``)."""
-    r = registrations
-    age = age_at(r["fodselsdato"], r["registrert_dato"])
-    out = pd.DataFrame({
-        "reg_id": r["reg_id"].to_numpy(),
-        "age": age,
-        "tag_hindrance": tag_hindrance(r["helse_hindrer"], r["andre_forhold_hindrer"]),
-        "tag_age": tag_age(age, r["registrert_dato"], p),
-        "tag_education": tag_education(r["utdanning_nus"], r["utdanning_bestatt"], r["utdanning_godkjent"],
-                                       r["registrert_dato"], p),
-        "tag_work": tag_work_experience(r, spells, p),
-    })
-    good = out["tag_age"] & out["tag_education"] & out["tag_work"]
-    out["profilert_til"] = np.where(out["tag_hindrance"], "OPPGITT_HINDRINGER",
-                                    np.where(good, "ANTATT_GODE_MULIGHETER", "ANTATT_BEHOV_FOR_VEILEDNING"))
-    out["profiled_standard"] = out["profilert_til"] == "ANTATT_GODE_MULIGHETER"
-    return out
-
-
-def route(prof: pd.DataFrame, registrations: pd.DataFrame, p: ProfilingParams) -> pd.DataFrame:
-    """Routing of each registration to NOE or the local office, with the reason."""
-    hi = _switch(registrations["registrert_dato"], p.noe_age_change, p.noe_age_max, p.noe_age_max_later)
-    age_ok = (prof["age"].to_numpy() >= p.noe_age_min) & (prof["age"].to_numpy() <= hi)
-    reserved = registrations["reservert_digital"].to_numpy(dtype=bool)
-    std = prof["profiled_standard"].to_numpy()
-    reason = np.select([~std, ~age_ok, reserved], ["not profiled standard", "age outside the NOE range",
-                                                   "reserved against digital contact / shielded"], "—")
-    return pd.DataFrame({"reg_id": prof["reg_id"].to_numpy(), "to_noe": std & age_ok & ~reserved,
-                         "local_reason": reason})
-
-
-def decision_standard(vedtak: pd.Series, missing_is_standard: bool = False) -> np.ndarray:
-    """First §14a decision is standard (STANDARD_INNSATS / GODE_MULIGHETER); empty per parameter."""
-    v = vedtak.astype("string")
-    return np.where(v.isna().to_numpy(), missing_is_standard, v.isin(list(VEDTAK_STANDARD)).fillna(False).to_numpy())
-
+__all__ = [
+    # defined here
+    "AnalysisFrame",
+    "ProfilingEvaluation",
+    "RULE_VARIANTS",
+    "analysis_frame",
+    "evaluate",
+    "format_p",
+    "key_numbers",
+    "rule_variants",
+    "sequence_sample",
+    "temporal_validation",
+    # re-exported for the chapter (07_profiling.md) and the pipeline, which import them from here
+    "PUBLISHED_TABLE8",
+    "ProfilingParams",
+    "coefficient_table",
+    "load_g_table",
+    "params_from_config",
+    "table5_comparison",
+]
 
 # --- the analysis frame -------------------------------------------------------------------------
 
@@ -535,15 +168,6 @@ def analysis_frame(data: ProfilingData, p: ProfilingParams) -> AnalysisFrame:
     return AnalysisFrame(frame=out, flow=flow, post_g=ww.cols(1, p.horizon)[keep])
 
 
-def eligible_for_noe(df: pd.DataFrame, p: ProfilingParams) -> np.ndarray:
-    """Who a new model may send to NOE: no reported hindrance, not a single parent (seed 003
-    §4.1), not reserved/shielded, age in the NOE range. Everyone else goes to the local office."""
-    hi = _switch(df["registrert_dato"], p.noe_age_change, p.noe_age_max, p.noe_age_max_later)
-    age = df["age"].to_numpy()
-    return (~df["tag_hindrance"].to_numpy(dtype=bool) & ~df["enslig_forsorger"].to_numpy(dtype=bool)
-            & ~df["reservert_digital"].to_numpy(dtype=bool) & (age >= p.noe_age_min) & (age <= hi))
-
-
 def sequence_sample(frame: pd.DataFrame, post_g: np.ndarray, per_group: int, seed: int) -> pd.DataFrame:
     """A seeded sample of wage sequences per outcome group, tidy, for figure 2 of seed 003.
 
@@ -563,419 +187,6 @@ def sequence_sample(frame: pd.DataFrame, post_g: np.ndarray, per_group: int, see
             "outcome": oc, "month": np.tile(months, len(pick)), "wage_g": post_g[pick].ravel()}))
         offset += len(pick)
     return pd.concat(parts, ignore_index=True)
-
-
-# --- table 5 ------------------------------------------------------------------------------------
-
-#: Table 5 of seed 003 as printed (shares of all registrations aged 30–59) and the stated accuracy.
-PUBLISHED_TABLE5: pd.DataFrame = pd.DataFrame(
-    [
-        ("all", "all", "stable", 0.34), ("all", "all", "in_and_out", 0.29), ("all", "all", "without_work", 0.37),
-        ("profiling", "standard", "stable", 0.18), ("profiling", "standard", "in_and_out", 0.11),
-        ("profiling", "standard", "without_work", 0.08), ("profiling", "non_standard", "stable", 0.16),
-        ("profiling", "non_standard", "in_and_out", 0.18), ("profiling", "non_standard", "without_work", 0.29),
-        ("decision", "standard", "stable", 0.27), ("decision", "standard", "in_and_out", 0.18),
-        ("decision", "standard", "without_work", 0.16), ("decision", "non_standard", "stable", 0.08),
-        ("decision", "non_standard", "in_and_out", 0.11), ("decision", "non_standard", "without_work", 0.21),
-    ],
-    columns=["sorting", "group", "outcome", "share"],
-)
-PUBLISHED_TOTALS: dict[tuple[str, str], float] = {
-    ("profiling", "standard"): 0.37, ("profiling", "non_standard"): 0.63,
-    ("decision", "standard"): 0.61, ("decision", "non_standard"): 0.40,
-}
-PUBLISHED_ACCURACY: dict[str, float] = {"profiling": 0.64, "decision": 0.66}
-ACCURACY_DEFINITIONS: dict[str, str] = {
-    "stable": "standard ∧ stable work + non-standard ∧ (in and out ∨ without work)",
-    "not_without": "standard ∧ (stable ∨ in and out) + non-standard ∧ without work",
-}
-
-
-def crosstab(df: pd.DataFrame, standard: np.ndarray, sorting: str) -> pd.DataFrame:
-    """Shares of all registrations by sorting group × outcome (tidy), with counts."""
-    grp = np.where(np.asarray(standard, dtype=bool), "standard", "non_standard")
-    t = pd.crosstab(grp, df["outcome"].to_numpy())
-    t = t.reindex(index=["standard", "non_standard"], columns=list(OUTCOMES), fill_value=0)
-    long = t.stack().rename("n").reset_index()
-    long.columns = ["group", "outcome", "n"]
-    long.insert(0, "sorting", sorting)
-    long["share"] = long["n"] / len(df)
-    return long
-
-
-def table5_long(df: pd.DataFrame) -> pd.DataFrame:
-    """Table 5 computed on the data, tidy: sorting ∈ {all, profiling, decision}."""
-    all_ = df["outcome"].value_counts().reindex(list(OUTCOMES), fill_value=0).rename("n").reset_index()
-    all_.columns = ["outcome", "n"]
-    all_ = all_.assign(sorting="all", group="all", share=all_["n"] / len(df))
-    return pd.concat([all_[["sorting", "group", "outcome", "n", "share"]],
-                      crosstab(df, df["profiled_standard"].to_numpy(), "profiling"),
-                      crosstab(df, df["decision_standard"].to_numpy(), "decision")], ignore_index=True)
-
-
-def table5_wide(long: pd.DataFrame) -> pd.DataFrame:
-    """Table 5 laid out as printed: outcome rows (+ total), five columns of shares."""
-    long = long.copy()
-    long["column"] = np.where(long["sorting"] == "all", "all registrations",
-                              long["sorting"] + ": " + long["group"].str.replace("_", "-"))
-    w = long.pivot_table(index="outcome", columns="column", values="share", aggfunc="sum", observed=True)
-    w = w.reindex(index=list(OUTCOMES))
-    w.loc["total"] = w.sum()
-    order = ["all registrations", "profiling: standard", "profiling: non-standard", "decision: standard",
-             "decision: non-standard"]
-    w = w[[c for c in order if c in w.columns]]
-    w.index = [OUTCOME_LABEL.get(i, i) for i in w.index]
-    w.index.name = "outcome"
-    return w
-
-
-def table5_comparison(long: pd.DataFrame) -> pd.DataFrame:
-    """Published table 5 beside the same cells computed on the data (percent of registrations)."""
-    pub = PUBLISHED_TABLE5.set_index(["sorting", "group", "outcome"])["share"]
-    got = long.set_index(["sorting", "group", "outcome"])["share"].reindex(pub.index)
-    out = pd.DataFrame({"published_pct": pub * 100, "computed_pct": got * 100}).reset_index()
-    out["difference_pp"] = out["computed_pct"] - out["published_pct"]
-    out["outcome"] = out["outcome"].map(OUTCOME_LABEL)
-    return out
-
-
-def accuracy(standard: np.ndarray, outcome: np.ndarray, definition: str = "stable") -> float:
-    """Share of registrations the sorting "gets right" under a stated definition.
-
-    ``stable`` (the definition that reproduces the report's 64 % for profiling): standard and
-    stable, or non-standard and not stable. ``not_without``: standard and not without work, or
-    non-standard and without work.
-    """
-    std = np.asarray(standard, dtype=bool)
-    o = np.asarray(outcome, dtype=object)
-    if definition == "stable":
-        hit = o == "stable"
-    elif definition == "not_without":
-        hit = o != "without_work"
-    else:
-        raise ValueError(f"definition: expected 'stable' or 'not_without', got {definition!r}")
-    return float(np.mean(std == hit))
-
-
-def accuracy_from_shares(cells: pd.DataFrame, definition: str = "stable") -> float:
-    """The same accuracy from a table of shares (columns group, outcome, share), e.g. the printed table."""
-    c = cells.set_index(["group", "outcome"])["share"]
-    if definition == "stable":
-        return float(c[("standard", "stable")] + c[("non_standard", "in_and_out")]
-                     + c[("non_standard", "without_work")])
-    if definition == "not_without":
-        return float(c[("standard", "stable")] + c[("standard", "in_and_out")] + c[("non_standard", "without_work")])
-    raise ValueError(f"definition: expected 'stable' or 'not_without', got {definition!r}")
-
-
-def table5_accuracy(df: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy of profiling and first decision: as stated, recomputed from the printed cells and
-    computed on the data, under both definitions; flags where the stated value does not follow."""
-    rows = []
-    for sorting, col in (("profiling", "profiled_standard"), ("decision", "decision_standard")):
-        printed = PUBLISHED_TABLE5[PUBLISHED_TABLE5["sorting"] == sorting]
-        for d in ACCURACY_DEFINITIONS:
-            from_cells = accuracy_from_shares(printed, d)
-            stated = PUBLISHED_ACCURACY[sorting]
-            rows.append({
-                "sorting": sorting, "definition": d, "definition_text": ACCURACY_DEFINITIONS[d],
-                "stated_in_report": stated, "from_printed_cells": round(from_cells, 4),
-                "computed_on_data": accuracy(df[col].to_numpy(), df["outcome"].to_numpy(), d),
-                "stated_follows_from_cells": abs(from_cells - stated) <= 0.015,
-            })
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """The report's stated decision accuracy vs what its own table gives."""
-
-    profiling_from_cells: float
-    decision_from_cells: float
-    decision_stated: float
-    decision_other_definition: float
-    profiling_other_definition: float
-    text: str
-
-
-def table5_discrepancy() -> Discrepancy:
-    """The "66 %" for decisions cannot come from table 5 with the definition that gives 64 %."""
-    t = PUBLISHED_TABLE5
-    prof = accuracy_from_shares(t[t["sorting"] == "profiling"], "stable")
-    dec = accuracy_from_shares(t[t["sorting"] == "decision"], "stable")
-    dec2 = accuracy_from_shares(t[t["sorting"] == "decision"], "not_without")
-    prof2 = accuracy_from_shares(t[t["sorting"] == "profiling"], "not_without")
-    text = (
-        f"With 'standard ∧ stable + non-standard ∧ not stable', the printed cells give "
-        f"{prof * 100:.0f} % for profiling (stated 64 %, a rounding difference) but {dec * 100:.0f} % for the "
-        f"first decision (stated {PUBLISHED_ACCURACY['decision'] * 100:.0f} %). The stated 66 % equals the "
-        f"decision cells under a different definition, 'standard ∧ not without work + non-standard ∧ without "
-        f"work' ({dec2 * 100:.0f} %), which would give profiling {prof2 * 100:.0f} %. The two stated accuracies "
-        f"are therefore not comparable; on one definition the caseworkers' decisions score below the rule tree."
-    )
-    return Discrepancy(prof, dec, PUBLISHED_ACCURACY["decision"], dec2, prof2, text)
-
-
-# --- the proposed model -------------------------------------------------------------------------
-
-MODEL_INPUTS: tuple[str, ...] = ("din_situasjon", "months_since_band", "months_above_band")
-INPUT_LABEL: dict[str, str] = {
-    "din_situasjon": "registration reason (din situasjon)",
-    "months_since_band": "months since last month > 3 G",
-    "months_above_band": "months > 3 G in the last 24",
-}
-INPUT_SHORT: dict[str, str] = {"din_situasjon": "reason", "months_since_band": "months since > 3 G",
-                               "months_above_band": "months > 3 G of 24"}
-REFERENCE_LEVEL: dict[str, str] = {"din_situasjon": "MISTET_JOBBEN", "months_since_band": "1",
-                                   "months_above_band": "24"}
-
-
-def model_design(df: pd.DataFrame) -> pd.DataFrame:
-    """Design matrix: constant + treatment dummies of the three inputs (fixed column order)."""
-    cols: dict[str, np.ndarray] = {"const": np.ones(len(df))}
-    for var in MODEL_INPUTS:
-        cat = pd.Categorical(df[var])
-        ref = REFERENCE_LEVEL[var]
-        for level in cat.categories:
-            if level != ref:
-                cols[f"{var}[{level}]"] = (np.asarray(cat) == level).astype(float)
-    return pd.DataFrame(cols, index=df.index)
-
-
-@dataclass(frozen=True)
-class FittedModel:
-    """A fitted logistic model of one outcome on the three inputs."""
-
-    target: str
-    params: pd.Series
-    bse: pd.Series
-    n: int
-    converged: bool
-    llf: float
-    pseudo_r2: float
-    dropped: tuple[str, ...] = ()
-
-
-def fit_model(df: pd.DataFrame, target: str) -> FittedModel:
-    """Logit of ``outcome == target`` (statsmodels, Newton ML). Dummies with no variation in the
-    fitting data are dropped and get coefficient 0 when predicting."""
-    X = model_design(df)
-    keep = [c for c in X.columns if c == "const" or X[c].std() > 0]
-    y = (df["outcome"].astype(object) == target).astype(float).to_numpy()
-    res = sm.Logit(y, X[keep]).fit(disp=0, method="newton", maxiter=100)
-    params = res.params.reindex(X.columns, fill_value=0.0)
-    bse = res.bse.reindex(X.columns)
-    return FittedModel(target, params, bse, int(res.nobs), bool(res.mle_retvals["converged"]), float(res.llf),
-                       float(res.prsquared), tuple(c for c in X.columns if c not in keep))
-
-
-def linear_predictor(m: FittedModel, df: pd.DataFrame) -> np.ndarray:
-    X = model_design(df).reindex(columns=m.params.index, fill_value=0.0)
-    return X.to_numpy() @ m.params.to_numpy()
-
-
-def predict(m: FittedModel, df: pd.DataFrame) -> np.ndarray:
-    """P(target) per row."""
-    return 1.0 / (1.0 + np.exp(-linear_predictor(m, df)))
-
-
-def coefficient_table(m: FittedModel) -> pd.DataFrame:
-    """Coefficients as a tidy table: input, level, coefficient (log-odds), SE, odds ratio."""
-    rows = [{"input": "constant", "level": "reference person", "coefficient": m.params["const"],
-             "std_error": m.bse["const"]}]
-    for name in m.params.index.drop("const"):
-        var, level = name[:-1].split("[", 1)
-        rows.append({"input": INPUT_LABEL[var], "level": level, "coefficient": m.params[name],
-                     "std_error": m.bse.get(name, np.nan)})
-    out = pd.DataFrame(rows)
-    out["odds_ratio"] = np.exp(out["coefficient"])
-    return out
-
-
-# --- sortings: today, variant A, variant B ------------------------------------------------------
-
-
-def select_top(score: np.ndarray, eligible: np.ndarray, n_select: int) -> np.ndarray:
-    """The ``n_select`` eligible rows with the highest score (ties: earlier row first)."""
-    score = np.asarray(score, dtype=float)
-    elig = np.flatnonzero(np.asarray(eligible, dtype=bool))
-    order = elig[np.argsort(-score[elig], kind="stable")]
-    out = np.zeros(len(score), dtype=bool)
-    out[order[: max(0, min(n_select, len(order)))]] = True
-    return out
-
-
-def variant_a(p_stable: np.ndarray, eligible: np.ndarray, volume: float) -> np.ndarray:
-    """Variant A: send the share ``volume`` of all registrations with the highest P(stable)."""
-    return select_top(p_stable, eligible, int(round(volume * len(p_stable))))
-
-
-def variant_b(p_without: np.ndarray, eligible: np.ndarray, volume: float) -> np.ndarray:
-    """Variant B: send the share ``volume`` with the lowest P(without work)."""
-    return select_top(-np.asarray(p_without), eligible, int(round(volume * len(p_without))))
-
-
-def sorting_summary(df: pd.DataFrame, sortings: Mapping[str, np.ndarray], typical_month: int) -> pd.DataFrame:
-    """Table 8 and more: per sorting, volume to NOE, accuracy under both definitions, persons per
-    typical month by outcome sent to NOE, precision/recall at the cut-off, and the change vs the
-    first sorting ('today')."""
-    o = df["outcome"].astype(object).to_numpy()
-    stable, without = o == "stable", o == "without_work"
-    rows = []
-    for name, noe in sortings.items():
-        noe = np.asarray(noe, dtype=bool)
-        rows.append({
-            "sorting": name,
-            "share_to_noe": noe.mean(),
-            "accuracy_stable": accuracy(noe, o, "stable"),
-            "accuracy_not_without": accuracy(noe, o, "not_without"),
-            "noe_per_month": noe.mean() * typical_month,
-            "stable_to_noe_per_month": (noe & stable).mean() * typical_month,
-            "in_and_out_to_noe_per_month": (noe & (o == "in_and_out")).mean() * typical_month,
-            "without_to_noe_per_month": (noe & without).mean() * typical_month,
-            "precision_stable": (noe & stable).sum() / max(noe.sum(), 1),
-            "recall_stable": (noe & stable).sum() / max(stable.sum(), 1),
-            "precision_without_local": (~noe & without).sum() / max((~noe).sum(), 1),
-            "recall_without_local": (~noe & without).sum() / max(without.sum(), 1),
-        })
-    out = pd.DataFrame(rows)
-    base = out.iloc[0]
-    out["more_stable_to_noe_per_month"] = out["stable_to_noe_per_month"] - base["stable_to_noe_per_month"]
-    out["fewer_without_to_noe_per_month"] = base["without_to_noe_per_month"] - out["without_to_noe_per_month"]
-    out["more_to_noe_per_month"] = out["noe_per_month"] - base["noe_per_month"]
-    return out
-
-
-#: Table 8 of seed 003 (and §4.4.1's monthly numbers) as printed.
-PUBLISHED_TABLE8: pd.DataFrame = pd.DataFrame(
-    {"sorting": ["today (rule tree)", "variant A", "variant B"],
-     "share_to_noe": [0.37, 0.37, 0.48], "accuracy": [0.64, 0.72, 0.68],
-     "without_to_noe": ["—", "fewer than today", "same as today"],
-     "more_stable_to_noe_per_month": [0, 310, np.nan], "fewer_without_to_noe_per_month": [0, 210, 0],
-     "more_to_noe_per_month": [0, 0, 990]}
-)
-
-
-def destination_by_outcome(df: pd.DataFrame, sortings: Mapping[str, np.ndarray], typical_month: int) -> pd.DataFrame:
-    """Figure 5: persons per typical month by sorting × destination (NOE/local office) × outcome."""
-    o = df["outcome"].astype(object).to_numpy()
-    rows = []
-    for name, noe in sortings.items():
-        noe = np.asarray(noe, dtype=bool)
-        for dest, mask in (("NOE", noe), ("local office", ~noe)):
-            for oc in OUTCOMES:
-                rows.append({"sorting": name, "destination": dest, "outcome": oc,
-                             "persons_per_month": (mask & (o == oc)).mean() * typical_month})
-    return pd.DataFrame(rows)
-
-
-# --- beyond the report: discrimination, calibration, curves -------------------------------------
-
-
-def auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (Mann–Whitney; ties count one half)."""
-    y = np.asarray(y, dtype=bool)
-    r = stats.rankdata(np.asarray(score, dtype=float))
-    n1, n0 = int(y.sum()), int((~y).sum())
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def brier(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean squared difference between the 0/1 outcome and the predicted probability."""
-    return float(np.mean((np.asarray(p, dtype=float) - np.asarray(y, dtype=float)) ** 2))
-
-
-def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
-    """Observed vs mean predicted by equal-count bins of the prediction, with a 95 % Wilson interval."""
-    y = np.asarray(y, dtype=float)
-    p = np.asarray(p, dtype=float)
-    order = np.argsort(p, kind="stable")
-    b = np.empty(len(p), dtype=int)
-    b[order] = np.arange(len(p)) * bins // len(p)
-    g = pd.DataFrame({"bin": b + 1, "y": y, "p": p}).groupby("bin")
-    out = pd.DataFrame({"n": g.size(), "mean_predicted": g["p"].mean(), "observed": g["y"].mean()}).reset_index()
-    z = 1.959964
-    n, ph = out["n"].to_numpy(float), out["observed"].to_numpy(float)
-    centre = (ph + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    out["observed_lower"], out["observed_upper"] = centre - half, centre + half
-    return out
-
-
-def volume_curve(df: pd.DataFrame, p_stable: np.ndarray, p_without: np.ndarray, volumes: tuple[float, ...],
-                 typical_month: int) -> pd.DataFrame:
-    """Accuracy and persons without work sent to NOE as the volume to NOE grows, for both rankings."""
-    o = df["outcome"].astype(object).to_numpy()
-    elig = df["eligible_for_noe"].to_numpy(dtype=bool)
-    rows = []
-    for ranking, score in (("P(stable)", p_stable), ("1 − P(without work)", -np.asarray(p_without))):
-        for v in volumes:
-            if v > elig.mean() + 1e-9:
-                continue
-            noe = select_top(score, elig, int(round(v * len(o))))
-            rows.append({"ranking": ranking, "volume": v,
-                         "accuracy_stable": accuracy(noe, o, "stable"),
-                         "accuracy_not_without": accuracy(noe, o, "not_without"),
-                         "without_to_noe_per_month": (noe & (o == "without_work")).mean() * typical_month,
-                         "stable_to_noe_per_month": (noe & (o == "stable")).mean() * typical_month})
-    return pd.DataFrame(rows)
-
-
-# --- paired comparison --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class McNemarResult:
-    """Exact McNemar test on paired correct/incorrect classifications."""
-
-    n: int
-    only_a_correct: int
-    only_b_correct: int
-    statistic: float
-    p_value: float
-
-
-def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
-    """Two-sided exact McNemar test: binomial test of the discordant pairs against 1/2."""
-    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
-    n01, n10 = int((a & ~b).sum()), int((~a & b).sum())
-    k = n01 + n10
-    pval = float(stats.binomtest(min(n01, n10), k, 0.5).pvalue) if k else 1.0
-    return McNemarResult(len(a), n01, n10, float(min(n01, n10)), pval)
-
-
-@dataclass(frozen=True)
-class BootstrapResult:
-    """Bootstrap distribution summary of an accuracy difference (A − B)."""
-
-    difference: float
-    lower: float
-    upper: float
-    std_error: float
-    replicates: int
-    seed: int
-
-
-def bootstrap_accuracy_difference(correct_a: np.ndarray, correct_b: np.ndarray, replicates: int,
-                                  seed: int, level: float = 0.95) -> BootstrapResult:
-    """Paired nonparametric bootstrap of accuracy(A) − accuracy(B), percentile interval.
-
-    Resampling registrations with replacement is equivalent to drawing the counts of the four
-    concordance cells (both right, only A, only B, neither) from a multinomial, which is what
-    is done here (exact, and fast for any n). The sortings are held fixed (the model is not refit).
-    """
-    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
-    n = len(a)
-    cells = np.array([(a & b).sum(), (a & ~b).sum(), (~a & b).sum(), (~a & ~b).sum()], dtype=float)
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, cells / n, size=replicates)
-    diff = (draws[:, 1] - draws[:, 2]) / n
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(diff, [alpha, 1 - alpha])
-    return BootstrapResult(float((cells[1] - cells[2]) / n), float(lo), float(hi), float(diff.std(ddof=1)),
-                           replicates, seed)
 
 
 # --- temporal validation ------------------------------------------------------------------------
@@ -1004,100 +215,6 @@ def temporal_validation(df: pd.DataFrame, p: ProfilingParams) -> pd.DataFrame:
                          "auc": auc(y, pr), "brier": brier(y, pr), "mean_predicted": pr.mean(),
                          "observed": y.mean(), "volume": volume, "accuracy": accuracy(noe, o, definition)})
     return pd.DataFrame(rows)
-
-
-# --- fairness audit -----------------------------------------------------------------------------
-
-GROUP_LABELS: dict[str, dict[Any, str]] = {
-    "kvinne": {False: "men", True: "women"},
-    "landgruppe": {0: "0 Norway", 1: "1 Western Europe etc.", 2: "2 EU Eastern Europe", 3: "3 Asia, Africa, …",
-                   -1: "unknown"},
-}
-
-
-def fairness_audit(df: pd.DataFrame, sortings: Mapping[str, np.ndarray], p_stable: np.ndarray) -> pd.DataFrame:
-    """Error rates and calibration by sex and country group for each sorting (target: stable work).
-
-    A sorting "predicts stable" by sending to NOE. FPR = P(NOE | not stable), FNR = P(local |
-    stable), precision = P(stable | NOE); gaps are against the largest group of the attribute.
-    Subgroup calibration: mean P(stable) vs observed share stable (O − E in percentage points).
-    """
-    y = df["outcome"].astype(object).to_numpy() == "stable"
-    rows = []
-    for attr, labels in GROUP_LABELS.items():
-        values = df[attr].to_numpy()
-        ref = pd.Series(values).value_counts().idxmax()
-        for name, noe in sortings.items():
-            noe = np.asarray(noe, dtype=bool)
-            for v in sorted(pd.unique(values)):
-                g = values == v
-                rows.append({"attribute": attr, "group": labels.get(v, str(v)), "is_reference": v == ref,
-                             "sorting": name, "n": int(g.sum()), "share_to_noe": noe[g].mean(),
-                             "observed_stable": y[g].mean(),
-                             "fpr": (noe & ~y & g).sum() / max((~y & g).sum(), 1),
-                             "fnr": (~noe & y & g).sum() / max((y & g).sum(), 1),
-                             "precision": (noe & y & g).sum() / max((noe & g).sum(), 1),
-                             "mean_p_stable": np.asarray(p_stable)[g].mean()})
-    out = pd.DataFrame(rows)
-    out["calibration_gap_pp"] = (out["observed_stable"] - out["mean_p_stable"]) * 100
-    key = ["attribute", "sorting"]
-    refs = out[out["is_reference"]].set_index(key)
-    for col in ("fpr", "fnr", "share_to_noe"):
-        out[f"{col}_gap"] = out[col].to_numpy() - refs.loc[pd.MultiIndex.from_frame(out[key]), col].to_numpy()
-    return out
-
-
-# --- per-person explanation ---------------------------------------------------------------------
-
-
-def explain(m: FittedModel, df: pd.DataFrame, rows: Mapping[int, str], reference: pd.DataFrame) -> pd.DataFrame:
-    """What a person's score is based on: each input's contribution to the linear predictor.
-
-    Contribution of input j for person i = β_j(x_ij) − mean over ``reference`` of β_j(x_kj): how
-    much the person's answer moves the log-odds compared with the average registration (for a
-    logistic model these are exactly the Shapley values of the linear predictor). ``rows`` maps
-    row positions of ``df`` to a label of the case. One result row per person and input, plus
-    the average's log-odds; the contributions add up to the person's log-odds, whose logistic
-    is the probability shown.
-    """
-    def per_input(frame: pd.DataFrame) -> pd.DataFrame:
-        X = model_design(frame).reindex(columns=m.params.index, fill_value=0.0)
-        parts = {}
-        for var in MODEL_INPUTS:
-            cols = [c for c in X.columns if c.startswith(var + "[")]
-            parts[var] = X[cols].to_numpy() @ m.params[cols].to_numpy()
-        return pd.DataFrame(parts, index=frame.index)
-
-    base = per_input(reference).mean()
-    sel = df.iloc[list(rows)]
-    contrib = per_input(sel) - base
-    avg_lp = float(m.params["const"] + base.sum())
-    out = []
-    for (idx, r), case in zip(sel.iterrows(), rows.values()):
-        lp = avg_lp + float(contrib.loc[idx].sum())
-        common = {"reg_id": r["reg_id"], "case": case, "log_odds": lp, "probability": 1 / (1 + np.exp(-lp))}
-        out.append({**common, "input": "average registration", "input_short": "average", "value": "",
-                    "meaning": "", "contribution": avg_lp})
-        for var in MODEL_INPUTS:
-            value = str(r[var])
-            out.append({**common, "input": INPUT_LABEL[var], "input_short": INPUT_SHORT[var], "value": value,
-                        "meaning": DIN_SITUASJON_LABEL.get(value, "") if var == "din_situasjon" else "",
-                        "contribution": float(contrib.loc[idx, var])})
-    cols = ["reg_id", "case", "input", "input_short", "value", "meaning", "contribution", "log_odds", "probability"]
-    return pd.DataFrame(out)[cols]
-
-
-def example_persons(df: pd.DataFrame, p_stable: np.ndarray, noe_today: np.ndarray, noe_a: np.ndarray) -> dict[int, str]:
-    """Three illustrative rows (median P(stable) within each case): sent to NOE by both sortings,
-    by the rule tree only, by variant A only."""
-    picks: dict[int, str] = {}
-    cases = (("NOE under both", noe_today & noe_a), ("NOE under the rule tree only", noe_today & ~noe_a),
-             ("NOE under variant A only", ~noe_today & noe_a))
-    for label, mask in cases:
-        idx = np.flatnonzero(mask)
-        if len(idx):
-            picks[int(idx[np.argsort(p_stable[idx], kind="stable")[len(idx) // 2]])] = label
-    return picks
 
 
 # --- the whole evaluation -----------------------------------------------------------------------
@@ -1131,23 +248,6 @@ class ProfilingEvaluation:
     explanations: pd.DataFrame
     rule_variants: pd.DataFrame = field(default_factory=pd.DataFrame)
     sequences: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-def discrimination_table(df: pd.DataFrame, p_stable: np.ndarray, p_without: np.ndarray) -> pd.DataFrame:
-    """AUC and Brier score of the model and, for comparison, of the 0/1 rule tree and decision."""
-    o = df["outcome"].astype(object).to_numpy()
-    rows = []
-    for target, y in (("stable", o == "stable"), ("without_work", o == "without_work")):
-        sign = 1.0 if target == "stable" else -1.0
-        p_model = p_stable if target == "stable" else p_without
-        for name, score, prob in (
-            ("model", p_model, p_model),
-            ("rule tree (standard = 1)", sign * df["profiled_standard"].to_numpy(float), None),
-            ("first decision (standard = 1)", sign * df["decision_standard"].to_numpy(float), None),
-        ):
-            rows.append({"target": target, "score": name, "auc": auc(y, score),
-                         "brier": brier(y, prob) if prob is not None else np.nan, "base_rate": y.mean()})
-    return pd.DataFrame(rows)
 
 
 RULE_VARIANTS: dict[str, dict[str, Any]] = {

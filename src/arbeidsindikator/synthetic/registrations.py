@@ -17,9 +17,9 @@ How it works (all numbers invented except the calibration targets):
 * The outcome sequence is an ordered latent index ``y* = α[reason] + β·h + health + country
   group + period + ε`` cut at the sample quantiles that give the published 34 / 29 / 37 % among
   registrations aged 30–59; the 12 post-registration wages are drawn to fall in that sequence
-  group (checked with :func:`arbeidsindikator.profiling.evaluation.outcome_sequences`).
+  group (checked with :func:`arbeidsindikator.profiling.wages.outcome_sequences`).
 * Health/other problems, education answers, single parent and reservation are drawn; the rule
-  tree of :mod:`arbeidsindikator.profiling.evaluation` profiles them; the first §14a decision is standard
+  tree of :mod:`arbeidsindikator.profiling.rules` profiles them; the first §14a decision is standard
   for 95 % of those profiled standard (seed 003 §3.3) and otherwise follows a noisy view of ``y*``.
 
 The constants in :data:`CALIBRATED` were tuned (``scale = 1``, several seeds) so that the rule
@@ -35,8 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from arbeidsindikator.profiling.evaluation import ProfilingParams, load_g_table, month_index, g_per_month, outcome_sequences, profile
-from arbeidsindikator.profiling.contract import DIN_SITUASJON, ProfilingData
+from arbeidsindikator.data.grunnbelop import g_per_month, month_index, month_start
+from arbeidsindikator.profiling.contract import DIN_SITUASJON, ProfilingData, g_canonical, load_g_table
+from arbeidsindikator.profiling.params import ProfilingParams
+from arbeidsindikator.profiling.rules import profile
+from arbeidsindikator.profiling.wages import outcome_sequences
 
 #: Shares of the registration reason (invented, plausible: NAV does not publish them by age).
 SITUASJON_SHARE: dict[str, float] = {
@@ -219,7 +222,7 @@ def _spells(rng: np.random.Generator, person: np.ndarray, reg: pd.DatetimeIndex,
     start_m, end_m = reg_m - 24 + si, reg_m - 24 + ei
 
     def first_day(m: np.ndarray) -> np.ndarray:
-        return pd.to_datetime({"year": m // 12, "month": m % 12 + 1, "day": 1}).to_numpy(dtype="datetime64[D]")
+        return month_start(m).astype("datetime64[D]")
 
     start = first_day(start_m) + rng.integers(0, 11, len(ri)).astype("timedelta64[D]")
     back = (si == 0) & (rng.random(len(ri)) < 0.8)
@@ -338,12 +341,12 @@ def generate_registrations(
     cal = month_index(reg)[:, None] + rel[None, :]
     g = load_g_table()
     cmin = int(cal.min())
-    g_month = g_per_month(np.arange(cmin, int(cal.max()) + 1), g)[cal - cmin]
+    g_month = g_per_month(g_canonical(g), cmin, int(cal.max()), missing="raise")[cal - cmin] / 12.0
     nok = _wages_nok(rng, states, g_month)
     rr, cc = np.nonzero(nok > 0)
     wages = pd.DataFrame({
         "person_id": person[rr],
-        "maaned": pd.to_datetime({"year": cal[rr, cc] // 12, "month": cal[rr, cc] % 12 + 1, "day": 1}),
+        "maaned": month_start(cal[rr, cc]),
         "lonn_nok": nok[rr, cc],
     })
     ongoing_ok = np.isin(sit, ["VIL_FORTSETTE_I_JOBB", "VIL_BYTTE_JOBB", "ER_PERMITTERT", "DELTIDSJOBB_VIL_MER",

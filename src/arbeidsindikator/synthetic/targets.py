@@ -200,7 +200,7 @@ def fitted_vs_published(panel: pd.DataFrame, outcome: str = "atid3") -> pd.DataF
     """OLS (probit for jobb) of the main model with the report's 61 duration categories on a panel,
     next to the published table-4 coefficients (names as in :func:`published_coefficients`)."""
     from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
-    from arbeidsindikator.estimation.models import fit
+    from arbeidsindikator.estimation import fit
 
     X = build_covariates(panel, horizon_of(outcome), CovariateOptions(duration_categories=61))
     family = "ols" if outcome.startswith("atid") else "probit"

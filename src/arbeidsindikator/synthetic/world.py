@@ -17,6 +17,7 @@ import pandas as pd
 
 from arbeidsindikator.panel import covariates as cov
 from arbeidsindikator.data.contract import FYLKER, INNSATSGRUPPER
+from arbeidsindikator.spec import SPELL_GAP_MONTHS
 from arbeidsindikator.data.extracts import DEFAULT_G_PATH, TILTAK, g_per_month, index_to_month, load_g, month_to_index
 from arbeidsindikator.synthetic.targets import published_coefficients
 
@@ -24,7 +25,7 @@ from arbeidsindikator.synthetic.targets import published_coefficients
 GENERATOR_VERSION = "2"
 WAGE_DATA_START = pd.Period("2015-01", freq="M")  # a-ordningen: monthly wage data from January 2015
 CHUNK_PERSONS = 50_000
-GAP_MONTHS = 3  # spell rule the generator uses for its own covariates (the panel default)
+GAP_MONTHS = SPELL_GAP_MONTHS  # spell rule the generator uses for its own covariates (the panel default)
 #: Months of status history written before the first analysis month. The contract needs 60;
 #: more makes NAV durations less left-censored (the report's durations are not censored at 60).
 GENERATED_HISTORY_MONTHS = 108

@@ -1,0 +1,168 @@
+"""The design of the main model: categorical regressors as integer dummy column codes.
+
+Seed 002 ch. 4 (digest §1.4): every regressor is a categorical variable entering as dummies with a
+reference level, so a row of the design matrix has at most one active column per block plus the
+constant. :func:`build_design` stores that matrix as integer column codes (:class:`Design`) and
+never forms the dense ``n × p`` matrix; :mod:`arbeidsindikator.estimation.fitting` and the kernels
+in :mod:`arbeidsindikator.estimation._kernels` work on the codes directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Design", "DesignError", "build_design"]
+
+#: Reference level marker in :attr:`Design.codes`; levels dropped as empty get ``_UNSEEN``.
+_REF = -1
+_UNSEEN = -2
+
+
+class DesignError(ValueError):
+    """The design cannot be estimated (e.g. rank deficient); the message names the columns."""
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Integer-coded all-dummy design matrix, built once and reused across outcomes and families.
+
+    Attributes
+    ----------
+    codes : ndarray of int32 (or int16, see :func:`build_design`), shape (n_rows, n_blocks), C order
+        Per row and block the column index of the active dummy in the full design (column 0 is
+        the constant), ``-1`` for the reference level, ``-2`` for a level dropped as empty.
+    names : list of str
+        Coefficient names: ``"const"``, then ``f"{block}[{level}]"``.
+    blocks : list of str
+        Regressor (block) names in column order.
+    categories : tuple of pandas.Index
+        All categories of each block; ``categories[b][0]`` is the reference level.
+    level_columns : tuple of ndarray of int32
+        Per block, for every category the design column (``-1`` reference, ``-2`` dropped).
+    col_block : ndarray of int64
+        Block index of every column (``-1`` for the constant).
+    dropped_levels : dict
+        Block -> levels dropped because they had no (mask) rows.
+    mask : ndarray of bool or None
+        Rows eligible for estimation (levels were counted among these rows).
+    """
+
+    codes: np.ndarray
+    names: list[str]
+    blocks: list[str]
+    categories: tuple[pd.Index, ...] = field(repr=False)
+    level_columns: tuple[np.ndarray, ...] = field(repr=False)
+    col_block: np.ndarray = field(repr=False)
+    dropped_levels: dict[str, list[object]] = field(default_factory=dict)
+    mask: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return int(self.codes.shape[0])
+
+    @property
+    def n_columns(self) -> int:
+        """Number of design columns including the constant."""
+        return len(self.names)
+
+
+def build_design(
+    X: pd.DataFrame, *, mask: np.ndarray | None = None, code_dtype: str | type[np.integer] = np.int32
+) -> Design:
+    """Encode categorical regressors as dummy column codes (digest §1.4: every regressor a dummy).
+
+    Parameters
+    ----------
+    X : DataFrame
+        One pandas ``Categorical`` column per regressor; the **first category is the reference
+        level** (see :mod:`arbeidsindikator.panel.covariates`). Missing values are not allowed.
+    mask : bool array, optional
+        Rows eligible for estimation. Levels with no rows among these are dropped (a level with
+        no rows at all is always dropped).
+    code_dtype : {int32, int16}
+        dtype of :attr:`Design.codes`. ``int16`` (up to 32,767 columns) halves the memory of the
+        largest array (23 M rows × 18 blocks: 0.8 GB instead of 1.7 GB); results are identical.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    TypeError
+        A column is not categorical (the message names it).
+    ValueError
+        A column has missing values or no categories, or ``mask`` has the wrong length.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame of categoricals, got {type(X).__name__}")
+    n = len(X)
+    if mask is not None:
+        mask = np.array(mask, dtype=bool, copy=True)  # the design keeps its own copy
+        if mask.shape != (n,):
+            raise ValueError(f"mask must have shape ({n},), got {mask.shape}")
+    blocks = [str(c) for c in X.columns]
+    if len(set(blocks)) != len(blocks):
+        raise ValueError(f"duplicate column names in X: {blocks}")
+    for col in X.columns:
+        if not isinstance(X[col].dtype, pd.CategoricalDtype):
+            raise TypeError(
+                f"regressor column {col!r} has dtype {X[col].dtype}, expected a pandas Categorical "
+                "(first category = reference level; see arbeidsindikator.panel.covariates)"
+            )
+    dtype = np.dtype(code_dtype)
+    if dtype not in (np.dtype(np.int16), np.dtype(np.int32)):
+        raise ValueError(f"code_dtype must be int16 or int32, got {dtype}")
+    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+    if n_levels > np.iinfo(dtype).max:
+        raise ValueError(f"{n_levels} levels do not fit code_dtype {dtype}; use int32")
+    codes = np.empty((n, len(blocks)), dtype=dtype)
+    block_codes: list[tuple[np.ndarray, np.ndarray]] = []
+    names = ["const"]
+    col_block = [-1]
+    categories: list[pd.Index] = []
+    level_columns: list[np.ndarray] = []
+    dropped: dict[str, list[object]] = {}
+    for b, col in enumerate(X.columns):
+        s = X[col]
+        cats = s.cat.categories
+        if len(cats) == 0:
+            raise ValueError(f"regressor column {col!r} has no categories")
+        cc = s.cat.codes.to_numpy()
+        n_missing = int(np.count_nonzero(cc < 0))
+        if n_missing:
+            raise ValueError(f"regressor column {col!r} has {n_missing} missing values; recode them as a level")
+        counts = np.bincount(cc if mask is None else cc[mask], minlength=len(cats))
+        lut = np.full(len(cats), _UNSEEN, dtype=np.int32)
+        lut[0] = _REF
+        for j in range(1, len(cats)):
+            if counts[j] > 0:
+                lut[j] = len(names)
+                names.append(f"{col}[{cats[j]}]")
+                col_block.append(b)
+            else:
+                dropped.setdefault(str(col), []).append(cats[j])
+        block_codes.append((cc, lut.astype(dtype)))
+        categories.append(cats)
+        level_columns.append(lut)
+    # Fill the row-major code matrix in cache-sized row chunks: writing whole strided columns
+    # over a multi-GB array was ~8 s per design at 23 M rows.
+    step = 16_384
+    for s0 in range(0, n, step):
+        ch = codes[s0 : s0 + step]
+        for b, (cc, lut) in enumerate(block_codes):
+            ch[:, b] = lut[cc[s0 : s0 + step]]
+    return Design(
+        codes=codes,
+        names=names,
+        blocks=blocks,
+        categories=tuple(categories),
+        level_columns=tuple(level_columns),
+        col_block=np.asarray(col_block, dtype=np.int64),
+        dropped_levels=dropped,
+        mask=mask,
+    )
