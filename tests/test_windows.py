@@ -81,7 +81,7 @@ def test_config_auto_follows_the_extracts_and_explicit_values_win(tmp_path):
         "data.source": "extracts", "data.path": str(folder), "period": {"start": "auto", "end": "auto"},
         "indicator.seasonal_reference": {"short": [["2017-12", "2019-11"]], "long": "auto"}}))
     assert _str(cfg2.seasonal_windows_short) == ["2017-12–2019-11"]
-    assert cfg2.provenance["seasonal_reference.short"] == "from the configuration"
+    assert cfg2.provenance["seasonal_reference.short"].startswith("from the configuration (the rule would give 2017-12")
     assert cfg2.fingerprint() != cfg.fingerprint()
 
 
@@ -96,3 +96,9 @@ def test_missing_windows_follow_the_rule_and_equal_the_reports(tmp_path):
     cfg = load_config(write_config(tmp_path, **{"indicator.seasonal_reference": "auto"}))
     assert _str(cfg.seasonal_windows_short) == ["2017-12–2019-11", "2022-04–2024-03"]
     assert _str(cfg.seasonal_windows_long) == ["2017-12–2018-11", "2022-04–2023-06"]
+
+
+def test_explicit_report_windows_are_confirmed_by_the_rule(tmp_path):
+    cfg = load_config(write_config(tmp_path))
+    assert cfg.provenance["seasonal_reference.short"] == "from the configuration (the rule gives the same)"
+    assert cfg.provenance["seasonal_reference.long"] == "from the configuration (the rule gives the same)"

@@ -175,8 +175,8 @@ def reference_windows(start: pd.Period, end: pd.Period, covid: Window, horizon: 
     if last_obs >= post_start:
         w = Window(post_start, last_obs)
         out.append(w)
-        why.append(f"{w}: after COVID ({covid.end} + {post_gap + 1} months) to the last month whose "
-                   f"{horizon}-month outcome is observable (hours through {last_hours})")
+        why.append(f"{w}: after COVID, leaving out {post_gap} month(s) after the COVID window's end {covid.end}, "
+                   f"to the last month whose {horizon}-month outcome is observable (hours through {last_hours})")
     else:
         why.append(f"no post-COVID window: no month from {post_start} has its outcome observed")
     covered = set()
@@ -195,7 +195,14 @@ def resolve_windows(value: Any, key: str, period: Period, covid: Window,
     if value is None or value == AUTO:
         w, why = reference_windows(period.start, period.end, covid, WINDOW_HORIZON[key], period.hours_last)
         return w, f"rule: {why}"
-    return parse(value, f"indicator.seasonal_reference.{key}"), "from the configuration"
+    given = parse(value, f"indicator.seasonal_reference.{key}")
+    try:
+        rule, _ = reference_windows(period.start, period.end, covid, WINDOW_HORIZON[key], period.hours_last)
+        note = ("the rule gives the same" if rule == given
+                else f"the rule would give {', '.join(str(w) for w in rule)}")
+    except WindowRuleError:
+        note = "the rule gives no valid windows for this period"
+    return given, f"from the configuration ({note})"
 
 
 def windows_table(cfg: Any) -> pd.DataFrame:
