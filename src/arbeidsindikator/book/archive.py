@@ -135,8 +135,13 @@ class Publication:
         return list(self.meta["months"])
 
     @classmethod
-    def from_config(cls, cfg: RunConfig, *, progress: bool = False) -> "Publication":
-        """Compute the publication of a configuration (panel and models come from the pipeline cache)."""
+    def from_config(cls, cfg: RunConfig, *, progress: bool = False, long_files: dict[str, Path] | None = None
+                    ) -> "Publication":
+        """Compute the publication of a configuration (panel and models come from the pipeline cache).
+
+        ``long_files``: the long export this build already wrote (``csv``, ``xlsx``): read and
+        copied instead of computed again.
+        """
         from tqdm import tqdm
 
         from arbeidsindikator import pipeline
@@ -151,7 +156,10 @@ class Publication:
         coefs = coefficient_table(pipeline.main_models(cfg).fits)
         bar.update()
         bar.set_postfix_str("long export")
-        long = export.long_format(pipeline.panel_with_expected(cfg), cfg)
+        if long_files:
+            long = pd.read_csv(long_files["csv"], dtype={"BEHOLDNINGSMAANED": str, "ORG_STED": str, "NEDBRYTNING": str})
+        else:
+            long = export.long_format(pipeline.panel_with_expected(cfg), cfg)
         bar.update()
         bar.close()
         report = {k: v for k, v in pdata.report.items() if k not in _VOLATILE}
@@ -172,7 +180,7 @@ class Publication:
                      "report": _plain(report)},
             "min_cell_count": cfg.min_cell_count,
         }
-        return cls(meta["key"], meta, coefs, long, extra={"cfg": cfg})
+        return cls(meta["key"], meta, coefs, long, extra={"cfg": cfg, "long_files": long_files})
 
     @classmethod
     def load(cls, folder: str | Path) -> "Publication":
@@ -206,6 +214,17 @@ def _zip_tables(tables: Path, out: Path) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             z.writestr(info, f.read_bytes())
+
+
+def _fresh_export(cfg: RunConfig, since: float | None) -> dict[str, Path] | None:
+    """The long export the book wrote in this build (results chapter), if there is one."""
+    if since is None:
+        return None
+    d = cfg.cache_dir.parent / "tables" / cfg.name / "export"
+    files = {"csv": d / "arbeidsindikator_long.csv", "xlsx": d / "arbeidsindikator_long.xlsx"}
+    if all(f.is_file() and f.stat().st_mtime >= since for f in files.values()):
+        return files
+    return None
 
 
 def _book_tables(cfg: RunConfig, since: float | None) -> list[tuple[Path, Path]]:
@@ -248,9 +267,14 @@ def write_publication(pub: Publication, folder: Path, *, since: float | None = N
         elif step == "coefficients":
             pub.coefficients.to_csv(folder / "coefficients.csv", index=False, float_format="%.17g", lineterminator="\n")
         elif step == "indicator export":
-            files = write_exports(pub.long, folder)
-            files["csv"].rename(folder / "indicator_long.csv")
-            files["xlsx"].rename(folder / "indicator_long.xlsx")
+            given = pub.extra.get("long_files")
+            if given:  # the bytes this build's results chapter wrote from the same frame
+                shutil.copyfile(given["csv"], folder / "indicator_long.csv")
+                shutil.copyfile(given["xlsx"], folder / "indicator_long.xlsx")
+            else:
+                files = write_exports(pub.long, folder)
+                files["csv"].rename(folder / "indicator_long.csv")
+                files["xlsx"].rename(folder / "indicator_long.xlsx")
         elif step == "tables":
             tdir = folder / "tables"
             tdir.mkdir(exist_ok=True)
@@ -291,7 +315,7 @@ def publish(cfg: RunConfig, *, since: float | None = None, previous: Path | None
     archive folder to write the change report against. ``book_dir``: copy the downloadable
     files to ``book_dir/downloads`` so the rendered book links them.
     """
-    pub = Publication.from_config(cfg, progress=progress)
+    pub = Publication.from_config(cfg, progress=progress, long_files=_fresh_export(cfg, since))
     prev = Publication.load(previous) if previous else None
     root = archive_root(cfg)
     root.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ from arbeidsindikator.book.archive import Publication
 KEYS = ["BEHOLDNINGSMAANED", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "UTFALL"]
 LEVEL_NAMES = {1: "national", 2: "county", 3: "office"}
 Z95 = 1.959963984540054
-EPS = 1e-12
+EPS = 1e-7  # hours or pp: below this a value counts as unchanged (CSV keeps 10 significant digits)
 
 
 def _scale(outcome: pd.Series) -> np.ndarray:
@@ -283,6 +283,21 @@ def national_figure(rep: ChangeReport) -> Any:
     return fig
 
 
+def _md_table(df: pd.DataFrame) -> str:
+    """A pipe table (no dependency on tabulate); floats with 4 significant digits."""
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return ""
+        if isinstance(v, (float, np.floating)):
+            return f"{v:.4g}"
+        return str(v).replace("|", "\\|")
+
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    sep = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, sep, *body])
+
+
 def markdown(rep: ChangeReport) -> str:
     """A one-page summary in Markdown (the standalone report's ``changes.md``)."""
     s, m = rep.summary, rep.months
@@ -296,9 +311,9 @@ def markdown(rep: ChangeReport) -> str:
         f"- Indicator values published by both: {s['values_compared']}, of which revised: {s['values_revised']}; "
         f"largest national revision {s['national_max_abs_revision']:.3g} (hours/week or pp).",
         f"- County/office rank changes: {s['ranks_changed']}; units whose interval verdict changed: {s['verdicts_changed']}.",
-        "", "## Data", "", rep.data.to_markdown(index=False), "",
-        "## Revisions by level and outcome", "", rep.revision_summary.to_markdown(index=False, floatfmt=".3g"), "",
-        "## Ranks", "", rep.rank_summary.to_markdown(index=False, floatfmt=".3g"), "",
+        "", "## Data", "", _md_table(rep.data), "",
+        "## Revisions by level and outcome", "", _md_table(rep.revision_summary), "",
+        "## Ranks", "", _md_table(rep.rank_summary), "",
         "Files: `data.csv`, `coefficients.csv`, `revisions.csv`, `revision_summary.csv`, `largest_revisions.csv`, "
         "`ranks.csv`, `verdicts.csv`, `national.csv`, `national_old_new.png`.", "",
     ]
