@@ -261,13 +261,11 @@ def compare(old: Publication, new: Publication, n_largest: int = 20) -> ChangeRe
 
 def national_figure(rep: ChangeReport) -> Any:
     """Old and new national curves (seasonally adjusted where available) for every outcome."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
 
     outcomes = list(dict.fromkeys(rep.national["UTFALL"]))
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True)
+    fig = Figure(figsize=(10, 6.5))
+    axes = fig.subplots(2, 2, sharex=True)
     for ax, o in zip(axes.ravel(), outcomes):
         d = rep.national[rep.national["UTFALL"] == o]
         x = pd.PeriodIndex(d["BEHOLDNINGSMAANED"], freq="M").to_timestamp()
@@ -296,6 +294,15 @@ def _md_table(df: pd.DataFrame) -> str:
     sep = "|" + "|".join("---" for _ in df.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, sep, *body])
+
+
+def png_bytes(fig: Any) -> bytes:
+    """A figure as PNG bytes without software/date metadata (deterministic)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    return buf.getvalue()
 
 
 def markdown(rep: ChangeReport) -> str:
@@ -335,10 +342,7 @@ def write_report(rep: ChangeReport, folder: Path) -> dict[str, Path]:
         df.to_csv(out[name], index=False, float_format="%.10g", lineterminator="\n")
     fig = national_figure(rep)
     out["figure"] = folder / "national_old_new.png"
-    fig.savefig(out["figure"], dpi=110, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    out["figure"].write_bytes(png_bytes(fig))
     out["summary"] = folder / "summary.json"
     out["summary"].write_text(json.dumps({"old": rep.old_key, "new": rep.new_key, "months": rep.months,
                                           **rep.summary}, indent=2) + "\n")
