@@ -72,6 +72,8 @@ class RunConfig:
     bootstrap_seed: int = 1
     cache_dir: Path = field(default=REPO_ROOT / "_build" / "cache")
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    #: why the period and the seasonal windows are what they are (windows.py; shown in the book)
+    provenance: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def months(self) -> pd.PeriodIndex:
@@ -85,7 +87,7 @@ class RunConfig:
         """Hash of every value that changes the numbers (not the file's name, path or output folders)."""
         # the effective fields as well as the file's text: a configuration changed in code
         # (dataclasses.replace, e.g. the spell-gap alternative) must not share a cache entry
-        effective = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "name", "cache_dir", "raw")}
+        effective = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "name", "cache_dir", "raw", "provenance")}
         payload = json.dumps(
             {"raw": {k: v for k, v in self.raw.items() if k not in ("name", "output")}, "effective": effective},
             sort_keys=True, default=str,
@@ -99,6 +101,8 @@ class RunConfig:
             "data source": self.source if self.source != "synthetic" else "synthetic (generated)",
             "data path": str(self.data_path) if self.data_path else "—",
             "period": f"{self.start}–{self.end}",
+            "seasonal reference (3-month outcomes)": ", ".join(str(w) for w in self.seasonal_windows_short),
+            "seasonal reference (12-month outcomes)": ", ".join(str(w) for w in self.seasonal_windows_long),
             "seed": self.seed,
             "persons generated": self.n_persons if self.is_synthetic else "—",
             "duration categories": self.duration_categories,
@@ -177,8 +181,14 @@ def load_config(path: str | Path | None = None) -> RunConfig:
     else:
         data_path = None
 
-    start = _month(_get(raw, "period.start"), "period.start")
-    end = _month(_get(raw, "period.end"), "period.end")
+    # period and seasonal windows may follow the data (issue 15): explicit values win
+    from arbeidsindikator import windows as rule  # lazy: windows imports this module
+
+    try:
+        period = rule.resolve_period(_get(raw, "period"), lambda: rule.coverage_of(source, data_path))
+    except rule.WindowRuleError as exc:
+        raise ConfigError(str(exc)) from exc
+    start, end = period.start, period.end
     if end < start:
         raise ConfigError(f"period: end {end} is before start {start}")
     n_months = (end - start).n + 1
@@ -193,6 +203,19 @@ def load_config(path: str | Path | None = None) -> RunConfig:
     cache_dir = Path(_get(raw, "output.cache_dir", "_build/cache"))
     if not cache_dir.is_absolute():
         cache_dir = REPO_ROOT / cache_dir
+    covid_window = _windows([covid], "indicator.covid_window")[0]
+    seasonal = _get(raw, "indicator.seasonal_reference", rule.AUTO)
+    seasonal = {"short": rule.AUTO, "long": rule.AUTO} if seasonal == rule.AUTO else seasonal
+    if not isinstance(seasonal, dict):
+        raise ConfigError(f"indicator.seasonal_reference: expected 'auto' or a mapping with short/long, got {seasonal!r}")
+    provenance = {"period": period.reason}
+    resolved: dict[str, tuple[Window, ...]] = {}
+    for key in ("short", "long"):
+        try:
+            resolved[key], provenance[f"seasonal_reference.{key}"] = rule.resolve_windows(
+                seasonal.get(key), key, period, covid_window, _windows)
+        except rule.WindowRuleError as exc:
+            raise ConfigError(f"indicator.seasonal_reference.{key}: {exc}") from exc
     include_hours = _get(raw, "model.include_hours_at_t", True)
     if not isinstance(include_hours, bool):
         raise ConfigError(f"model.include_hours_at_t: expected true/false, got {include_hours!r}")
@@ -210,19 +233,14 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         gap_months=_int(raw, "model.gap_months", SPELL_GAP_MONTHS, lo=1, hi=24),
         include_hours_at_t=include_hours,
         min_cell_count=_int(raw, "indicator.min_cell_count", 10, lo=1),
-        seasonal_windows_short=_windows(
-            _get(raw, "indicator.seasonal_reference.short", [["2017-12", "2019-11"], ["2022-04", "2024-03"]]),
-            "indicator.seasonal_reference.short",
-        ),
-        seasonal_windows_long=_windows(
-            _get(raw, "indicator.seasonal_reference.long", [["2017-12", "2018-11"], ["2022-04", "2023-06"]]),
-            "indicator.seasonal_reference.long",
-        ),
-        covid_window=_windows([covid], "indicator.covid_window")[0],
+        seasonal_windows_short=resolved["short"],
+        seasonal_windows_long=resolved["long"],
+        covid_window=covid_window,
         bootstrap_replicates=_int(raw, "bootstrap.replicates", 200, lo=2),
         bootstrap_seed=_int(raw, "bootstrap.seed", 1, lo=0),
         cache_dir=cache_dir,
         raw=raw,
+        provenance=provenance,
     )
 
 

@@ -171,6 +171,10 @@ def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html:
     print(f" {time.perf_counter() - t0:.1f} s ({stages})")
     write_book_config(cfg, book_dir)
     execute_chapters(cfg, book_dir, only=only)
+    if render_html:  # immutable publication archive + the book's downloads (archive.py, issue 15)
+        from arbeidsindikator.book.archive import publish_build
+
+        publish_build(cfg, book_dir, since=time.time() - (time.perf_counter() - t_start))
     if not render_html:
         return book_dir
     t0 = time.perf_counter()

@@ -112,6 +112,37 @@ def write_exports(long: pd.DataFrame, folder: Path, excel_max_level: int = 2) ->
         with pd.ExcelWriter(p, engine="openpyxl") as xw:
             for outcome, part in long[long["ORG_NIVAA"] <= excel_max_level].groupby("UTFALL", sort=False):
                 part.to_excel(xw, sheet_name=str(outcome), index=False)
+        deterministic_xlsx(p)
 
     atomic_write(xlsx, _xlsx)
     return {"csv": csv, "xlsx": xlsx}
+
+
+#: Creation/modification time written into every workbook (docProps/core.xml) and zip entry.
+FIXED_XLSX_TIME = "2000-01-01T00:00:00Z"
+
+
+def deterministic_xlsx(path: Path) -> None:
+    """Make a workbook's bytes depend on its content only (in place).
+
+    openpyxl stamps the save time into ``docProps/core.xml`` (created, modified) and every zip
+    entry's date, so two builds of the same tables differed. Both are set to a fixed value.
+    """
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    tmp = path.with_name(path.name + ".norm")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                text = data.decode("utf-8")
+                for tag in ("created", "modified"):
+                    text = re.sub(rf"(<dcterms:{tag}[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{FIXED_XLSX_TIME}\g<2>", text)
+                data = text.encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zout.writestr(info, data)
+    tmp.replace(path)

@@ -4,8 +4,8 @@ For each group series separately:
 ``Î(s, y) = I(s, y) − mean_ref(I for calendar month s) + mean_ref(I)``
 where the reference months exclude COVID-affected stocks. The reference windows are
 configuration parameters (different for 3- and 12-month outcomes); windows are clipped to the
-months where the series is observed. They do not extend themselves when a quarter is added:
-the configuration must be updated (the README says how).
+months where the series is observed. With ``seasonal_reference: auto`` they follow the rule of
+:mod:`arbeidsindikator.windows` and move with every new quarter.
 
 ``mean_ref(I)`` is the mean over all reference months, as the formula is printed. When the
 windows hold some calendar months more often than others (the 12-month windows hold April–June
