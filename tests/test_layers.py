@@ -29,7 +29,7 @@ REPO = PKG_DIR.parents[1]
 
 #: Layer of each top-level module or subpackage; equal numbers are one layer.
 LAYERS: dict[str, int] = {
-    "config": 0, "spec": 0, "io": 0,
+    "config": 0, "spec": 0, "io": 0, "windows": 0,
     "data": 1,
     "panel": 2,
     "estimation": 3,
@@ -85,7 +85,12 @@ def imports_of(name: str, source: str | None = None) -> set[str]:
     tree = ast.parse(source if source is not None else modules()[name].read_text(encoding="utf-8"))
     known = modules()
     out: set[str] = set()
+    typing_only = {id(n) for blk in ast.walk(tree) if isinstance(blk, ast.If)
+                   and ast.unparse(blk.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+                   for stmt in blk.body for n in ast.walk(stmt)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:  # imports for type hints only are not run-time dependencies
+            continue
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == PKG or a.name.startswith(PKG + "."):

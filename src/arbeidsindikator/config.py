@@ -16,6 +16,8 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
+from arbeidsindikator.windows import Window
+
 from arbeidsindikator.spec import SPELL_GAP_MONTHS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,20 +35,6 @@ def _month(value: Any, key: str) -> pd.Period:
         return pd.Period(str(value), freq="M")
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{key}: expected a month as 'YYYY-MM', got {value!r}") from exc
-
-
-@dataclass(frozen=True)
-class Window:
-    """A closed range of measurement months [start, end]."""
-
-    start: pd.Period
-    end: pd.Period
-
-    def contains(self, months: pd.PeriodIndex | pd.Series) -> Any:
-        return (months >= self.start) & (months <= self.end)
-
-    def __str__(self) -> str:
-        return f"{self.start}–{self.end}"
 
 
 @dataclass(frozen=True)
@@ -182,7 +170,7 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         data_path = None
 
     # period and seasonal windows may follow the data (issue 15): explicit values win
-    from arbeidsindikator import windows as rule  # lazy: windows imports this module
+    from arbeidsindikator import windows as rule
 
     try:
         period = rule.resolve_period(_get(raw, "period"), lambda: rule.coverage_of(source, data_path))

@@ -39,8 +39,21 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from arbeidsindikator.config import Window
 from arbeidsindikator.spec import HORIZONS
+
+
+@dataclass(frozen=True)
+class Window:
+    """A closed range of measurement months [start, end]."""
+
+    start: pd.Period
+    end: pd.Period
+
+    def contains(self, months: pd.PeriodIndex | pd.Series) -> Any:
+        return (months >= self.start) & (months <= self.end)
+
+    def __str__(self) -> str:
+        return f"{self.start}–{self.end}"
 
 #: Horizon of each set of reference windows (config keys ``short`` and ``long``).
 WINDOW_HORIZON: dict[str, int] = {"short": 3, "long": 12}

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator.book.archive import Publication
+if TYPE_CHECKING:  # type hints only: archive calls this module, not the other way round
+    from arbeidsindikator.book.archive import Publication
 
 KEYS = ["BEHOLDNINGSMAANED", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "UTFALL"]
 LEVEL_NAMES = {1: "national", 2: "county", 3: "office"}
