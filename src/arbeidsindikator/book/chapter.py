@@ -107,13 +107,16 @@ class Chapter:
 
         ``caption`` says what the table shows (rendered with the table).
 
-        If ``count_col`` is given, rows whose count is below ``cfg.min_cell_count`` have every
-        numeric value except the count replaced by empty and are marked in a ``suppressed`` column.
+        If ``count_col`` is given, rows whose count is below ``cfg.min_cell_count``, and the
+        complementary rows that keep them from being recovered by differencing
+        (:func:`arbeidsindikator.indicator.disclosure.suppress_table`), have every numeric value,
+        the count included, replaced by empty and are marked in a ``suppressed`` column.
         """
-        from arbeidsindikator.indicator.indicator import suppress_small_cells
+        from arbeidsindikator.indicator.disclosure import suppress_table
         from arbeidsindikator.io import atomic_write
 
-        out = suppress_small_cells(df, count_col, self.cfg.min_cell_count) if count_col else df
+        # primary + complementary suppression: no blanked row can be recovered by differencing
+        out = suppress_table(df, count_col, self.cfg.min_cell_count) if count_col else df
         path = self.tables_dir / f"{name}.csv"
         atomic_write(path, lambda p: out.to_csv(p, index=index, float_format="%.10g", lineterminator="\n"))
         return out
