@@ -103,8 +103,19 @@ def attack_export(long: pd.DataFrame, office_county: dict[str, str]) -> list[tup
         labels = set(g["NEDBRYTNING"])
         eqs: list = []
         ig_labels = sorted(set(g.loc[ig.loc[g.index], "NEDBRYTNING"]))
+        tiltak = sorted(la for la in labels if la.startswith("Tiltak - "))
+        flags = sorted(la for la in labels if " - " not in la and la != "Alle")
         for p in places:  # Alle = sum of the service groups (absent groups hold nobody)
             eqs.append(((p, "Alle"), [(p, la) for la in ig_labels if (p, la) in counts]))
+            # programmes and flags leave an unpublished rest (no programme / outside the flag)
+            eqs.append(((p, "Alle"), [(p, la) for la in tiltak if (p, la) in counts] + [(p, "Tiltak rest")]))
+            for fl in flags:
+                eqs.append(((p, "Alle"), [(p, fl)] + ([(p, f"{fl} rest")])))
+        for p in places:
+            for extra in ["Tiltak rest"] + [f"{fl} rest" for fl in flags]:
+                counts[(p, extra)] = None
+                sums[(p, extra)] = None
+        labels = labels | {"Tiltak rest"} | {f"{fl} rest" for fl in flags}
         by_cty: dict = defaultdict(list)
         for off, c in office_county.items():
             by_cty[c].append(off)
@@ -116,7 +127,8 @@ def attack_export(long: pd.DataFrame, office_county: dict[str, str]) -> list[tup
         eqs = [(t, ps) for t, ps in eqs if t in counts and ps]
         for vals in (counts, sums):
             solved = _solve(vals, eqs)
-            leaks += [(m, o, k) for k, v in vals.items() if v is None and solved.get(k) is not None]
+            leaks += [(m, o, k) for k, v in vals.items() if v is None and solved.get(k) is not None
+                      and not k[1].endswith(" rest")]
     return leaks
 
 
