@@ -70,8 +70,16 @@ class Chapter:
 
     @property
     def tables_dir(self) -> Path:
-        """Tables of this build: ``<cache_dir>/../tables/<config name>/<chapter>/``."""
-        return self.cfg.cache_dir.parent / "tables" / self.cfg.name / self.name
+        """Tables of this build: ``<cache_dir>/../tables/<config name>/<chapter>/``.
+
+        During a book build they go to the build's own folder (``ARBEIDSINDIKATOR_TABLES_ROOT``,
+        set by :mod:`arbeidsindikator.book.build`), which is published when the build completes.
+        """
+        import os
+
+        root = os.environ.get("ARBEIDSINDIKATOR_TABLES_ROOT")
+        base = Path(root) if root else self.cfg.cache_dir.parent / "tables"
+        return base / self.cfg.name / self.name
 
     def glue(self, name: str, value: Any, *, decimals: int | None = None, pct: bool = False) -> None:
         """Glue a number (formatted) or a string for use as {glue:text}`name` in prose.
