@@ -755,6 +755,7 @@ def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads:
                 problems.append(exc.line)
     if problems:
         con.close()
+        problems = [checks.bounded(p) for p in problems]
         raise ExtractError.listing(
             f"the raw extracts in {folder} violate the input contract ({len(problems)} problem(s))", problems)
     assert manifest is not None
