@@ -192,6 +192,17 @@ def test_published_tables_and_export_resist_the_differencing_attack() -> None:
         assert attack_table(t, count_col) == [], csv
         checked += 1
     assert checked >= 2
+    export = root / "synthetic-default" / "export" / "arbeidsindikator_long.csv"
+    if export.is_file():  # the differencing attack on the default build's export
+        from arbeidsindikator import pipeline
+        from arbeidsindikator.config import load_config
+
+        panel = pipeline.load_panel(load_config(None)).panel
+        offices = panel[["nav_kontor", "fylke"]].drop_duplicates()
+        oc = dict(zip(offices["nav_kontor"].astype(str), offices["fylke"].astype(str)))
+        long = pd.read_csv(export, dtype={"ORG_STED": str})
+        months = sorted(long["BEHOLDNINGSMAANED"].unique())[::6]
+        assert attack_export(long[long["BEHOLDNINGSMAANED"].isin(months)], oc) == []
 
 
 def test_the_attack_finds_the_leaks_of_primary_suppression_alone(monkeypatch: pytest.MonkeyPatch) -> None:

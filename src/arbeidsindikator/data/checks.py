@@ -120,6 +120,10 @@ def typed_expr(col: ColumnSpec, src_type: str, fmt: str) -> tuple[str | None, st
     """SQL expression giving the column in its canonical type, or (None, reason) if the type is wrong."""
     c = ident(col.name)
     t = src_type.upper()
+    if t.strip('"') == "NULL":  # a column with no value at all: every row is missing (checked as such)
+        sql = {"int": "BIGINT", "year": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "code": "VARCHAR",
+               "month": "DATE", "date": "DATE"}[col.dtype]
+        return f"CAST(NULL AS {sql})", ""
     is_text = t == "VARCHAR"
     text = f"NULLIF(TRIM({c}), '')"
     if col.dtype in ("int", "year"):
