@@ -25,7 +25,7 @@ def test_spell_gap_default_is_spec() -> None:
     raw = config.load_config(config.DEFAULT_CONFIG)
     assert raw.gap_months == spec.SPELL_GAP_MONTHS
     # no module writes the default as a number
-    literal = re.compile(r"gap_months\s*(?::\s*int\s*)?=\s*\d|\"model\.gap_months\",\s*\d|GAP_MONTHS\s*=\s*\d|"
+    literal = re.compile(r"gap_months\s*(?::\s*int\s*)?=\s*\d|\"model\.gap_months\",\s*\d|(?<![A-Z_])GAP_MONTHS\s*=\s*\d|"
                          r"gap_months\s*==\s*\d")
     hits = [f"{name}:{text.count(chr(10), 0, m.start()) + 1}" for name, text in _sources().items()
             if name != "spec.py" for m in literal.finditer(text)]

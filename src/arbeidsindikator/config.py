@@ -3,15 +3,24 @@
 A run configuration is a small YAML file (see ``configs/default.yml``). Every chapter receives
 only the path of that file as its papermill parameter; all values are validated here so that a
 wrong value fails early with a message naming the key, the value and what was expected.
+
+Checked when the file is loaded (issue 12): duplicate keys in the YAML; unknown keys at every
+level, with the nearest valid key suggested (a typo must not silently fall back to a default);
+months given as 'YYYY-MM' text (``period.start: 2017`` is rejected, not read as January);
+a COVID window inside the period; seasonal reference windows inside the period and clear of
+the COVID window; and the ``profiling`` section (:class:`ProfilingConfig`) with the rest.
+The accepted keys are declared once in :data:`SCHEMA`, so a new key is one entry there.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import pandas as pd
 import yaml
@@ -30,11 +39,176 @@ class ConfigError(ValueError):
     """A run configuration is missing a key or holds a value outside what is allowed."""
 
 
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
 def _month(value: Any, key: str) -> pd.Period:
+    """A month written as text 'YYYY-MM' (a bare year or a date is ambiguous and rejected)."""
+    if isinstance(value, bool) or not isinstance(value, str) or not _MONTH_RE.match(value.strip()):
+        hint = " (a bare year is ambiguous: write e.g. '2017-12', quoted)" if isinstance(value, int) else ""
+        raise ConfigError(f"{key}: expected a month as 'YYYY-MM', got {value!r}{hint}")
+    return pd.Period(value.strip(), freq="M")
+
+
+# --------------------------------------------------------------------------------------------
+# The accepted keys (one declaration; unknown keys are rejected with a suggestion)
+# --------------------------------------------------------------------------------------------
+
+#: Keys of the ``profiling`` section that set :class:`arbeidsindikator.profiling.evaluation.ProfilingParams`
+#: fields, with the kind of value each takes. Their defaults live in ``ProfilingParams`` only.
+PROFILING_PARAM_KINDS: dict[str, str] = {
+    "periods": "windows", "age_min": "int", "age_max": "int", "horizon": "int",
+    "stable_above_g": "float", "stable_min_months": "int", "stable_late_first": "int",
+    "stable_late_last": "int", "stable_late_min": "int", "without_below_g": "float",
+    "without_min_months": "int", "history_months": "int", "history_above_g": "float",
+    "wages_observed_from": "month?", "wages_observed_until": "month?",
+    "work_rule": "str", "merge_margin_days": "int", "min_work_months": "int", "age_tag_min": "int",
+    "age_tag_max": "int", "age_tag_max_later": "int", "age_tag_change": "str", "nus2_tag_from": "str?",
+    "noe_age_min": "int", "noe_age_max": "int", "noe_age_max_later": "int", "noe_age_change": "str",
+    "missing_decision_is_standard": "bool", "months_since_bands": "ints", "n24_bands": "ints",
+    "volume_b": "float", "typical_month": "int", "bootstrap_replicates": "int", "bootstrap_seed": "int",
+    "calibration_bins": "int", "volume_grid": "floats",
+}
+
+#: Every accepted key, nested as in the YAML file (``None`` marks a leaf).
+SCHEMA: dict[str, Any] = {
+    "name": None,
+    "data": {"source": None, "path": None, "synthetic": {"n_persons": None, "seed": None}},
+    "period": {"start": None, "end": None, "length_months": None},
+    "model": {"duration_categories": None, "gap_months": None, "include_hours_at_t": None},
+    "indicator": {"min_cell_count": None, "covid_window": None,
+                  "seasonal_reference": {"short": None, "long": None}},
+    "bootstrap": {"replicates": None, "seed": None},
+    "output": {"cache_dir": None, "archive_dir": None, "previous_publication": None},
+    "profiling": {"scale": None, "seed": None, "per_month": None, **{k: None for k in PROFILING_PARAM_KINDS}},
+}
+KNOWN_TOP_KEYS = set(SCHEMA)
+
+
+def _check_keys(raw: Mapping[str, Any], schema: Mapping[str, Any], prefix: str, problems: list[str]) -> None:
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in schema:
+            near = difflib.get_close_matches(str(key), [str(k) for k in schema], n=1, cutoff=0.6)
+            hint = f"; did you mean '{prefix}{near[0]}'?" if near else ""
+            problems.append(f"{dotted}: unknown key{hint} (allowed here: {', '.join(sorted(schema))})")
+        elif isinstance(schema[key], dict):
+            if value is None or value == "auto":  # a section left to the documented rule (windows.py)
+                continue
+            if not isinstance(value, dict):
+                problems.append(f"{dotted}: expected a section (mapping), got {value!r}")
+            else:
+                _check_keys(value, schema[key], dotted + ".", problems)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"duplicate key {key!r} (lines {seen[key] + 1} and {key_node.start_mark.line + 1}); "
+                "YAML would silently keep the last one")
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, rejecting duplicate keys."""
     try:
-        return pd.Period(str(value), freq="M")
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{key}: expected a month as 'YYYY-MM', got {value!r}") from exc
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (SafeLoader subclass)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Typed sections
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfilingConfig:
+    """The ``profiling`` section (seed 003), validated with the rest of the configuration.
+
+    ``scale``, ``seed`` and ``per_month`` steer the synthetic registrations (``seed`` None: the
+    data seed). ``params`` holds the validated overrides of the evaluation's parameters
+    (:data:`PROFILING_PARAM_KINDS`); every other parameter keeps the default of ``ProfilingParams``.
+    """
+
+    scale: float = 0.25
+    seed: int | None = None
+    per_month: int = 9000
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def overrides(self) -> dict[str, Any]:
+        """Keyword arguments for ``ProfilingParams``."""
+        return dict(self.params)
+
+
+def _leaf(section: Mapping[str, Any], key: str, prefix: str, kind: str, lo: float | None = None,
+          hi: float | None = None) -> Any:
+    v = section[key]
+    where = f"{prefix}.{key}"
+    if kind.endswith("?"):
+        if v is None:
+            return None
+        kind = kind[:-1]
+    if kind == "int":
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(f"{where}: expected an integer, got {v!r}")
+    elif kind == "float":
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {v!r}")
+        v = float(v)
+    elif kind == "bool":
+        if not isinstance(v, bool):
+            raise ConfigError(f"{where}: expected true/false, got {v!r}")
+    elif kind == "str":
+        if not isinstance(v, str):
+            raise ConfigError(f"{where}: expected text, got {v!r}")
+    elif kind == "month":
+        _month(v, where)
+    elif kind in ("ints", "floats"):
+        ok = int if kind == "ints" else (int, float)
+        if not isinstance(v, list) or not v or any(isinstance(x, bool) or not isinstance(x, ok) for x in v):
+            raise ConfigError(f"{where}: expected a list of {'integers' if kind == 'ints' else 'numbers'}, got {v!r}")
+        v = tuple(v if kind == "ints" else (float(x) for x in v))
+    elif kind == "windows":
+        v = tuple((str(w.start), str(w.end)) for w in _windows(v, where))
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+    if lo is not None and v < lo or hi is not None and v > hi:
+        raise ConfigError(f"{where}: expected a value in [{lo}, {hi}], got {v}")
+    return v
+
+
+def profiling_section(raw: Mapping[str, Any] | None) -> ProfilingConfig:
+    """Validate the ``profiling`` mapping of a configuration (unknown keys named, with a suggestion)."""
+    raw = raw or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"profiling: expected a section (mapping), got {raw!r}")
+    problems: list[str] = []
+    _check_keys(raw, SCHEMA["profiling"], "profiling.", problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    default = ProfilingConfig()
+    scale = _leaf(raw, "scale", "profiling", "float", lo=0.001, hi=100.0) if "scale" in raw else default.scale
+    seed = _leaf(raw, "seed", "profiling", "int", lo=0) if "seed" in raw else default.seed
+    per_month = _leaf(raw, "per_month", "profiling", "int", lo=1) if "per_month" in raw else default.per_month
+    params = tuple((k, _leaf(raw, k, "profiling", PROFILING_PARAM_KINDS[k])) for k in PROFILING_PARAM_KINDS if k in raw)
+    kw = dict(params)
+    if kw.get("age_min", 0) > kw.get("age_max", 200):
+        raise ConfigError(f"profiling: age_min {kw['age_min']} is above age_max {kw['age_max']}")
+    return ProfilingConfig(scale=scale, seed=seed, per_month=per_month, params=params)
 
 
 @dataclass(frozen=True)
@@ -58,6 +232,7 @@ class RunConfig:
     covid_window: Window | None = None
     bootstrap_replicates: int = 200
     bootstrap_seed: int = 1
+    profiling: ProfilingConfig = field(default_factory=ProfilingConfig)
     cache_dir: Path = field(default=REPO_ROOT / "_build" / "cache")
     raw: dict = field(default_factory=dict, repr=False, compare=False)
     #: why the period and the seasonal windows are what they are (windows.py; shown in the book)
@@ -70,6 +245,11 @@ class RunConfig:
     @property
     def is_synthetic(self) -> bool:
         return self.source == "synthetic"
+
+    @property
+    def profiling_seed(self) -> int:
+        """Seed of the synthetic registrations: ``profiling.seed``, else the data seed."""
+        return self.profiling.seed if self.profiling.seed is not None else self.seed
 
     def fingerprint(self) -> str:
         """Hash of every value that changes the numbers (not the file's name, path or output folders)."""
@@ -134,7 +314,22 @@ def _int(d: dict, dotted: str, default: Any = ..., lo: int | None = None, hi: in
     return v
 
 
-KNOWN_TOP_KEYS = {"name", "data", "period", "model", "indicator", "bootstrap", "output", "profiling"}
+def check_windows(start: pd.Period, end: pd.Period, covid: Window | None,
+                  seasonal: Mapping[str, tuple[Window, ...]]) -> list[str]:
+    """Problems with the COVID and seasonal reference windows relative to the period and each other."""
+    problems = []
+    period = Window(start, end)
+    if covid is not None and (covid.start < start or covid.end > end):
+        problems.append(f"indicator.covid_window: {covid} is not inside the period {period}")
+    for name, windows in seasonal.items():
+        for i, w in enumerate(windows):
+            key = f"indicator.seasonal_reference.{name}[{i}]"
+            if w.start < start or w.end > end:
+                problems.append(f"{key}: {w} is not inside the period {period}")
+            if covid is not None and w.overlaps(covid):
+                problems.append(f"{key}: {w} overlaps the COVID window {covid} (seasonal factors "
+                                "must be estimated outside it)")
+    return problems
 
 
 def load_config(path: str | Path | None = None) -> RunConfig:
@@ -144,15 +339,13 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         path = REPO_ROOT / path
     if not path.exists():
         raise ConfigError(f"configuration file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at top level")
-    unknown = set(raw) - KNOWN_TOP_KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level keys {sorted(unknown)}; allowed: {sorted(KNOWN_TOP_KEYS)}")
+    problems: list[str] = []
+    _check_keys(raw, SCHEMA, "", problems)
+    if problems:
+        raise ConfigError(f"{path}: " + ("\n  ".join(problems) if len(problems) > 1 else problems[0]))
 
     source = _get(raw, "data.source")
     if source not in ("synthetic", "extracts", "panel"):
@@ -187,11 +380,11 @@ def load_config(path: str | Path | None = None) -> RunConfig:
     dur = _int(raw, "model.duration_categories", 20)
     if dur not in (20, 61):
         raise ConfigError(f"model.duration_categories: expected 20 (appendix D) or 61 (report), got {dur}")
-    covid = _get(raw, "indicator.covid_window", ["2020-03", "2022-02"])
+    covid = _windows([_get(raw, "indicator.covid_window", ["2020-03", "2022-02"])], "indicator.covid_window")[0]
     cache_dir = Path(_get(raw, "output.cache_dir", "_build/cache"))
     if not cache_dir.is_absolute():
         cache_dir = REPO_ROOT / cache_dir
-    covid_window = _windows([covid], "indicator.covid_window")[0]
+    covid_window = covid
     seasonal = _get(raw, "indicator.seasonal_reference", rule.AUTO)
     seasonal = {"short": rule.AUTO, "long": rule.AUTO} if seasonal == rule.AUTO else seasonal
     if not isinstance(seasonal, dict):
@@ -207,6 +400,9 @@ def load_config(path: str | Path | None = None) -> RunConfig:
     include_hours = _get(raw, "model.include_hours_at_t", True)
     if not isinstance(include_hours, bool):
         raise ConfigError(f"model.include_hours_at_t: expected true/false, got {include_hours!r}")
+    problems = check_windows(start, end, covid_window, resolved)
+    if problems:
+        raise ConfigError(f"{path}: " + "\n  ".join(problems))
 
     return RunConfig(
         path=path.resolve(),
@@ -226,6 +422,7 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         covid_window=covid_window,
         bootstrap_replicates=_int(raw, "bootstrap.replicates", 200, lo=2),
         bootstrap_seed=_int(raw, "bootstrap.seed", 1, lo=0),
+        profiling=profiling_section(raw.get("profiling")),
         cache_dir=cache_dir,
         raw=raw,
         provenance=provenance,

@@ -302,12 +302,10 @@ def load_profiling_data(cfg: Any) -> ProfilingData:
     configured periods. Extracts: ``<data.path>/profiling/{registrations,spells,wages}.parquet``
     (or ``.csv``); G from ``data/reference/G.csv`` or the built-in table.
     """
-    raw = (getattr(cfg, "raw", None) or {}).get("profiling", {}) or {}
     p = params_from_config(cfg)
     if getattr(cfg, "is_synthetic", True):
-        s = generate_registrations(scale=float(raw.get("scale", 0.25)),
-                                   seed=int(raw.get("seed", getattr(cfg, "seed", 1))),
-                                   periods=p.periods, per_month=int(raw.get("per_month", 9000)))
+        s = generate_registrations(scale=cfg.profiling.scale, seed=cfg.profiling_seed,
+                                   periods=p.periods, per_month=cfg.profiling.per_month)
         data = s.data
     else:
         folder = Path(cfg.data_path) / "profiling"

@@ -33,6 +33,7 @@ nothing above the configuration).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -51,6 +52,9 @@ class Window:
 
     def contains(self, months: pd.PeriodIndex | pd.Series) -> Any:
         return (months >= self.start) & (months <= self.end)
+
+    def overlaps(self, other: "Window") -> bool:
+        return self.start <= other.end and other.start <= self.end
 
     def __str__(self) -> str:
         return f"{self.start}–{self.end}"
@@ -88,6 +92,13 @@ class Period:
 
 def _m(value: Any) -> pd.Period:
     return pd.Period(str(value), freq="M")
+
+
+def _m_explicit(value: Any) -> pd.Period:
+    """A month the configuration gives: text 'YYYY-MM' only (a bare year such as 2017 is ambiguous)."""
+    if isinstance(value, bool) or not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}\s*", value):
+        raise ValueError(value)
+    return pd.Period(value.strip(), freq="M")
 
 
 def coverage_of(source: str, data_path: Path | None) -> Coverage | None:
@@ -138,9 +149,9 @@ def resolve_period(period: Any, coverage: Callable[[], Coverage | None]) -> Peri
                               "not synthetic data; give the months")
     why = []
     try:
-        end = cov.end if e_raw == AUTO else _m(e_raw)  # type: ignore[union-attr]
+        end = cov.end if e_raw == AUTO else _m_explicit(e_raw)  # type: ignore[union-attr]
     except ValueError as exc:
-        raise WindowRuleError(f"period.end: expected a month as 'YYYY-MM' or 'auto', got {e_raw!r}") from exc
+        raise WindowRuleError(f"period.end: expected a month as 'YYYY-MM', got {e_raw!r} (or 'auto'; write the month quoted, e.g. '2024-06')") from exc
     why.append(f"end {end} = last month of {cov.source}" if e_raw == AUTO else f"end {end} from the configuration")
     if s_raw == AUTO and length is not None:
         start = end - (length - 1)
@@ -153,9 +164,9 @@ def resolve_period(period: Any, coverage: Callable[[], Coverage | None]) -> Peri
         why.append(f"start {start} = first month of {cov.source}")  # type: ignore[union-attr]
     else:
         try:
-            start = _m(s_raw)
+            start = _m_explicit(s_raw)
         except ValueError as exc:
-            raise WindowRuleError(f"period.start: expected a month as 'YYYY-MM' or 'auto', got {s_raw!r}") from exc
+            raise WindowRuleError(f"period.start: expected a month as 'YYYY-MM', got {s_raw!r} (or 'auto'; write the month quoted, e.g. '2017-12')") from exc
         why.append(f"start {start} from the configuration")
     hours_last = cov.hours_last if cov is not None else None
     return Period(start, end, hours_last, "; ".join(why))

@@ -220,7 +220,9 @@ def _fresh_export(cfg: RunConfig, since: float | None) -> dict[str, Path] | None
     """The long export the book wrote in this build (results chapter), if there is one."""
     if since is None:
         return None
-    d = cfg.cache_dir.parent / "tables" / cfg.name / "export"
+    from arbeidsindikator.book.chapter import tables_root
+
+    d = tables_root(cfg) / cfg.name / "export"
     files = {"csv": d / "arbeidsindikator_long.csv", "xlsx": d / "arbeidsindikator_long.xlsx"}
     if all(f.is_file() and f.stat().st_mtime >= since for f in files.values()):
         return files
@@ -229,7 +231,9 @@ def _fresh_export(cfg: RunConfig, since: float | None) -> dict[str, Path] | None
 
 def _book_tables(cfg: RunConfig, since: float | None) -> list[tuple[Path, Path]]:
     """(source, relative path) of every table CSV the book wrote for this configuration (this build)."""
-    root = cfg.cache_dir.parent / "tables" / cfg.name
+    from arbeidsindikator.book.chapter import tables_root
+
+    root = tables_root(cfg) / cfg.name
     if not root.is_dir():
         return []
     out = []

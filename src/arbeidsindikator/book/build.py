@@ -7,19 +7,36 @@ Usage (the Makefile wraps this)::
 Chapters are jupytext MyST notebooks in ``chapters/``. Each is converted to ``.ipynb`` in a
 separate build folder (never next to its source), executed there with papermill (explicit
 kernel, timeout, working directory) with the configuration path as its only parameter, then
-the folder is rendered with jupyter-book 1.x (``execute_notebooks: off``) into ``_build/html``
-with Sphinx warnings as errors. A failing chapter stops the build with a message naming the
-chapter and the cell.
+the folder is rendered with jupyter-book 1.x (``execute_notebooks: off``) with Sphinx warnings
+as errors. A failing chapter stops the build with a message naming the chapter and the cell.
+
+Publishing (issue 12): a build writes everything — executed notebooks, the tables every chapter
+saves, the export, the HTML — into its own folder ``_build/runs/<run fingerprint>/`` (the
+fingerprint covers the configuration's values and the code). A folder left there by an
+interrupted build is deleted first, never reused. Only when every chapter has executed (and the
+book has rendered) are the outputs published, each by one atomic rename (an exchange of the two
+directories): the tables to ``<cache_dir>/../tables/<name>/`` and the HTML to ``_build/html``.
+A build killed at any point therefore leaves the previously published book and tables intact,
+never a mix of two configurations.
+
+With ``data.source: extracts`` and no ``profiling/`` folder next to the extracts, the profiling
+chapter is replaced by a page saying that its data are absent; every work-indicator chapter
+builds as usual.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -28,6 +45,10 @@ from arbeidsindikator.data.contract import ContractError
 
 KERNEL = "python3"
 CELL_TIMEOUT_S = 1800
+#: Environment variable the chapters' kernels read to write their tables into the build's own folder.
+TABLES_ENV = "ARBEIDSINDIKATOR_TABLES_ROOT"
+#: Chapters that need data a folder of extracts may lack: (chapter stem, data folder, what is missing).
+OPTIONAL_DATA_CHAPTERS = {"07_profiling": ("profiling", "registrations, spells and wages of new job seekers")}
 
 
 class ChapterError(RuntimeError):
@@ -116,6 +137,35 @@ def write_book_config(cfg: RunConfig, book_dir: Path) -> None:
             shutil.copy2(REPO_ROOT / extra, book_dir / extra)
 
 
+def run_fingerprint(cfg: RunConfig) -> str:
+    """Key of a build's output folder: the configuration's values and the code."""
+    from arbeidsindikator.io import code_fingerprint
+
+    return hashlib.sha256(f"{cfg.fingerprint()}|{code_fingerprint()}|{cfg.name}".encode()).hexdigest()[:16]
+
+
+def missing_chapter_data(cfg: RunConfig, stem: str) -> str | None:
+    """Why a chapter cannot run on this configuration's data (None if it can)."""
+    if stem not in OPTIONAL_DATA_CHAPTERS or cfg.is_synthetic or cfg.data_path is None:
+        return None
+    sub, what = OPTIONAL_DATA_CHAPTERS[stem]
+    folder = Path(cfg.data_path) / sub
+    if folder.is_dir() and any(folder.iterdir()):
+        return None
+    return f"the folder `{folder}` with the {what} is absent"
+
+
+def absent_page(src: Path, reason: str) -> str:
+    """A short page in place of a chapter whose data are absent (keeps its label and title)."""
+    lines = src.read_text(encoding="utf-8").splitlines()
+    label = next((ln for ln in lines if ln.startswith("(") and ln.endswith(")=")), "")
+    title = next((ln for ln in lines if ln.startswith("# ")), f"# {src.stem}")
+    return (f"{label}\n{title}\n\n:::{{note}}\nThis chapter's data are absent: {reason}. The chapter is "
+            "left out of this build; the work-indicator chapters do not need these data. The input "
+            "contract of the profiling extracts is in `arbeidsindikator.profiling.contract` and the "
+            "glossary.\n:::\n")
+
+
 def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = None, log=print) -> dict[str, float]:
     """Convert and execute every chapter of the toc into ``book_dir``; returns seconds per chapter."""
     files = toc_files()
@@ -127,7 +177,13 @@ def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = No
         if not src.exists():
             raise ChapterError(f"_toc.yml names '{f}' but {src} does not exist")
         t0 = time.perf_counter()
-        if _is_notebook(src):
+        absent = missing_chapter_data(cfg, Path(f).name)
+        if absent:
+            dst = book_dir / f"{f}.md"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(absent_page(src, absent), encoding="utf-8")
+            log(f"[{i}/{len(files)}] {f}: data absent ({absent})", end="", flush=True)
+        elif _is_notebook(src):
             dst = book_dir / f"{f}.ipynb"
             log(f"[{i}/{len(files)}] {f}: executing …", end="", flush=True)
             convert(src, dst)
@@ -154,33 +210,104 @@ def render(book_dir: Path, out_root: Path = REPO_ROOT, warnings_as_errors: bool 
     return out_root / "_build" / "html"
 
 
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing directories (Linux renameat2); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    return fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), _RENAME_EXCHANGE) == 0
+
+
+def publish(staged: Path, published: Path) -> None:
+    """Make ``staged`` the content of ``published`` by one atomic rename; the old content is removed.
+
+    A first publication is a plain rename; a later one exchanges the two directories
+    (``renameat2(RENAME_EXCHANGE)``), so readers see either the old or the new folder, whole.
+    Where the exchange is unsupported, the old folder is renamed aside first (a moment without a
+    published folder, never a mixed one).
+    """
+    published.parent.mkdir(parents=True, exist_ok=True)
+    if published.is_symlink() or published.is_file():
+        published.unlink()
+    if not published.exists():
+        os.rename(staged, published)
+        return
+    if not _exchange(staged, published):
+        old = published.with_name(f".{published.name}.old-{os.getpid()}")
+        os.rename(published, old)
+        os.rename(staged, published)
+        staged = old
+    shutil.rmtree(staged, ignore_errors=True)
+
+
+@contextmanager
+def _tables_root(root: Path) -> Iterator[None]:
+    """Chapters executed inside the block write their tables under ``root`` (via :data:`TABLES_ENV`)."""
+    old = os.environ.get(TABLES_ENV)
+    os.environ[TABLES_ENV] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(TABLES_ENV, None)
+        else:
+            os.environ[TABLES_ENV] = old
+
+
 def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html: bool = True, only: list[str] | None = None) -> Path:
-    """The whole pipeline; returns the HTML folder (or the executed-notebook folder)."""
+    """The whole pipeline; returns the published HTML folder (or the executed-notebook folder).
+
+    Everything is written to ``out_root/_build/runs/<run fingerprint>/`` and published only when
+    the build completes (see the module docstring). ``only`` (a subset of chapters) executes into
+    the run folder and publishes nothing.
+    """
     from arbeidsindikator.pipeline import prepare
 
     t_start = time.perf_counter()
     cfg = load_config(config)
     print(f"configuration: {cfg.path} (source: {cfg.source}, period {cfg.start}–{cfg.end})")
-    book_dir = out_root / "_build" / "book"
-    if book_dir.exists():
-        shutil.rmtree(book_dir)
+    run = out_root / "_build" / "runs" / run_fingerprint(cfg)
+    if run.exists():  # left by an interrupted build: never reuse partial outputs
+        shutil.rmtree(run)
+    book_dir = run / "book"
     book_dir.mkdir(parents=True)
+    tables_root = run / "tables"
     t0 = time.perf_counter()
     print("preparing data and main models …", end="", flush=True)
     stages = prepare(cfg)
     print(f" {time.perf_counter() - t0:.1f} s ({stages})")
     write_book_config(cfg, book_dir)
-    execute_chapters(cfg, book_dir, only=only)
-    if render_html:  # immutable publication archive + the book's downloads (archive.py, issue 15)
-        from arbeidsindikator.book.archive import publish_build
+    with _tables_root(tables_root):
+        execute_chapters(cfg, book_dir, only=only)
+        if render_html and not only:  # immutable publication archive + the book's downloads (archive.py)
+            from arbeidsindikator.book.archive import publish_build
 
-        publish_build(cfg, book_dir, since=time.time() - (time.perf_counter() - t_start))
+            publish_build(cfg, book_dir, since=time.time() - (time.perf_counter() - t_start))
+    if only:
+        print(f"executed {only} into {run} (nothing published: a partial build)")
+        return book_dir
+    published_tables = cfg.cache_dir.parent / "tables" / cfg.name
+    staged_tables = tables_root / cfg.name
+    staged_tables.mkdir(parents=True, exist_ok=True)
     if not render_html:
+        publish(staged_tables, published_tables)
+        print(f"published tables: {published_tables}")
+        shutil.rmtree(run, ignore_errors=True)
         return book_dir
     t0 = time.perf_counter()
     print("rendering with jupyter-book …", end="", flush=True)
-    html = render(book_dir, out_root)
+    staged_html = render(book_dir, run)
     print(f" {time.perf_counter() - t0:.1f} s")
+    html = out_root / "_build" / "html"
+    publish(staged_tables, published_tables)
+    publish(staged_html, html)
+    shutil.rmtree(run, ignore_errors=True)
     print(f"done in {time.perf_counter() - t_start:.0f} s: {html / 'index.html'}")
     return html
 
@@ -190,10 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default=None, help="run configuration (YAML); default: configs/default.yml")
     ap.add_argument("--no-render", action="store_true", help="execute chapters only")
     ap.add_argument("--only", nargs="*", help="execute only these chapters (file stems)")
+    ap.add_argument("--out-root", default=str(REPO_ROOT), help="folder that receives _build/ (default: the repository)")
     args = ap.parse_args(argv)
     try:
         # rendering needs every chapter of the toc, so --only implies --no-render
-        build(args.config, render_html=not (args.no_render or args.only), only=args.only)
+        build(args.config, out_root=Path(args.out_root), render_html=not (args.no_render or args.only), only=args.only)
     except (ConfigError, ChapterError, ContractError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2

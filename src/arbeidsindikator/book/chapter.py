@@ -60,6 +60,16 @@ def fmt_number(value: float, decimals: int = 1, pct: bool = False) -> str:
     return s.replace(",", "\u2009")
 
 
+def tables_root(cfg: RunConfig) -> Path:
+    """Where this build's tables go: the build's run folder while a book build runs
+    (``ARBEIDSINDIKATOR_TABLES_ROOT``, set by :mod:`arbeidsindikator.book.build`), else
+    ``<cache_dir>/../tables``."""
+    import os
+
+    root = os.environ.get("ARBEIDSINDIKATOR_TABLES_ROOT")
+    return Path(root) if root else cfg.cache_dir.parent / "tables"
+
+
 @dataclass
 class Chapter:
     """Handle a chapter works through: configuration, glue and table output."""
@@ -70,8 +80,12 @@ class Chapter:
 
     @property
     def tables_dir(self) -> Path:
-        """Tables of this build: ``<cache_dir>/../tables/<config name>/<chapter>/``."""
-        return self.cfg.cache_dir.parent / "tables" / self.cfg.name / self.name
+        """Tables of this build: ``<cache_dir>/../tables/<config name>/<chapter>/``.
+
+        During a book build they go to the build's own folder (``ARBEIDSINDIKATOR_TABLES_ROOT``,
+        set by :mod:`arbeidsindikator.book.build`), which is published when the build completes.
+        """
+        return tables_root(self.cfg) / self.cfg.name / self.name
 
     def glue(self, name: str, value: Any, *, decimals: int | None = None, pct: bool = False) -> None:
         """Glue a number (formatted) or a string for use as {glue:text}`name` in prose.
@@ -107,13 +121,16 @@ class Chapter:
 
         ``caption`` says what the table shows (rendered with the table).
 
-        If ``count_col`` is given, rows whose count is below ``cfg.min_cell_count`` have every
-        numeric value except the count replaced by empty and are marked in a ``suppressed`` column.
+        If ``count_col`` is given, rows whose count is below ``cfg.min_cell_count``, and the
+        complementary rows that keep them from being recovered by differencing
+        (:func:`arbeidsindikator.indicator.disclosure.suppress_table`), have every numeric value,
+        the count included, replaced by empty and are marked in a ``suppressed`` column.
         """
-        from arbeidsindikator.indicator.indicator import suppress_small_cells
+        from arbeidsindikator.indicator.disclosure import suppress_table
         from arbeidsindikator.io import atomic_write
 
-        out = suppress_small_cells(df, count_col, self.cfg.min_cell_count) if count_col else df
+        # primary + complementary suppression: no blanked row can be recovered by differencing
+        out = suppress_table(df, count_col, self.cfg.min_cell_count) if count_col else df
         path = self.tables_dir / f"{name}.csv"
         atomic_write(path, lambda p: out.to_csv(p, index=index, float_format="%.10g", lineterminator="\n"))
         return out

@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -35,6 +37,14 @@ from typing import Any, Iterable
 import duckdb
 import pandas as pd
 
+from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.data import checks
+from arbeidsindikator.data.checks import _TIME_TEXT, _WIDE_INT_TYPES, ExtractWarning, glob_literal
+from arbeidsindikator.data.checks import raw_present as _raw_present
+from arbeidsindikator.data.checks import typed_expr as _typed_expr
+from arbeidsindikator.data.checks import fmt_value as _fmt_value
+from arbeidsindikator.data.checks import ident as _ident
+from arbeidsindikator.data.checks import q as _q
 from arbeidsindikator.data.contract import (
     FYLKER,
     HOURS_PER_MONTH_MAX,
@@ -57,6 +67,7 @@ __all__ = [
     "TABLES",
     "Manifest",
     "ExtractError",
+    "ExtractWarning",
     "Extracts",
     "open_extracts",
     "validate_extracts",
@@ -405,79 +416,21 @@ def write_extracts(folder: str | Path, tables: dict[str, pd.DataFrame], manifest
 # ---------------------------------------------------------------------------------------------
 
 
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _ident(s: str) -> str:
-    return '"' + s.replace('"', '""') + '"'
-
-
 def _locate(folder: Path, table: ExtractTable) -> tuple[str, str] | None:
     """(format, duckdb source expression) of a table's file(s), or None if absent."""
     pq = folder / f"{table.name}.parquet"
     parts = folder / table.name
     csv = folder / f"{table.name}.csv"
+    # glob characters in the folder's path are made literal: a path is never a pattern
     if pq.is_file():
-        return "parquet", f"read_parquet({_q(str(pq))})"
+        return "parquet", f"read_parquet({_q(glob_literal(pq))})"
     if parts.is_dir() and any(parts.glob("*.parquet")):
-        return "parquet", f"read_parquet({_q(str(parts / '*.parquet'))})"
+        return "parquet", f"read_parquet({_q(glob_literal(parts) + '/*.parquet')})"
     if csv.is_file():
-        return "csv", f"read_csv({_q(str(csv))}, all_varchar=true, header=true, auto_detect=true)"
+        return "csv", f"read_csv({_q(glob_literal(csv))}, all_varchar=true, header=true, auto_detect=true)"
     if table.name == "grunnbelop" and DEFAULT_G_PATH.is_file():
-        return "csv", f"read_csv({_q(str(DEFAULT_G_PATH))}, all_varchar=true, header=true, auto_detect=true)"
+        return "csv", f"read_csv({_q(glob_literal(DEFAULT_G_PATH))}, all_varchar=true, header=true, auto_detect=true)"
     return None
-
-
-_INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"}
-_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
-
-
-def _typed_expr(col: ColumnSpec, src_type: str, fmt: str) -> tuple[str | None, str]:
-    """SQL expression giving the column in its canonical type, or (None, reason) if the type is wrong."""
-    c = _ident(col.name)
-    t = src_type.upper()
-    is_text = t == "VARCHAR"
-    text = f"NULLIF(TRIM({c}), '')"
-    if col.dtype in ("int", "year"):
-        if t in _INT_TYPES:
-            return f"CAST({c} AS BIGINT)", ""
-        if is_text and fmt == "csv":
-            return f"TRY_CAST({text} AS BIGINT)", ""
-        return None, f"expected an integer column, found {src_type}"
-    if col.dtype == "float":
-        if t in _INT_TYPES or t in _FLOAT_TYPES or t.startswith("DECIMAL"):
-            return f"CAST({c} AS DOUBLE)", ""
-        if is_text and fmt == "csv":
-            return f"TRY_CAST({text} AS DOUBLE)", ""
-        return None, f"expected a numeric column, found {src_type}"
-    if col.dtype == "bool":
-        if t == "BOOLEAN":
-            return c, ""
-        if is_text and fmt == "csv":
-            return (f"CASE WHEN lower({text}) IN ('true','t','1','yes') THEN true "
-                    f"WHEN lower({text}) IN ('false','f','0','no') THEN false END"), ""
-        return None, f"expected a boolean column, found {src_type}"
-    if col.dtype == "code":
-        if is_text:
-            return text, ""
-        if t in _INT_TYPES:
-            return f"CAST({c} AS VARCHAR)", ""
-        return None, f"expected a text (code) column, found {src_type}"
-    if col.dtype in ("month", "date"):
-        if t == "DATE" or t.startswith("TIMESTAMP"):
-            return f"CAST({c} AS DATE)", ""
-        if is_text:
-            return f"CAST(COALESCE(TRY_STRPTIME({text}, '%Y-%m-%d'), TRY_STRPTIME({text}, '%Y-%m')) AS DATE)", ""
-        return None, f"expected a date column (or text 'YYYY-MM[-DD]'), found {src_type}"
-    raise AssertionError(col.dtype)
-
-
-def _raw_present(col: ColumnSpec, src_type: str) -> str:
-    c = _ident(col.name)
-    if src_type.upper() == "VARCHAR":
-        return f"NULLIF(TRIM({c}), '') IS NOT NULL"
-    return f"{c} IS NOT NULL"
 
 
 @dataclass
@@ -489,20 +442,14 @@ class _Loaded:
     typed: dict[str, str]  # column -> typed SQL expression (for columns with a usable type)
 
 
-def _fmt_value(v: Any) -> str:
-    if hasattr(v, "isoformat"):
-        return v.isoformat()[:10]
-    if isinstance(v, float):
-        return repr(round(v, 4))
-    return repr(v)
-
-
 def _example(con: duckdb.DuckDBPyConnection, loaded: _Loaded, where: str, show: Iterable[str]) -> str:
     """Up to two failing rows as ``(key=…, column=…)``; empty if none (for :func:`violation`)."""
     cols = [c for c in dict.fromkeys([*loaded.table.key, *show])]
     # Show the raw value of the failing column(s) (what the analyst wrote), typed keys otherwise.
     sel = ", ".join(
-        (_ident(c) if c in show or c not in loaded.typed else loaded.typed[c]) + f" AS {_ident(c)}" for c in cols
+        (_ident(c) if c in show and c in loaded.typed else
+         f"CAST({_ident(c)} AS VARCHAR)" if c not in loaded.typed else loaded.typed[c]) + f" AS {_ident(c)}"
+        for c in cols
     )
     rows = con.execute(f"SELECT {sel} FROM {loaded.source} WHERE {where} LIMIT 2").fetchall()
     return " ".join("(" + ", ".join(f"{c}={_fmt_value(v)}" for c, v in zip(cols, r)) + ")" for r in rows)
@@ -531,14 +478,30 @@ class Extracts:
         self.con = con
         self.loaded = loaded
         self.summary = summary
+        self.warnings: list[str] = []  # suspicious but valid (also issued as ExtractWarning)
         self._fingerprint: str | None = None
 
+    def _guarded(self, sql: str) -> Any:
+        """The guard for a query: names the tables the SQL reads and their files."""
+        names = [n for n in self.loaded if re.search(rf"\b{re.escape(n)}\b", sql)] or ["extracts"]
+        files = [f for n in names for f in (self.loaded[n].files if n in self.loaded else [self.folder])]
+        return checks.guard("+".join(names), files)
+
     def df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        """Run a query and return a pandas frame."""
-        return self.con.execute(sql, params or []).df()
+        """Run a query and return a pandas frame; an engine error becomes an :class:`ExtractError`."""
+        try:
+            with self._guarded(sql):
+                return self.con.execute(sql, params or []).df()
+        except checks._GuardedError as exc:
+            raise ExtractError(f"the raw extracts in {self.folder} could not be read:\n{exc.line}") from exc.__cause__
 
     def arrow(self, sql: str, params: list[Any] | None = None) -> Any:
-        return self.con.execute(sql, params or []).fetch_arrow_table()
+        """Run a query and return an Arrow table (engine errors as for :meth:`df`)."""
+        try:
+            with self._guarded(sql):
+                return self.con.execute(sql, params or []).fetch_arrow_table()
+        except checks._GuardedError as exc:
+            raise ExtractError(f"the raw extracts in {self.folder} could not be read:\n{exc.line}") from exc.__cause__
 
     def g(self) -> pd.DataFrame:
         g = self.df("SELECT effective_from, G_nok FROM grunnbelop ORDER BY effective_from")
@@ -589,22 +552,22 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
     try:
         desc = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
-        problems.append(f"- {table.name}: cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        problems.append(checks.describe_engine_error(table.name, _files_of(folder, table, fmt), exc))
         return None
     src_types = {r[0]: r[1] for r in desc}
     loaded = _Loaded(table, fmt, source, _files_of(folder, table, fmt), {})
+    n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     missing = [c.name for c in table.columns if c.name not in src_types]
     if missing:
-        problems.append(f"- {table.name}: missing column(s) {missing}; the contract is in data/README.md")
+        problems.append(f"- {table.name}: missing column(s) {missing} in all {n:,} row(s); the contract is in data/README.md")
     for col in table.columns:
         if col.name not in src_types:
             continue
         expr, why = _typed_expr(col, src_types[col.name], fmt)
         if expr is None:
-            problems.append(f"- {table.name}.{col.name}: wrong type: {why}")
+            problems.append(f"- {table.name}.{col.name}: wrong type: {why} (all {n:,} row(s))")
         else:
             loaded.typed[col.name] = expr
-    n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     if n == 0:
         problems.append(f"- {table.name}: the table is empty (0 rows)")
         return loaded
@@ -615,8 +578,24 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
             continue
         e = loaded.typed[col.name]
         present = _raw_present(col, src_types[col.name])
-        if fmt == "csv" or col.dtype in ("month", "date") and src_types[col.name].upper() == "VARCHAR":
-            conds.append((col.name, f"value(s) not readable as {col.dtype}", f"{present} AND ({e}) IS NULL", [col.name]))
+        st = src_types[col.name].upper()
+        text = f"NULLIF(TRIM({_ident(col.name)}), '')"
+        wide = ""
+        if col.dtype in ("int", "year") and (st in _WIDE_INT_TYPES or st == "VARCHAR"):
+            raw_num = _ident(col.name) if st != "VARCHAR" else f"TRY_CAST({text} AS HUGEINT)"
+            wide = f"{raw_num} IS NOT NULL AND TRY_CAST({raw_num} AS BIGINT) IS NULL"
+            conds.append((col.name, "value(s) beyond the 64-bit integer range", wide, [col.name]))
+        timed = ""
+        if col.dtype in ("month", "date") and st == "VARCHAR":
+            timed = f"regexp_matches({text}, {_TIME_TEXT})"
+            conds.append((col.name, "value(s) with a time of day or a time zone (write 'YYYY-MM' or 'YYYY-MM-DD')",
+                          timed, [col.name]))
+        if col.dtype in ("month", "date") and st.startswith("TIMESTAMP") and "TIME ZONE" not in st:
+            conds.append((col.name, "timestamp(s) with a time of day (a month is a date)",
+                          f"CAST({_ident(col.name)} AS TIME) <> TIME '00:00:00'", [col.name]))
+        if fmt == "csv" or col.dtype in ("month", "date") and st == "VARCHAR":
+            excl = "".join(f" AND NOT coalesce({x}, false)" for x in (wide, timed) if x)
+            conds.append((col.name, f"value(s) not readable as {col.dtype}", f"{present} AND ({e}) IS NULL{excl}", [col.name]))
         if not col.nullable:
             conds.append((col.name, "missing value(s)", f"NOT ({present})", [col.name]))
         if col.codes is not None:
@@ -686,55 +665,6 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
     return loaded
 
 
-def _unmatched(con: duckdb.DuckDBPyConnection, child: _Loaded, parent: _Loaded,
-               column: str) -> tuple[int, int, list[Any]]:
-    """Rows of ``child`` whose ``column`` value is not in ``parent``: (rows, distinct values, first 3 values)."""
-    src = (f"FROM (SELECT {child.typed[column]} AS v FROM {child.source}) c "
-           f"ANTI JOIN (SELECT {parent.typed[column]} AS v FROM {parent.source}) p USING (v)")
-    n_rows, n_values = con.execute(f"SELECT count(*), count(DISTINCT c.v) {src}").fetchone()
-    ex = [r[0] for r in con.execute(f"SELECT DISTINCT c.v {src} ORDER BY 1 LIMIT 3").fetchall()] if n_rows else []
-    return int(n_rows), int(n_values), ex
-
-
-def _cross_checks(con: duckdb.DuckDBPyConnection, L: dict[str, _Loaded], manifest: Manifest | None,
-                  problems: list[str]) -> None:
-    """Referential integrity between tables and coverage of the commuting-region series."""
-
-    def ok(t: str, *cols: str) -> bool:
-        return t in L and all(c in L[t].typed for c in cols)
-
-    if ok("status", "person_id") and ok("personer", "person_id"):
-        n_rows, n_p, ex = _unmatched(con, L["status"], L["personer"], "person_id")
-        if n_rows:
-            problems.append(violation("status", "person_id", f"{n_rows:,}",
-                                      f"of {n_p:,} person(s) in status but not in personer", f"person_id {ex}"))
-    if ok("status", "nav_kontor") and ok("kontor", "nav_kontor"):
-        n_rows, n_k, ex = _unmatched(con, L["status"], L["kontor"], "nav_kontor")
-        if n_rows:
-            problems.append(violation("status", "nav_kontor", f"{n_rows:,}",
-                                      f"with {n_k} office(s) not in kontor (no county or region known)", str(ex)))
-    if ok("kontor", "ba_region") and ok("ba_region", "ba_region", "month") and manifest is not None:
-        a, b = manifest.coverage["ba_region"]
-        n_months = (b - a).n + 1
-        q = (f"SELECT o.r, count(DISTINCT g.m) AS n FROM (SELECT DISTINCT {L['kontor'].typed['ba_region']} AS r FROM {L['kontor'].source}) o "
-             f"LEFT JOIN (SELECT {L['ba_region'].typed['ba_region']} AS r, {L['ba_region'].typed['month']} AS m FROM {L['ba_region'].source}) g "
-             f"USING (r) GROUP BY o.r HAVING count(DISTINCT g.m) < {n_months} ORDER BY o.r")
-        bad = con.execute(q).fetchall()
-        if bad:
-            missing = sum(n_months - r[1] for r in bad)
-            problems.append(
-                f"- ba_region.month: {missing:,} region-month(s) missing for {len(bad)} commuting region(s) used by offices "
-                f"(coverage {a}–{b} needs {n_months} months each); e.g. {[(r[0], f'{r[1]} months') for r in bad[:2]]}"
-            )
-    if ok("grunnbelop", "effective_from") and manifest is not None and "lonn" in manifest.coverage:
-        first = manifest.coverage["lonn"][0]
-        pgi_first = manifest.coverage.get("pgi", (first.year, first.year))[0]
-        need = min(first.start_time, pd.Timestamp(year=pgi_first, month=1, day=1))
-        gmin = con.execute(f"SELECT min({L['grunnbelop'].typed['effective_from']}) FROM {L['grunnbelop'].source}").fetchone()[0]
-        if gmin is not None and pd.Timestamp(gmin) > need:
-            problems.append(f"- grunnbelop.effective_from: first amount from {gmin}, but incomes from {need.date()} need G")
-
-
 def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads: int = 2) -> Extracts:
     """Validate a folder of raw extracts against the contract and open it for reading.
 
@@ -748,23 +678,57 @@ def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads:
     manifest, problems = read_manifest(folder)
     con = _connect(memory_limit, threads)
     loaded: dict[str, _Loaded] = {}
+    warns: list[str] = []
     for table in TABLES:
-        res = _check_table(con, folder, table, manifest, problems)
+        amb = checks.ambiguous(folder, table.name)
+        if amb:
+            problems.append(amb)
+            continue
+        loc = _locate(folder, table)
+        files = _files_of(folder, table, loc[0]) if loc else []
+        try:  # every query over an extract runs under the guard: engine errors name table and file
+            if loc and loc[0] == "parquet":
+                mixed = checks.part_schemas(con, table.name, files)
+                if mixed:
+                    problems.append(mixed)
+                    continue
+            with checks.guard(table.name, files):
+                res = _check_table(con, folder, table, manifest, problems)
+        except checks._GuardedError as exc:
+            problems.append(exc.line)
+            continue
         if res is not None:
             loaded[table.name] = res
-    _cross_checks(con, loaded, manifest, problems)
+    try:
+        with checks.guard("extracts", [folder]):
+            checks.cross_checks(con, loaded, manifest, problems)
+    except checks._GuardedError as exc:
+        problems.append(exc.line)
+    own_g = "grunnbelop" in loaded and DEFAULT_G_PATH not in loaded["grunnbelop"].files
+    checks.run_all(con, loaded, manifest, problems, warns, load_g() if own_g and DEFAULT_G_PATH.is_file() else None)
+    summary: dict[str, Any] = {}
+    if not problems:
+        assert manifest is not None
+        for name, ld in loaded.items():
+            cols = ", ".join(f"{ld.typed[c.name]} AS {_ident(c.name)}" for c in ld.table.columns)
+            try:
+                with checks.guard(name, ld.files):
+                    con.execute(f"CREATE VIEW {_ident(name)} AS SELECT {cols} FROM {ld.source}")
+                    summary[name] = {"rows": int(con.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]),
+                                     "format": ld.fmt, "files": [str(f) for f in ld.files]}
+            except checks._GuardedError as exc:
+                problems.append(exc.line)
     if problems:
         con.close()
+        problems = [checks.bounded(p) for p in problems]
         raise ExtractError.listing(
             f"the raw extracts in {folder} violate the input contract ({len(problems)} problem(s))", problems)
     assert manifest is not None
-    summary: dict[str, Any] = {}
-    for name, ld in loaded.items():
-        cols = ", ".join(f"{ld.typed[c.name]} AS {_ident(c.name)}" for c in ld.table.columns)
-        con.execute(f"CREATE VIEW {_ident(name)} AS SELECT {cols} FROM {ld.source}")
-        summary[name] = {"rows": int(con.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]),
-                         "format": ld.fmt, "files": [str(f) for f in ld.files]}
-    return Extracts(folder, manifest, con, loaded, summary)
+    for w in warns:
+        warnings.warn(f"extracts in {folder}: {w[2:]}", ExtractWarning, stacklevel=2)
+    ex = Extracts(folder, manifest, con, loaded, summary)
+    ex.warnings = [w[2:] for w in warns]
+    return ex
 
 
 open_extracts = validate_extracts

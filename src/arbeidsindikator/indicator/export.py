@@ -4,8 +4,10 @@ One row per month × organisational level × unit × breakdown × outcome, with 
 analysis repositories query: ``BEHOLDNINGSMAANED, ORG_NIVAA (1 national, 2 county, 3 office),
 ORG_STED, NEDBRYTNING, UTFALL, faktisk, forventet, INDIKATOR, ANTALL_PERSONER`` plus the 95 %
 interval bounds, the seasonally adjusted indicator and a suppression flag. jobb values are
-fractions, as NAV stores them. Cells below the minimum count keep their count but lose every
-value (``PRIKKET`` = True): nothing is dropped.
+fractions, as NAV stores them. Cells below the minimum count, and the complementary cells
+:mod:`arbeidsindikator.indicator.disclosure` picks so that none of them can be recovered from
+the published totals and margins, lose every value and their count (``PRIKKET`` = True); the
+rows stay, so nothing is dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator.indicator import indicator
+from arbeidsindikator.indicator import disclosure, indicator
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import OUTCOMES
@@ -89,10 +91,15 @@ def long_format(df: pd.DataFrame, cfg: RunConfig, outcomes: Sequence[str] = OUTC
                 part.insert(1, "ORG_NIVAA", level)
                 parts.append(part)
     out = pd.concat(parts, ignore_index=True)
-    small = out["ANTALL_PERSONER"] < cfg.min_cell_count
+    # primary and complementary suppression (indicator.disclosure): no blanked cell can be
+    # recovered from published totals and margins; blanked cells lose their count too
+    offices = df[["nav_kontor", "fylke"]].drop_duplicates()
+    office_county = dict(zip(offices["nav_kontor"].astype(str), offices["fylke"].astype(str)))
+    hidden = disclosure.protect_long(out, cfg.min_cell_count, office_county)
     values = ["faktisk", "forventet", "INDIKATOR", "INDIKATOR_SESONGJUSTERT", "NEDRE_95", "OVRE_95"]
-    out.loc[small, values] = np.nan
-    out["PRIKKET"] = small
+    out.loc[hidden, values] = np.nan
+    out["ANTALL_PERSONER"] = out["ANTALL_PERSONER"].astype("Int64").mask(hidden)
+    out["PRIKKET"] = hidden
     out = out.sort_values(["UTFALL", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "BEHOLDNINGSMAANED"], kind="stable")
     return out[LONG_COLUMNS].reset_index(drop=True)
 

@@ -78,20 +78,15 @@ class ProfilingParams:
 
 
 def params_from_config(cfg: Any) -> ProfilingParams:
-    """Parameters from the run configuration's ``profiling`` section (defaults where absent).
+    """Parameters from the run configuration's validated ``profiling`` section (defaults where absent).
 
-    Keys mirror the field names of :class:`ProfilingParams`; ``periods`` is a list of
-    ``[start, end]`` month pairs. Unknown keys raise ``ValueError`` naming the key.
+    ``cfg.profiling`` is a :class:`arbeidsindikator.config.ProfilingConfig` (validated when the
+    configuration is loaded); an object with only ``raw`` is validated here. Unknown keys raise
+    :class:`~arbeidsindikator.config.ConfigError` (a ``ValueError``) naming the key.
     """
-    raw: Mapping[str, Any] = (getattr(cfg, "raw", None) or {}).get("profiling", {}) or {}
-    known = set(ProfilingParams.__dataclass_fields__)
-    extra = set(raw) - known - {"scale", "seed", "per_month"}
-    if extra:
-        raise ValueError(f"profiling: unknown key(s) {sorted(extra)}; allowed: {sorted(known)}")
-    kw: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
-    if "periods" in kw:
-        kw["periods"] = tuple((str(a), str(b)) for a, b in kw["periods"])
-    for k in ("months_since_bands", "n24_bands", "volume_grid"):
-        if k in kw:
-            kw[k] = tuple(kw[k])
-    return ProfilingParams(**kw)
+    from arbeidsindikator.config import ProfilingConfig, profiling_section
+
+    section = getattr(cfg, "profiling", None)
+    if not isinstance(section, ProfilingConfig):
+        section = profiling_section((getattr(cfg, "raw", None) or {}).get("profiling"))
+    return ProfilingParams(**section.overrides())
