@@ -99,7 +99,10 @@ class ProfilingParams:
     # proposed model and variants (seed 003 §4.4)
     months_since_bands: tuple[int, ...] = (1, 2, 3, 4, 7, 13)  # lower edges; > history = 'none'
     n24_bands: tuple[int, ...] = (0, 7, 13, 19, 24)  # lower edges; 0–6 holds 'no month above 3 G'
-    volume_b: float = 0.48
+    volume_b: float = 0.48  # variant B's volume under variant_b_rule = "fixed_volume" (table 8 prints 48 %)
+    # the report's rule (§4.4): the largest volume that sends no more persons without work to NOE
+    # than today; "fixed_volume" sends volume_b instead
+    variant_b_rule: Literal["same_without_as_today", "fixed_volume"] = "same_without_as_today"
     typical_month: int = 9000
     # uncertainty and audit
     bootstrap_replicates: int = 2000
@@ -565,6 +568,35 @@ def sequence_sample(frame: pd.DataFrame, post_g: np.ndarray, per_group: int, see
     return pd.concat(parts, ignore_index=True)
 
 
+def sequence_percentiles(frame: pd.DataFrame, post_g: np.ndarray, min_count: int = 10,
+                         quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+    """Figure 2 of seed 003 as aggregates: percentiles of the wage in G per month after
+    registration, by outcome group and month (no person-level rows; groups with fewer than
+    ``min_count`` registrations are left out)."""
+    o = frame["outcome"].astype(object).to_numpy()
+    rows = []
+    for oc in OUTCOMES:
+        g = post_g[o == oc]
+        if len(g) < min_count:
+            continue
+        q = np.quantile(g, quantiles, axis=0)
+        for m in range(post_g.shape[1]):
+            rows.append({"outcome": oc, "month": m + 1, "n": len(g),
+                         **{f"p{round(qq * 100)}": float(q[i, m]) for i, qq in enumerate(quantiles)},
+                         "share_above_3g": float(np.mean(g[:, m] > 3.0)),
+                         "share_below_1g": float(np.mean(g[:, m] < 1.0))})
+    return pd.DataFrame(rows)
+
+
+def constructed_person(df: pd.DataFrame, **values: str) -> pd.DataFrame:
+    """One made-up registration with the model's three inputs (defaults: the most frequent level
+    of each), for explaining the score without showing a real person."""
+    row: dict[str, Any] = {"reg_id": "example"}
+    for var in MODEL_INPUTS:
+        row[var] = values.get(var, str(pd.Series(df[var]).astype(str).mode().iloc[0]))
+    return pd.DataFrame([row])
+
+
 # --- table 5 ------------------------------------------------------------------------------------
 
 #: Table 5 of seed 003 as printed (shares of all registrations aged 30–59) and the stated accuracy.
@@ -813,6 +845,61 @@ def variant_a(p_stable: np.ndarray, eligible: np.ndarray, volume: float) -> np.n
 def variant_b(p_without: np.ndarray, eligible: np.ndarray, volume: float) -> np.ndarray:
     """Variant B: send the share ``volume`` with the lowest P(without work)."""
     return select_top(-np.asarray(p_without), eligible, int(round(volume * len(p_without))))
+
+
+def variant_b_same_without(p_without: np.ndarray, eligible: np.ndarray, without: np.ndarray,
+                           max_without: int) -> np.ndarray:
+    """Variant B by the report's rule (seed 003 §4.4): rank the eligible by the lowest P(without
+    work) and send the largest number of them that contains no more persons ending without work
+    than ``max_without`` (those today's sorting sends). Ties in P are broken by row order, as in
+    :func:`select_top`. Like the report, the rule uses the observed outcome, so it is a yardstick
+    on evaluation data, not a rule that could be applied to new registrations as it stands."""
+    p_without = np.asarray(p_without, dtype=float)
+    elig = np.flatnonzero(np.asarray(eligible, dtype=bool))
+    order = elig[np.argsort(p_without[elig], kind="stable")]
+    cum = np.cumsum(np.asarray(without, dtype=bool)[order])
+    n = int(np.searchsorted(cum, max_without, side="right"))
+    out = np.zeros(len(p_without), dtype=bool)
+    out[order[:n]] = True
+    return out
+
+
+def sortings_for(df: pd.DataFrame, today: np.ndarray, p_stable: np.ndarray, p_without: np.ndarray,
+                 p: ProfilingParams, rule: str | None = None) -> dict[str, np.ndarray]:
+    """Today, variant A (today's volume, highest P(stable)) and variant B (``rule``, default the
+    parameters' ``variant_b_rule``) against a given definition of today's sorting."""
+    o = df["outcome"].astype(object).to_numpy()
+    elig = df["eligible_for_noe"].to_numpy(dtype=bool)
+    today = np.asarray(today, dtype=bool)
+    rule = rule or p.variant_b_rule
+    if rule == "fixed_volume":
+        b = variant_b(p_without, elig, p.volume_b)
+    else:
+        b = variant_b_same_without(p_without, elig, o == "without_work", int((today & (o == "without_work")).sum()))
+    return {"today (rule tree)": today, "variant A": variant_a(p_stable, elig, float(today.mean())), "variant B": b}
+
+
+def source_readings(df: pd.DataFrame, p_stable: np.ndarray, p_without: np.ndarray, p: ProfilingParams) -> pd.DataFrame:
+    """Table 8 under the readings the sources leave open: today as 'profiled standard' (the
+    report's table 8) or as 'routed to NOE' (standard and in NOE's age range, not reserved or
+    shielded), and variant B by the report's rule or with the printed fixed 48 %."""
+    today_std = df["profiled_standard"].to_numpy(dtype=bool)
+    today_routed = df["to_noe"].to_numpy(dtype=bool)
+    parts = []
+    for today_name, today in (("profiled standard (table 8)", today_std), ("routed to NOE", today_routed)):
+        for rule, rule_name in (("same_without_as_today", "B: same without work as today"),
+                                ("fixed_volume", f"B: fixed {p.volume_b:.0%}")):
+            s = sorting_summary(df, sortings_for(df, today, p_stable, p_without, p, rule), p.typical_month)
+            if rule == "fixed_volume":
+                s = s[s["sorting"] == "variant B"]
+            s = s.assign(today=today_name, variant_b=rule_name)
+            parts.append(s)
+    out = pd.concat(parts, ignore_index=True)
+    out.loc[out["sorting"] != "variant B", "variant_b"] = ""
+    cols = ["today", "variant_b", "sorting", "share_to_noe", "accuracy_stable", "accuracy_not_without",
+            "stable_to_noe_per_month", "without_to_noe_per_month", "more_stable_to_noe_per_month",
+            "fewer_without_to_noe_per_month", "more_to_noe_per_month"]
+    return out[cols]
 
 
 def sorting_summary(df: pd.DataFrame, sortings: Mapping[str, np.ndarray], typical_month: int) -> pd.DataFrame:
@@ -1130,7 +1217,8 @@ class ProfilingEvaluation:
     fairness: pd.DataFrame
     explanations: pd.DataFrame
     rule_variants: pd.DataFrame = field(default_factory=pd.DataFrame)
-    sequences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sequences: pd.DataFrame = field(default_factory=pd.DataFrame)  # percentiles by outcome × month
+    readings: pd.DataFrame = field(default_factory=pd.DataFrame)  # table 8 under the sources' readings
 
 
 def discrimination_table(df: pd.DataFrame, p_stable: np.ndarray, p_without: np.ndarray) -> pd.DataFrame:
@@ -1182,10 +1270,7 @@ def evaluate(data: ProfilingData, p: ProfilingParams) -> ProfilingEvaluation:
     m_s, m_w = fit_model(df, "stable"), fit_model(df, "without_work")
     p_s, p_w = predict(m_s, df), predict(m_w, df)
     today = df["profiled_standard"].to_numpy(dtype=bool)
-    elig = df["eligible_for_noe"].to_numpy(dtype=bool)
-    sortings = {"today (rule tree)": today,
-                "variant A": variant_a(p_s, elig, float(today.mean())),
-                "variant B": variant_b(p_w, elig, p.volume_b)}
+    sortings = sortings_for(df, today, p_s, p_w, p)
     correct_tree = today == (o == "stable")
     correct_a = sortings["variant A"] == (o == "stable")
     t5 = table5_long(df)
@@ -1206,7 +1291,8 @@ def evaluate(data: ProfilingData, p: ProfilingParams) -> ProfilingEvaluation:
         fairness=fairness_audit(df, {"today (rule tree)": today, "variant A": sortings["variant A"]}, p_s),
         explanations=explain(m_s, df, picks, df),
         rule_variants=rule_variants(data, df, p),
-        sequences=sequence_sample(df, af.post_g, 150, p.bootstrap_seed),
+        sequences=sequence_percentiles(df, af.post_g),
+        readings=source_readings(df, p_s, p_w, p),
     )
 
 
