@@ -407,6 +407,14 @@ class Chapter:
             display(TableView(self._table_markdown(shown, numeric, name, caption, csv, xlsx), shown))
         return ShownTable(out, {"csv": csv, "xlsx": xlsx})
 
+    def downloads(self, files: Mapping[str, Path], intro: str = "Download") -> None:
+        """Show download links to files the chapter wrote (label → path), e.g. the export."""
+        from IPython.display import Markdown, display
+
+        links = " · ".join(f"{{download}}`{re.sub(r'[`<>]', '', label)} <{_download_path(Path(path), self.name)}>`"
+                           for label, path in files.items())
+        display(Markdown(f"{intro}: {links}"))
+
     def _table_markdown(self, shown: pd.DataFrame, numeric: list[bool], name: str, caption: str | None,
                         csv: Path, xlsx: Path) -> str:
         cap = " ".join((caption or name.replace("_", " ").capitalize()).split())
