@@ -63,8 +63,8 @@ def to_plain(value: Any) -> Any:
 def fmt_number(value: float, decimals: int = 1, pct: bool = False) -> str:
     """Format a number for prose: thousands separated by a thin space, '%' if asked."""
     value = float(to_plain(value))
-    if pct:
-        return f"{value * 100:.{decimals}f} %"
+    if pct:  # no-break space: "48 %" never breaks between the number and its unit
+        return f"{value * 100:.{decimals}f}\u00a0%"
     s = f"{value:,.{decimals}f}"
     return s.replace(",", "\u2009")
 
@@ -177,6 +177,10 @@ def display_frame(df: pd.DataFrame, formats: Mapping[str, ColumnFormat] | None =
     out, numeric = {}, []
     for col in d.columns:
         s = d[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            t = s.dropna()
+            monthly = len(t) > 0 and bool((t.dt.normalize() == t).all() and (t.dt.day == 1).all())
+            s = s.dt.strftime("%Y-%m" if monthly else "%Y-%m-%d")
         is_num = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         fmt = formats.get(str(col), _auto_format(str(col), s) if is_num else "text")
         out[str(col)] = [format_cell(x, fmt) for x in s.tolist()]

@@ -11,6 +11,7 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,29 @@ def _alt_text(app: Any, doctree: Any, docname: str) -> None:
                 break
 
 
+def _unwanted(asset: Any) -> bool:
+    """An asset on another host, or sphinx-thebe's (live code needs a server; jupyter-book adds
+    its inline script twice, a console error)."""
+    name = str(getattr(asset, "filename", asset) or "")
+    body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
+    return _external(name) or name.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in body \
+        or bool(re.search(r"""["'](https?:)?//""", body))
+
+
 def _drop_external_assets(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     for key in ("script_files", "css_files"):
         files = context.get(key)
         if files:
-            context[key] = [f for f in files if not _external(getattr(f, "filename", f))]
+            kept, seen = [], set()
+            for f in files:
+                ident = (str(getattr(f, "filename", f)), str((getattr(f, "attributes", None) or {}).get("body", "")))
+                if not _unwanted(f) and ident not in seen:
+                    kept.append(f)
+                    seen.add(ident)
+            context[key] = kept
+    # the theme reports an empty colour mode as a console error; start in light mode
+    if not context.get("default_mode"):
+        context["default_mode"] = "light"
 
 
 def setup(app: Any) -> dict[str, Any]:
