@@ -1,7 +1,7 @@
 """The book as a reader sees it: offline, clean, complete, checked in a real browser.
 
-One tiny synthetic book is built for the module (set ``ARBEIDSINDIKATOR_TEST_BOOK`` to the
-``out_root`` of a finished build to reuse it). Then
+The tiny synthetic book of the session is used (``conftest.tiny_book``; set
+``ARBEIDSINDIKATOR_TEST_BOOK`` to the ``out_root`` of a finished build to reuse it). Then
 
 - no built page references a script, style or font on another host;
 - no executed chapter has stderr output or warning text in it;
@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO, write_config
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -37,17 +37,9 @@ EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory) -> Path:
-    """out_root of a built tiny book (its HTML is in ``_build/html``)."""
-    reuse = os.environ.get("ARBEIDSINDIKATOR_TEST_BOOK")
-    if reuse:
-        return Path(reuse)
-    from arbeidsindikator.book.build import build
-
-    root = tmp_path_factory.mktemp("book_browser")
-    cfg = write_config(root, **{"output.cache_dir": str(root / "cache")})
-    build(cfg, out_root=root)
-    return root
+def book(tiny_book) -> Path:
+    """out_root of the built tiny book (conftest.tiny_book; its HTML is in ``_build/html``)."""
+    return tiny_book
 
 
 def _pages(book: Path) -> list[Path]:
@@ -136,8 +128,10 @@ def test_every_table_has_caption_and_working_downloads(book):
         n_tables += tables
     assert n_tables > 0
     results = (html / "chapters" / "04_results.html").read_text(encoding="utf-8")
-    assert re.search(r'href="[^"]*coefficients\.csv"', (html / "chapters" / "03_regression.html").read_text(encoding="utf-8"))
-    assert "export" in results
+    # the results chapter links the long-format export and the coefficient table
+    assert re.search(r'href="[^"]*coefficients\.csv"', results) and re.search(r'href="[^"]*coefficients\.xlsx"', results)
+    export = sorted(p.name for p in (book / "tables").glob("*/export/*") if p.suffix in (".csv", ".xlsx"))
+    assert export and all(re.search(rf'href="[^"]*/{re.escape(n)}"', results) for n in export), export
 
 
 def _driver(user_dir: str):
@@ -197,6 +191,9 @@ def test_pages_in_headless_chromium(book):
             broken = driver.execute_script(
                 "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
             problems += [f"{name}: image does not load: {src}" for src in broken]
+            no_alt = driver.execute_script(
+                "return Array.from(document.images).filter(i => !(i.alt || '').trim()).map(i => i.src)")
+            problems += [f"{name}: image without alt text: {src}" for src in no_alt]
             notice = driver.execute_script(
                 "return Array.from(document.querySelectorAll('.admonition, .bd-header-announcement, div'))"
                 ".some(e => e.innerText && e.innerText.includes('Synthetic data') && e.offsetParent !== null)")
