@@ -215,6 +215,8 @@ class ShownTable:
         return self
 
     def __getattr__(self, name: str) -> Any:
+        if name in ("frame", "paths") or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.frame, name)
 
     def __getitem__(self, key: Any) -> Any:
