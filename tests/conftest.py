@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,19 @@ def tiny_panel(tiny_cfg):
     from arbeidsindikator.pipeline import load_panel
 
     return load_panel(tiny_cfg).panel
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tmp_path_factory) -> Path:
+    """out_root of the tiny synthetic book, built once per test session (HTML in ``_build/html``,
+    executed notebooks in ``_build/book``, tables in ``tables/``). ``ARBEIDSINDIKATOR_TEST_BOOK``
+    may name the out_root of a finished build to reuse it."""
+    reuse = os.environ.get("ARBEIDSINDIKATOR_TEST_BOOK")
+    if reuse:
+        return Path(reuse)
+    from arbeidsindikator.book.build import build
+
+    root = tmp_path_factory.mktemp("book_a")
+    cfg = write_config(root, **{"output.cache_dir": str(root / "cache")})
+    build(cfg, out_root=root)
+    return root

@@ -31,11 +31,9 @@ def test_failing_chapter_names_chapter_and_cell(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("book_a")
-    cfg = write_config(root, **{"output.cache_dir": str(root / "cache")})
-    html = build(cfg, out_root=root)
-    return root, html
+def built(tiny_book):
+    # one tiny book per session, shared with tests/test_browser.py (conftest.tiny_book)
+    return tiny_book, tiny_book / "_build" / "html"
 
 
 @pytest.mark.slow

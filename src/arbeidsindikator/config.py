@@ -66,7 +66,7 @@ PROFILING_PARAM_KINDS: dict[str, str] = {
     "age_tag_max": "int", "age_tag_max_later": "int", "age_tag_change": "str", "nus2_tag_from": "str?",
     "noe_age_min": "int", "noe_age_max": "int", "noe_age_max_later": "int", "noe_age_change": "str",
     "missing_decision_is_standard": "bool", "months_since_bands": "ints", "n24_bands": "ints",
-    "volume_b": "float", "typical_month": "int", "bootstrap_replicates": "int", "bootstrap_seed": "int",
+    "volume_b": "float", "variant_b_rule": "choice:same_without_as_today|fixed_volume", "typical_month": "int", "bootstrap_replicates": "int", "bootstrap_seed": "int",
     "calibration_bins": "int", "volume_grid": "floats",
 }
 
@@ -175,6 +175,10 @@ def _leaf(section: Mapping[str, Any], key: str, prefix: str, kind: str, lo: floa
     elif kind == "str":
         if not isinstance(v, str):
             raise ConfigError(f"{where}: expected text, got {v!r}")
+    elif kind.startswith("choice:"):
+        choices = kind[len("choice:"):].split("|")
+        if v not in choices:
+            raise ConfigError(f"{where}: expected one of {', '.join(choices)}, got {v!r}")
     elif kind == "month":
         _month(v, where)
     elif kind in ("ints", "floats"):

@@ -283,6 +283,9 @@ def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html:
     stages = prepare(cfg)
     print(f" {time.perf_counter() - t0:.1f} s ({stages})")
     write_book_config(cfg, book_dir)
+    # chapters link their tables' CSV/Excel files relative to the executed notebooks
+    # (book.chapter.book_dir reads this; the papermill kernels inherit the environment)
+    os.environ["ARBEIDSINDIKATOR_BOOK_DIR"] = str(book_dir)
     with _tables_root(tables_root):
         execute_chapters(cfg, book_dir, only=only)
         if render_html and not only:  # immutable publication archive + the book's downloads (archive.py)

@@ -1,11 +1,14 @@
 """All figures of the book: one style, axis labels with units, a source line on every figure.
 
 Functions take tidy frames computed elsewhere and return a matplotlib Figure; they compute
-nothing statistical themselves.
+nothing statistical themselves. The source line and the alt text are added when a chapter glues
+the figure (:meth:`arbeidsindikator.book.chapter.Chapter.glue_figure` calls :func:`add_source`
+and :func:`alt_text` with the chapter's :class:`FigureStyle`), so no module state is involved.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import matplotlib
@@ -15,7 +18,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-PALETTE = ["#3366aa", "#dd7733", "#339966", "#aa3377", "#777777", "#ccaa22", "#66ccee", "#882255"]
+#: Okabe & Ito's colour-blind-safe palette (distinguishable with the common colour-vision
+#: deficiencies; black last). Lines also differ by style where two series share an axis.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 OUTCOME_LABEL = {
     "atid3": "atid3: hours/week, months t+1..t+3",
     "atid12": "atid12: hours/week, months t+1..t+12",
@@ -24,13 +29,24 @@ OUTCOME_LABEL = {
 }
 OUTCOME_UNIT = {"atid3": "hours per week", "atid12": "hours per week", "jobb3": "percent", "jobb12": "percent"}
 INDICATOR_UNIT = {"atid3": "hours per week", "atid12": "hours per week", "jobb3": "percentage points", "jobb12": "percentage points"}
-SOURCE_LINE = "Source: synthetic register data (arbeidsindikator generator); not NAV's results."
 
 
 def source_line(synthetic: bool) -> str:
+    """The line printed under every figure: where the numbers come from."""
     if synthetic:
         return "Source: synthetic register data (arbeidsindikator generator); not NAV's results."
     return "Source: register extracts named in the run stamp; computed with arbeidsindikator."
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """What a chapter's figures share: the source line (depends on the data source)."""
+
+    source: str
+
+    @classmethod
+    def for_data(cls, synthetic: bool) -> "FigureStyle":
+        return cls(source=source_line(synthetic))
 
 
 def set_style() -> None:
@@ -53,10 +69,42 @@ def set_style() -> None:
 
 
 def _finish(fig: Figure) -> Figure:
-    fig.text(0.01, 0.005, SOURCE_LINE, fontsize=7, color="#555555", ha="left", va="bottom")
+    """Lay out (leaving room at the bottom for the source line) and close the figure."""
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     plt.close(fig)
     return fig
+
+
+def add_source(fig: Figure, source: str) -> Figure:
+    """Print ``source`` in the bottom-left corner (once, however often it is called)."""
+    if not any(getattr(t, "_is_source_line", False) for t in fig.texts):
+        t = fig.text(0.01, 0.005, source, fontsize=7, color="#555555", ha="left", va="bottom")
+        t._is_source_line = True  # type: ignore[attr-defined]
+    return fig
+
+
+def alt_text(fig: Figure) -> str:
+    """A description of the figure for screen readers, from its titles, axis labels and legends."""
+    parts = []
+    for ax in fig.axes:
+        if not ax.get_visible() or (not ax.has_data() and not ax.get_title()):
+            continue
+        bits = []
+        if ax.get_title():
+            bits.append(ax.get_title())
+        if ax.get_xlabel():
+            bits.append(f"horizontal axis: {ax.get_xlabel()}")
+        if ax.get_ylabel():
+            bits.append(f"vertical axis: {ax.get_ylabel()}")
+        leg = ax.get_legend()
+        if leg is not None:
+            labels = [t.get_text() for t in leg.get_texts() if t.get_text()]
+            if labels:
+                bits.append("series: " + ", ".join(labels[:12]) + (" and more" if len(labels) > 12 else ""))
+        if bits:
+            parts.append("; ".join(bits).replace("\n", " "))
+    kind = "Chart" if len(parts) <= 1 else f"{len(parts)} charts"
+    return f"{kind}. " + " | ".join(parts) if parts else "Chart."
 
 
 def _scale(outcome: str) -> float:
@@ -202,24 +250,25 @@ PROFILING_OUTCOME_LABEL = {"stable": "stable work", "in_and_out": "in and out of
 PROFILING_OUTCOME_COLOR = {"stable": PALETTE[2], "in_and_out": PALETTE[5], "without_work": PALETTE[1]}
 
 
-def profiling_sequences(seq: pd.DataFrame) -> Figure:
-    """Figure 2 of seed 003: one row per registration, wage in G per month after registration."""
-    import numpy as np
-
-    wide = seq.pivot_table(index="order", columns="month", values="wage_g", aggfunc="first")
-    fig, ax = plt.subplots(figsize=(8.0, 5.2))
-    im = ax.imshow(np.clip(wide.to_numpy(), 0, 6), aspect="auto", cmap="viridis", interpolation="nearest",
-                   extent=(0.5, wide.shape[1] + 0.5, wide.shape[0], 0))
-    ax.grid(False)
-    bounds = seq.groupby("outcome", sort=False)["order"].agg(["min", "max"])
-    for oc, (lo, hi) in bounds.iterrows():
-        ax.axhline(hi + 1, color="white", lw=1.5)
-        ax.text(wide.shape[1] + 0.7, (lo + hi + 1) / 2, PROFILING_OUTCOME_LABEL.get(oc, oc), va="center", fontsize=8)
-    ax.set_xlabel("month after the registration month")
-    ax.set_ylabel("registrations (sample)")
-    ax.set_yticks([])
-    cb = fig.colorbar(im, ax=ax, pad=0.2)
-    cb.set_label("wage in G per month (capped at 6)")
+def profiling_sequences(pct: pd.DataFrame) -> Figure:
+    """Figure 2 of seed 003 as aggregates: median wage in G per month after registration with the
+    25–75 % and 10–90 % ranges, one panel per outcome group (no person-level data)."""
+    groups = [g for g in PROFILING_OUTCOMES if g in set(pct["outcome"])]
+    fig, axes = plt.subplots(1, len(groups), figsize=(8.0, 3.6), sharey=True, squeeze=False)
+    for ax, oc in zip(axes[0], groups):
+        d = pct[pct["outcome"] == oc].sort_values("month")
+        c = PROFILING_OUTCOME_COLOR[oc]
+        ax.fill_between(d["month"], d["p10"], d["p90"], color=c, alpha=0.18, lw=0, label="10–90 %")
+        ax.fill_between(d["month"], d["p25"], d["p75"], color=c, alpha=0.4, lw=0, label="25–75 %")
+        ax.plot(d["month"], d["p50"], color=c, lw=1.8, label="median")
+        for g, ls in ((1.0, ":"), (3.0, "--")):
+            ax.axhline(g, color="#444444", lw=0.8, ls=ls)
+        n = int(d["n"].iloc[0])
+        ax.set_title(f"{PROFILING_OUTCOME_LABEL[oc]} ({n:,} registrations)".replace(",", "\u202f"), fontsize=9)
+        ax.set_xlabel("month after registration")
+        ax.set_xticks([1, 3, 6, 9, 12])
+    axes[0][0].set_ylabel("wage in G per month")
+    axes[0][0].legend(fontsize=7, loc="upper left")
     return _finish(fig)
 
 
@@ -329,7 +378,6 @@ def profiling_explanation(expl: pd.DataFrame) -> Figure:
         ax.axvline(0, color="black", lw=0.8)
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(f"registration {rid} ({d['case'].iloc[0]}): P(stable work) = {d['probability'].iloc[0] * 100:.0f} %",
-                     fontsize=9)
+        ax.set_title(f"{d['case'].iloc[0]}: P(stable work) = {d['probability'].iloc[0] * 100:.0f} %", fontsize=9)
     axes[-1].set_xlabel("contribution to the log-odds of stable work (vs the average registration)")
     return _finish(fig)

@@ -68,14 +68,17 @@ from arbeidsindikator.profiling.metrics import (
     volume_curve,
 )
 from arbeidsindikator.profiling.model import (
+    MODEL_INPUTS,
     FittedModel,
     coefficient_table,
     example_persons,
     explain,
     fit_model,
     predict,
+    sortings_for,
     variant_a,
     variant_b,
+    variant_b_same_without,
 )
 from arbeidsindikator.profiling.params import OUTCOMES, ProfilingParams, params_from_config
 from arbeidsindikator.profiling.rules import decision_standard, eligible_for_noe, profile, route
@@ -98,6 +101,11 @@ __all__ = [
     "key_numbers",
     "rule_variants",
     "sequence_sample",
+    "sequence_percentiles",
+    "constructed_person",
+    "source_readings",
+    "sortings_for",
+    "variant_b_same_without",
     "temporal_validation",
     # re-exported for the chapter (07_profiling.md) and the pipeline, which import them from here
     "PUBLISHED_TABLE8",
@@ -189,6 +197,58 @@ def sequence_sample(frame: pd.DataFrame, post_g: np.ndarray, per_group: int, see
     return pd.concat(parts, ignore_index=True)
 
 
+def sequence_percentiles(frame: pd.DataFrame, post_g: np.ndarray, min_count: int = 10,
+                         quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+    """Figure 2 of seed 003 as aggregates: percentiles of the wage in G per month after
+    registration, by outcome group and month (no person-level rows; groups with fewer than
+    ``min_count`` registrations are left out)."""
+    o = frame["outcome"].astype(object).to_numpy()
+    rows = []
+    for oc in OUTCOMES:
+        g = post_g[o == oc]
+        if len(g) < min_count:
+            continue
+        q = np.quantile(g, quantiles, axis=0)
+        for m in range(post_g.shape[1]):
+            rows.append({"outcome": oc, "month": m + 1, "n": len(g),
+                         **{f"p{round(qq * 100)}": float(q[i, m]) for i, qq in enumerate(quantiles)},
+                         "share_above_3g": float(np.mean(g[:, m] > 3.0)),
+                         "share_below_1g": float(np.mean(g[:, m] < 1.0))})
+    return pd.DataFrame(rows)
+
+
+def constructed_person(df: pd.DataFrame, **values: str) -> pd.DataFrame:
+    """One made-up registration with the model's three inputs (defaults: the most frequent level
+    of each), for explaining the score without showing a real person."""
+    row: dict[str, Any] = {"reg_id": "example"}
+    for var in MODEL_INPUTS:
+        row[var] = values.get(var, str(pd.Series(df[var]).astype(str).mode().iloc[0]))
+    return pd.DataFrame([row])
+
+
+def source_readings(df: pd.DataFrame, p_stable: np.ndarray, p_without: np.ndarray, p: ProfilingParams) -> pd.DataFrame:
+    """Table 8 under the readings the sources leave open: today as 'profiled standard' (the
+    report's table 8) or as 'routed to NOE' (standard and in NOE's age range, not reserved or
+    shielded), and variant B by the report's rule or with the printed fixed 48 %."""
+    today_std = df["profiled_standard"].to_numpy(dtype=bool)
+    today_routed = df["to_noe"].to_numpy(dtype=bool)
+    parts = []
+    for today_name, today in (("profiled standard (table 8)", today_std), ("routed to NOE", today_routed)):
+        for rule, rule_name in (("same_without_as_today", "B: same without work as today"),
+                                ("fixed_volume", f"B: fixed {p.volume_b:.0%}")):
+            s = sorting_summary(df, sortings_for(df, today, p_stable, p_without, p, rule), p.typical_month)
+            if rule == "fixed_volume":
+                s = s[s["sorting"] == "variant B"]
+            s = s.assign(today=today_name, variant_b=rule_name)
+            parts.append(s)
+    out = pd.concat(parts, ignore_index=True)
+    out.loc[out["sorting"] != "variant B", "variant_b"] = ""
+    cols = ["today", "variant_b", "sorting", "share_to_noe", "accuracy_stable", "accuracy_not_without",
+            "stable_to_noe_per_month", "without_to_noe_per_month", "more_stable_to_noe_per_month",
+            "fewer_without_to_noe_per_month", "more_to_noe_per_month"]
+    return out[cols]
+
+
 # --- temporal validation ------------------------------------------------------------------------
 
 
@@ -247,7 +307,8 @@ class ProfilingEvaluation:
     fairness: pd.DataFrame
     explanations: pd.DataFrame
     rule_variants: pd.DataFrame = field(default_factory=pd.DataFrame)
-    sequences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sequences: pd.DataFrame = field(default_factory=pd.DataFrame)  # percentiles by outcome × month
+    readings: pd.DataFrame = field(default_factory=pd.DataFrame)  # table 8 under the sources' readings
 
 
 RULE_VARIANTS: dict[str, dict[str, Any]] = {
@@ -282,10 +343,7 @@ def evaluate(data: ProfilingData, p: ProfilingParams) -> ProfilingEvaluation:
     m_s, m_w = fit_model(df, "stable"), fit_model(df, "without_work")
     p_s, p_w = predict(m_s, df), predict(m_w, df)
     today = df["profiled_standard"].to_numpy(dtype=bool)
-    elig = df["eligible_for_noe"].to_numpy(dtype=bool)
-    sortings = {"today (rule tree)": today,
-                "variant A": variant_a(p_s, elig, float(today.mean())),
-                "variant B": variant_b(p_w, elig, p.volume_b)}
+    sortings = sortings_for(df, today, p_s, p_w, p)
     correct_tree = today == (o == "stable")
     correct_a = sortings["variant A"] == (o == "stable")
     t5 = table5_long(df)
@@ -306,7 +364,8 @@ def evaluate(data: ProfilingData, p: ProfilingParams) -> ProfilingEvaluation:
         fairness=fairness_audit(df, {"today (rule tree)": today, "variant A": sortings["variant A"]}, p_s),
         explanations=explain(m_s, df, picks, df),
         rule_variants=rule_variants(data, df, p),
-        sequences=sequence_sample(df, af.post_g, 150, p.bootstrap_seed),
+        sequences=sequence_percentiles(df, af.post_g),
+        readings=source_readings(df, p_s, p_w, p),
     )
 
 

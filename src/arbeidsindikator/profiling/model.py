@@ -16,6 +16,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from arbeidsindikator.profiling.contract import DIN_SITUASJON_LABEL
+from arbeidsindikator.profiling.params import ProfilingParams
 
 # --- the proposed model -------------------------------------------------------------------------
 
@@ -114,6 +115,38 @@ def variant_a(p_stable: np.ndarray, eligible: np.ndarray, volume: float) -> np.n
 def variant_b(p_without: np.ndarray, eligible: np.ndarray, volume: float) -> np.ndarray:
     """Variant B: send the share ``volume`` with the lowest P(without work)."""
     return select_top(-np.asarray(p_without), eligible, int(round(volume * len(p_without))))
+
+
+def variant_b_same_without(p_without: np.ndarray, eligible: np.ndarray, without: np.ndarray,
+                           max_without: int) -> np.ndarray:
+    """Variant B by the report's rule (seed 003 §4.4): rank the eligible by the lowest P(without
+    work) and send the largest number of them that contains no more persons ending without work
+    than ``max_without`` (those today's sorting sends). Ties in P are broken by row order, as in
+    :func:`select_top`. Like the report, the rule uses the observed outcome, so it is a yardstick
+    on evaluation data, not a rule that could be applied to new registrations as it stands."""
+    p_without = np.asarray(p_without, dtype=float)
+    elig = np.flatnonzero(np.asarray(eligible, dtype=bool))
+    order = elig[np.argsort(p_without[elig], kind="stable")]
+    cum = np.cumsum(np.asarray(without, dtype=bool)[order])
+    n = int(np.searchsorted(cum, max_without, side="right"))
+    out = np.zeros(len(p_without), dtype=bool)
+    out[order[:n]] = True
+    return out
+
+
+def sortings_for(df: pd.DataFrame, today: np.ndarray, p_stable: np.ndarray, p_without: np.ndarray,
+                 p: ProfilingParams, rule: str | None = None) -> dict[str, np.ndarray]:
+    """Today, variant A (today's volume, highest P(stable)) and variant B (``rule``, default the
+    parameters' ``variant_b_rule``) against a given definition of today's sorting."""
+    o = df["outcome"].astype(object).to_numpy()
+    elig = df["eligible_for_noe"].to_numpy(dtype=bool)
+    today = np.asarray(today, dtype=bool)
+    rule = rule or p.variant_b_rule
+    if rule == "fixed_volume":
+        b = variant_b(p_without, elig, p.volume_b)
+    else:
+        b = variant_b_same_without(p_without, elig, o == "without_work", int((today & (o == "without_work")).sum()))
+    return {"today (rule tree)": today, "variant A": variant_a(p_stable, elig, float(today.mean())), "variant B": b}
 
 
 # --- per-person explanation ---------------------------------------------------------------------

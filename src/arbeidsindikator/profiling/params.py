@@ -62,7 +62,10 @@ class ProfilingParams:
     # proposed model and variants (seed 003 §4.4)
     months_since_bands: tuple[int, ...] = (1, 2, 3, 4, 7, 13)  # lower edges; > history = 'none'
     n24_bands: tuple[int, ...] = (0, 7, 13, 19, 24)  # lower edges; 0–6 holds 'no month above 3 G'
-    volume_b: float = 0.48
+    volume_b: float = 0.48  # variant B's volume under variant_b_rule = "fixed_volume" (table 8 prints 48 %)
+    # the report's rule (§4.4): the largest volume that sends no more persons without work to NOE
+    # than today; "fixed_volume" sends volume_b instead
+    variant_b_rule: Literal["same_without_as_today", "fixed_volume"] = "same_without_as_today"
     typical_month: int = 9000
     # uncertainty and audit
     bootstrap_replicates: int = 2000
