@@ -152,20 +152,41 @@ def panel_chunks(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SeparationWarning)
             fit_result = fit(design, y_all, family=family, outcome=outcome)  # type: ignore[arg-type]
-    expected = fit_result.predict(design, unseen="nan")
     months_all = pd.DatetimeIndex(df["month"])
     months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
-    month_idx = months.get_indexer(months_all)
     ucodes, labels = _unit_codes(df, groupings)
-    rows = np.flatnonzero(obs)
+    layout, chunks = design_chunks(design, y_all, fit_result, df["person_id"].to_numpy(), months.get_indexer(months_all),
+                                   months, ucodes, labels, outcome=outcome, family=family, level=level,
+                                   chunk_rows=chunk_rows)
+    return layout, fit_result, chunks
+
+
+def design_chunks(
+    design: Design,
+    y: np.ndarray,
+    fit_result: FitResult,
+    person_id: np.ndarray,
+    month_idx: np.ndarray,
+    months: pd.DatetimeIndex,
+    unit_codes: dict[str, np.ndarray],
+    unit_labels: dict[str, pd.Index],
+    *,
+    outcome: str,
+    family: str,
+    level: Level = "person",
+    chunk_rows: int = 250_000,
+) -> tuple[Layout, Callable[[], Iterator[PanelChunk]]]:
+    """Chunks of whole persons from a design, outcome, fit and group codes (rows with NaN y skipped)."""
+    expected = fit_result.predict(design, unseen="nan")
+    rows = np.flatnonzero(~np.isnan(y) & (design.mask if design.mask is not None else True))
     if level == "person":
-        _, pcode = np.unique(df["person_id"].to_numpy()[rows], return_inverse=True)
+        _, pcode = np.unique(person_id[rows], return_inverse=True)
         order = np.argsort(pcode, kind="stable")
         rows, pcode = rows[order], pcode[order]
     else:
         pcode = np.arange(rows.size)
     n_clusters = int(pcode.max()) + 1 if rows.size else 0
-    layout = Layout(outcome, family, months, labels, n_clusters, list(design.names), level)
+    layout = Layout(outcome, family, months, unit_labels, n_clusters, list(design.names), level)
     cuts = list(range(0, rows.size, chunk_rows)) + [rows.size]
     if level == "person":  # move each cut to the start of the next person
         cuts = sorted({int(np.searchsorted(pcode, pcode[c], side="left")) if c < rows.size else c for c in cuts})
@@ -176,11 +197,11 @@ def panel_chunks(
                 continue
             r = rows[a:b]
             yield PanelChunk(
-                codes=design.codes[r], y=y_all[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
-                units={g: c[r] for g, c in ucodes.items()},
+                codes=design.codes[r], y=y[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
+                units={g: c[r] for g, c in unit_codes.items()},
             )
 
-    return layout, fit_result, chunks
+    return layout, chunks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,7 +364,9 @@ def accumulate(
             sel = gid >= 0
             ind = gs.indicator
             val = np.zeros(r.size)
-            val[sel] = (r[sel] - ind[gid[sel]]) / gs.n[gid[sel]]
+            ng = gs.n[gid[sel]]
+            # small-sample factor √(n/(n−1)) per cell, as the cluster correction G/(G−1)
+            val[sel] = (r[sel] - ind[gid[sel]]) / ng * np.sqrt(ng / np.maximum(ng - 1, 1))
             A = sparse.csr_matrix((val[sel], (gid[sel], local[sel])), shape=(gs.n.size, n_loc))
             aa_parts[g].append(A @ A.T)
             if len(aa_parts[g]) >= 16:
@@ -513,7 +536,7 @@ def _quantile(a: np.ndarray, q: float) -> np.ndarray:
     return np.quantile(a, q, axis=1) if not np.isnan(a).any() else np.nanquantile(a, q, axis=1)
 
 
-def _summarise(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
+def summarise(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
                curves: dict[str, dict[str, np.ndarray]] | None = None,
                statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
     """Rows for every grouping, unit and statistic (BLAS limited to one thread: many small products)."""
@@ -631,7 +654,7 @@ def clustered_intervals(
             result.failed_replicates += rb.failed
             result.aliased_replicates += rb.aliased
             result.separated_replicates += rb.separated
-        parts.append(_summarise(inf, windows, methods, curves, statistics))
+        parts.append(summarise(inf, windows, methods, curves, statistics))
     result.table = pd.concat(parts, ignore_index=True)
     seconds["total"] = time.perf_counter() - t0
     result.seconds = seconds
@@ -736,14 +759,27 @@ def refit_bootstrap(
     T = len(months)
     ucodes, labels = _unit_codes(df, groupings)
     gids = {g: np.where(obs & (c >= 0), c * T + mi, -1) for g, c in ucodes.items()}
-    _, person = np.unique(df["person_id"].to_numpy(), return_inverse=True)
+    sizes = {g: len(labels[g]) * T for g in groupings}
+    out = refit_design(design, y, family, outcome, df["person_id"].to_numpy(), gids, sizes,
+                       replicates=replicates, seed=seed, level=level)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def refit_design(design: Design, y: np.ndarray, family: str, outcome: str, person_id: np.ndarray,
+                 gids: dict[str, np.ndarray], sizes: dict[str, int], *, replicates: int, seed: int,
+                 level: Level = "observation") -> RefitResult:
+    """The refit bootstrap on a prebuilt design; ``gids`` map rows to groups (−1: none)."""
+    t0 = time.perf_counter()
+    obs = ~np.isnan(y) & (design.mask if design.mask is not None else True)
+    _, person = np.unique(person_id, return_inverse=True)
     n_persons = int(person.max()) + 1
     rows = np.flatnonzero(obs)
     rng = np.random.default_rng(seed)
-    curves = {g: np.full((len(labels[g]) * T, replicates), np.nan) for g in groupings}
+    curves = {g: np.full((sizes[g], replicates), np.nan) for g in gids}
     failed = aliased = separated = 0
     for r in range(replicates):
-        w = np.zeros(len(df))
+        w = np.zeros(y.size)
         if level == "person":
             w = np.bincount(rng.integers(0, n_persons, n_persons), minlength=n_persons).astype(float)[person]
             w[~obs] = 0.0
