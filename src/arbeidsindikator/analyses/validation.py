@@ -53,6 +53,7 @@ class SimSpec:
     multiplier_replicates: int = 200
     refit_replications: int = 30  # the refit bootstrap runs in the first few replications only
     refit_replicates: int = 100
+    levels: tuple[str, ...] = ("person", "observation")
     seed: int = 20261201
 
 
@@ -143,11 +144,12 @@ def one_replication(d0: Design0, spec: SimSpec, design, codes, labels, month_idx
     res = fit(design, y, family="ols", outcome="sim")
     parts = []
     win = _windows(d0.months)
-    for lv in ("person", "observation"):
+    for lv in spec.levels:
         layout, chunks = unc.design_chunks(design, y, res, pid, month_idx, d0.months, codes, labels, outcome="sim",
                                            family="ols", level=lv)
         inf = unc.accumulate(layout, res, chunks, replicates=spec.multiplier_replicates, seed=spec.seed + rep)
-        methods = ([] if lv == "observation" else ["printed", "residual"]) + [f"analytic_{lv}", f"multiplier_{lv}"]
+        methods = ([] if lv == "observation" else ["printed", "residual"]) + [f"analytic_{lv}"]
+        methods += [f"multiplier_{lv}"] if spec.multiplier_replicates else []
         curves = None
         if rep < spec.refit_replications:
             T = len(d0.months)
