@@ -12,6 +12,10 @@ Spiegelhalter (2005), *Handling over-dispersion of performance indicators*, Qual
   ``τ̂² = max(0, (I φ̂ − (I − 1)) / (Σ w_i − Σ w_i²/Σ w_i))``, ``w_i = 1/s_i²``;
 * limits at 95 % (z = 1.960) and 99.8 % (z = 3.090).
 
+Winsorising makes φ̂ robust to a few outlying units but biases it low when there is no
+overdispersion (≈ 0.67 for normal z-scores at 10 %); τ̂² is then 0 and the additive limits
+equal the plain ones, which is the conservative direction for flagging.
+
 The funnel is drawn against the number of persons n with ``s(n) = σ₁/√n``, ``σ₁²`` the median
 of ``s_i² n_i``; flags use each unit's own ``s_i``. Empirical-Bayes shrinkage pulls a unit
 towards θ₀ by ``τ̂²/(τ̂² + s_i²)``.
