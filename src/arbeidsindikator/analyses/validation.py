@@ -40,8 +40,8 @@ from arbeidsindikator.config import Window
 class SimSpec:
     """Parameters of the data-generating process and the study (all seeds are parameters)."""
 
-    n_persons: int = 1500
-    n_months: int = 36
+    n_persons: int = 1000
+    n_months: int = 24
     n_counties: int = 5
     offices_per_county: int = 4
     mean_spell: float = 12.0
@@ -50,9 +50,9 @@ class SimSpec:
     sd_county: float = 1.0
     sd_office: float = 0.7
     replications: int = 200
-    multiplier_replicates: int = 200
-    refit_replications: int = 30  # the refit bootstrap runs in the first few replications only
-    refit_replicates: int = 100
+    multiplier_replicates: int = 100
+    refit_replications: int = 25  # the refit bootstrap runs in the first few replications only
+    refit_replicates: int = 50
     levels: tuple[str, ...] = ("person", "observation")
     seed: int = 20261201
 
