@@ -896,3 +896,109 @@ def add_export_intervals(long: pd.DataFrame, table: pd.DataFrame, method: str = 
     if "PRIKKET" in out:
         out.loc[out["PRIKKET"].astype(bool), EXPORT_COLUMNS] = np.nan
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# What the uncertainty chapter computes (cached)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BookIntervals:
+    """Interval table of all outcomes and the run's diagnostics (small, serialisable)."""
+
+    table: pd.DataFrame
+    diagnostics: pd.DataFrame  # outcome, seconds per stage, refit replicate counts
+    refit_groupings: tuple[str, ...]
+
+
+def _module_fingerprint() -> str:
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in ("uncertainty.py", "funnel.py", "validation.py"):
+        h.update((here / f).read_bytes())
+    for f in (here.parent / "indicator" / "seasonal.py", here.parent / "estimation" / "models.py"):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def book_intervals(
+    cfg: RunConfig,
+    outcomes: Sequence[str] = ("atid3", "atid12", "jobb3", "jobb12"),
+    refit_groupings: tuple[str, ...] = ("national", "county"),
+    max_refit_rows: int = 2_000_000,
+) -> BookIntervals:
+    """Every method for every outcome and grouping at the configuration's scale, cached on disk.
+
+    Multiplier replicates: ``10 × cfg.bootstrap_replicates``; refit bootstrap (by observation and
+    by person) with ``cfg.bootstrap_replicates`` replicates for ``refit_groupings``, when the
+    panel has at most ``max_refit_rows`` observable rows (it is hours per outcome at full scale).
+    The cache key is the configuration, the input files, the panel's fingerprint and these
+    modules' sources.
+    """
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from arbeidsindikator import pipeline
+    from arbeidsindikator.io import atomic_write
+
+    pdata = pipeline.load_panel(cfg)
+    key = hashlib.sha256(json.dumps([cfg.fingerprint(), pipeline.input_fingerprint(cfg), pdata.fingerprint,
+                                     _module_fingerprint(), list(outcomes), list(refit_groupings),
+                                     max_refit_rows]).encode()).hexdigest()[:16]
+    folder = Path(cfg.cache_dir) / f"intervals-{key}"
+    if (folder / "table.parquet").exists() and (folder / "diagnostics.parquet").exists():
+        return BookIntervals(pd.read_parquet(folder / "table.parquet"), pd.read_parquet(folder / "diagnostics.parquet"),
+                             refit_groupings)
+    opts = pipeline.covariate_options(cfg)
+    R = cfg.bootstrap_replicates
+    parts, diag = [], []
+    for k, o in enumerate(outcomes):
+        df, f = read_panel(cfg, o)
+        n_obs = int(df[o].notna().sum())
+        refit = R if n_obs <= max_refit_rows else 0
+        w = seasonal.windows_for(cfg, o)
+        iv = clustered_intervals(df, o, opts, w, fit_result=f, replicates=10 * R, seed=cfg.bootstrap_seed + 100 * k)
+        parts.append(iv.table)
+        d = {"outcome": o, "rows": n_obs, **{f"seconds_{a}": b for a, b in iv.seconds.items()}}
+        if refit:
+            rb_parts = []
+            for lv in ("observation", "person"):
+                t0 = time.perf_counter()
+                layout, res, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings, level=lv)
+                inf = accumulate(layout, res, chunks)
+                rb = refit_bootstrap(df, o, opts, replicates=refit, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
+                                     level=lv, groupings=refit_groupings, fit_result=f)
+                rb_parts.append(summarise(inf, w, [f"refit_{lv}"], {f"refit_{lv}": rb.curves}))
+                d.update({f"refit_{lv}_seconds_per_replicate": rb.seconds / refit, f"refit_{lv}_aliased": rb.aliased,
+                          f"refit_{lv}_failed": rb.failed, f"refit_{lv}_separated": rb.separated,
+                          f"refit_{lv}_replicates": refit, f"seconds_refit_{lv}": time.perf_counter() - t0})
+            parts += rb_parts
+        diag.append(d)
+    table = pd.concat(parts, ignore_index=True)
+    diagnostics = pd.DataFrame(diag)
+    atomic_write(folder / "table.parquet", lambda p: table.to_parquet(p, index=False))
+    atomic_write(folder / "diagnostics.parquet", lambda p: diagnostics.to_parquet(p, index=False))
+    return BookIntervals(table, diagnostics, refit_groupings)
+
+
+def bands(table: pd.DataFrame, outcome: str, method: str = DEFAULT_METHOD, grouping: str = "national",
+          unit: str = "Norge", statistic: str = "month_adjusted") -> pd.DataFrame:
+    """One curve's indicator and 50/80/95 % bounds indexed by month (for the band figure)."""
+    t = table[(table["outcome"] == outcome) & (table["method"] == method) & (table["grouping"] == grouping)
+              & (table["unit"] == unit) & (table["statistic"] == statistic)]
+    return t.set_index(pd.DatetimeIndex(t["period"], name="month"))[
+        ["indicator", "se", "lower_50", "upper_50", "lower_80", "upper_80", "lower_95", "upper_95"]]
+
+
+def in_percentage_points(table: pd.DataFrame) -> pd.DataFrame:
+    """jobb rows' values ×100 (percentage points), for shown tables."""
+    out = table.copy()
+    vals = [c for c in out.columns if c in ("indicator", "se") or c.startswith(("lower_", "upper_", "ratio"))]
+    jobb = out["outcome"].astype(str).str.startswith("jobb") if "outcome" in out else False
+    out.loc[jobb, [c for c in vals if not c.startswith("ratio")]] *= 100
+    return out

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from arbeidsindikator.estimation import build_design, fit
-from arbeidsindikator.io import atomic_write, code_fingerprint
+from arbeidsindikator.io import atomic_write
 from arbeidsindikator.analyses import funnel as fn
 from arbeidsindikator.analyses import uncertainty as unc
 from arbeidsindikator.config import Window
@@ -231,10 +231,10 @@ def summarise_recovery(rec: pd.DataFrame) -> pd.DataFrame:
 
 
 def cached_study(cache_dir: Path, spec: SimSpec = SimSpec()) -> dict[str, pd.DataFrame]:
-    """:func:`run_study`, cached on disk by the parameters and the code fingerprint."""
+    """:func:`run_study`, cached on disk by the parameters and the sources of the modules it runs."""
     import hashlib
 
-    key = hashlib.sha256((json.dumps(asdict(spec), sort_keys=True) + code_fingerprint()).encode()).hexdigest()[:16]
+    key = hashlib.sha256((json.dumps(asdict(spec), sort_keys=True) + unc._module_fingerprint()).encode()).hexdigest()[:16]
     folder = Path(cache_dir) / f"validation-{key}"
     names = ("coverage", "recovery", "seconds")
     if all((folder / f"{n}.parquet").exists() for n in names):
@@ -244,3 +244,29 @@ def cached_study(cache_dir: Path, spec: SimSpec = SimSpec()) -> dict[str, pd.Dat
     for n in names:
         atomic_write(folder / f"{n}.parquet", lambda p, n=n: out[n].to_parquet(p, index=False))
     return out
+
+
+def verdicts(coverage: pd.DataFrame, lo: float = 0.93, hi: float = 0.97) -> pd.DataFrame:
+    """Per method: pooled 95 % coverage and SE/SD for monthly cells and for multi-month means, and a verdict.
+
+    A method is trusted for a use when its pooled 95 % coverage lies in [lo, hi]; 'too wide'
+    above, 'too narrow' below; 'not computed' where the method gives no such intervals.
+    """
+    c = coverage.assign(kind=np.where(coverage["statistic"].isin(["month", "month_adjusted"]), "monthly",
+                                      "tertial / period"))
+    rows = []
+    for m, g in c.groupby("method", sort=False):
+        row: dict[str, object] = {"method": m}
+        for kind in ("monthly", "tertial / period"):
+            k = g[g["kind"] == kind]
+            if k.empty:
+                row[f"coverage 95 % ({kind})"] = np.nan
+                row[f"SE/SD ({kind})"] = np.nan
+                row[f"verdict ({kind})"] = "not computed"
+                continue
+            cov = float((k["coverage_95"] * k["cells"]).sum() / k["cells"].sum())
+            row[f"coverage 95 % ({kind})"] = cov
+            row[f"SE/SD ({kind})"] = float((k["se_over_sd"] * k["cells"]).sum() / k["cells"].sum())
+            row[f"verdict ({kind})"] = "trusted" if lo <= cov <= hi else ("too wide" if cov > hi else "too narrow")
+        rows.append(row)
+    return pd.DataFrame(rows)
