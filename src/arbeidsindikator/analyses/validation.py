@@ -40,7 +40,7 @@ from arbeidsindikator.config import Window
 class SimSpec:
     """Parameters of the data-generating process and the study (all seeds are parameters)."""
 
-    n_persons: int = 1000
+    n_persons: int = 800
     n_months: int = 24
     n_counties: int = 5
     offices_per_county: int = 4
@@ -51,7 +51,7 @@ class SimSpec:
     sd_office: float = 0.7
     replications: int = 200
     multiplier_replicates: int = 100
-    refit_replications: int = 25  # the refit bootstrap runs in the first few replications only
+    refit_replications: int = 20  # the refit bootstrap runs in the first few replications only
     refit_replicates: int = 50
     levels: tuple[str, ...] = ("person", "observation")
     seed: int = 20261201
