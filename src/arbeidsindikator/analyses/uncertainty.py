@@ -1002,8 +1002,10 @@ def bands(table: pd.DataFrame, outcome: str, method: str = DEFAULT_METHOD, group
 
 
 def in_percentage_points(table: pd.DataFrame) -> pd.DataFrame:
-    """jobb rows' values ×100 (percentage points), for shown tables."""
+    """jobb rows' values ×100 (percentage points) and periods as YYYY-MM text, for shown tables."""
     out = table.copy()
+    if "period" in out:
+        out["period"] = pd.DatetimeIndex(out["period"]).strftime("%Y-%m").fillna("whole period")
     vals = [c for c in out.columns if c in ("indicator", "se") or c.startswith(("lower_", "upper_", "ratio"))]
     jobb = out["outcome"].astype(str).str.startswith("jobb") if "outcome" in out else False
     out.loc[jobb, [c for c in vals if not c.startswith("ratio")]] *= 100
