@@ -930,7 +930,7 @@ def book_intervals(
     outcomes: Sequence[str] = ("atid3", "atid12", "jobb3", "jobb12"),
     refit_groupings: tuple[str, ...] = ("national", "county"),
     refit_outcomes: tuple[str, ...] = ("atid3",),
-    multiplier_factor: int = 5,
+    multiplier_factor: int = 1,
     max_refit_rows: int = 2_000_000,
 ) -> BookIntervals:
     """Every method for every outcome and grouping at the configuration's scale, cached on disk.
