@@ -43,6 +43,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, Literal, Sequence
 
+import numba as nb
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -265,7 +266,7 @@ class GroupSums:
     srr: np.ndarray
     D: np.ndarray  # G × p, Σ d_i x_i (divided by n after pass 1)
     persons: np.ndarray  # distinct clusters per unit
-    AA: sparse.csr_matrix | None = None
+    blocks: np.ndarray | None = None  # units × T × T: Σ_p a_gp a_hp within each unit
     AS: np.ndarray | None = None
     Axi: np.ndarray | None = None
 
@@ -292,12 +293,59 @@ class Influence:
         return self.groups[g].D @ self.Hinv
 
 
-def _chunk_scores(ch: PanelChunk, p: int, s: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
-    """Local cluster codes and the chunk's per-cluster score sums S_c (clusters × p)."""
-    uniq, local = np.unique(ch.person, return_inverse=True)
-    X = _csr(ch.codes, p, s)
-    P = _indicator_matrix(local, uniq.size)
-    return local, (P @ X).tocsr()
+@nb.njit(cache=True)
+def _k_person_terms(codes, s, d, starts, gid, val, unit, month, T, D, AS, blocks, M, do_m):  # type: ignore[no-untyped-def]
+    """Per cluster (rows starts[k]..starts[k+1]): S_p = Σ x_i s_i; add Σ_i val_i S_p to AS[g(i)],
+    d_i x_i to D[g(i)], val_i val_j to the unit's month block, and (do_m) S_p S_p' to M."""
+    p = AS.shape[1]
+    scratch = np.zeros(p)
+    mark = np.zeros(p, dtype=np.bool_)
+    nz = np.empty(p, dtype=np.int64)
+    nb_ = codes.shape[1]
+    for k in range(starts.shape[0] - 1):
+        a = starts[k]
+        b = starts[k + 1]
+        m = 0
+        for i in range(a, b):
+            if not mark[0]:
+                mark[0] = True
+                nz[m] = 0
+                m += 1
+            scratch[0] += s[i]
+            for q in range(nb_):
+                c = codes[i, q]
+                if c >= 0:
+                    if not mark[c]:
+                        mark[c] = True
+                        nz[m] = c
+                        m += 1
+                    scratch[c] += s[i]
+        if do_m:
+            for u in range(m):
+                cu = nz[u]
+                su = scratch[cu]
+                for v in range(m):
+                    M[cu, nz[v]] += su * scratch[nz[v]]
+        for i in range(a, b):
+            g = gid[i]
+            if g < 0:
+                continue
+            vi = val[i]
+            for u in range(m):
+                AS[g, nz[u]] += vi * scratch[nz[u]]
+            di = d[i]
+            D[g, 0] += di
+            for q in range(nb_):
+                c = codes[i, q]
+                if c >= 0:
+                    D[g, c] += di
+            ui = unit[i]
+            for j in range(a, b):
+                if gid[j] >= 0 and unit[j] == ui:
+                    blocks[ui, month[i], month[j]] += vi * val[j]
+        for u in range(m):
+            scratch[nz[u]] = 0.0
+            mark[nz[u]] = False
 
 
 def accumulate(
@@ -308,10 +356,13 @@ def accumulate(
     replicates: int = 0,
     seed: int = 0,
 ) -> Influence:
-    """Two passes over the chunks: the analytic covariance pieces and (optionally) multiplier sums.
+    """Two passes over the chunks: group sums, then the covariance pieces and multiplier sums.
 
-    Multipliers ξ are drawn per chunk from ``SeedSequence([seed, chunk number])``: deterministic
-    for a given seed and chunking.
+    Pass 1 (bincounts): counts, outcome and residual sums per group, persons per unit. Pass 2
+    (a numba kernel over whole persons): ``D_g``, ``Σ_p a_gp S_p'``, the unit blocks of
+    ``Σ_p a_gp a_hp`` and ``M = Σ_p S_p S_p'``; the multiplier sums ``A ξ`` and ``S'ξ`` as sparse
+    products. Multipliers ξ are drawn per chunk from ``SeedSequence([seed, chunk number])``:
+    deterministic for a given seed and chunking.
     """
     t0 = time.perf_counter()
     p = len(layout.names)
@@ -322,12 +373,8 @@ def accumulate(
         G = len(labels) * T
         groups[g] = GroupSums(n=np.zeros(G), sy=np.zeros(G), syy=np.zeros(G), sr=np.zeros(G), srr=np.zeros(G),
                               D=np.zeros((G, p)), persons=np.zeros(len(labels)))
-    M = np.zeros((p, p))
     for ch in chunks():
-        r, s, d = _row_terms(ch, layout.family)
-        _, S = _chunk_scores(ch, p, s)
-        M += (S.T @ S).toarray()
-        Xd = _csr(ch.codes, p, d)
+        r = ch.y - ch.expected
         for g, gs in groups.items():
             u = ch.units[g]
             gid = np.where(u >= 0, u * T + ch.month, -1)
@@ -338,56 +385,44 @@ def accumulate(
             gs.syy += np.bincount(gid[sel], weights=ch.y[sel] ** 2, minlength=G)
             gs.sr += np.bincount(gid[sel], weights=r[sel], minlength=G)
             gs.srr += np.bincount(gid[sel], weights=r[sel] ** 2, minlength=G)
-            gs.D += (_indicator_matrix(gid, G) @ Xd).toarray()
             pairs = np.unique(u[sel] * layout.n_clusters + ch.person[sel])
             gs.persons += np.bincount(pairs // layout.n_clusters, minlength=gs.persons.size)
-    for gs in groups.values():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            gs.D = np.where(gs.n[:, None] > 0, gs.D / np.maximum(gs.n, 1)[:, None], 0.0)
+    for g, gs in groups.items():
         gs.AS = np.zeros((gs.n.size, p))
-        gs.AA = sparse.csr_matrix((gs.n.size, gs.n.size))
+        gs.blocks = np.zeros((len(layout.units[g]), T, T))
         if replicates:
             gs.Axi = np.zeros((gs.n.size, replicates))
     t1 = time.perf_counter()
+    M = np.zeros((p, p))
     Sxi = np.zeros((p, replicates)) if replicates else None
-    aa_parts: dict[str, list[sparse.csr_matrix]] = {g: [] for g in groups}
     for k, ch in enumerate(chunks()):
-        r, s, _ = _row_terms(ch, layout.family)
-        local, S = _chunk_scores(ch, p, s)
-        n_loc = S.shape[0]
+        r, s, d = _row_terms(ch, layout.family)
+        codes = np.ascontiguousarray(ch.codes)
+        starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
+        local = np.repeat(np.arange(starts.size - 1), np.diff(starts))
+        n_loc = starts.size - 1
         xi = np.random.default_rng([seed, k]).standard_normal((n_loc, replicates)) if replicates else None
         if replicates:
+            S = (_indicator_matrix(local, n_loc) @ _csr(codes, p, s)).tocsr()
             Sxi += S.T @ xi
-        for g, gs in groups.items():
+        for j, (g, gs) in enumerate(groups.items()):
             u = ch.units[g]
-            gid = np.where(u >= 0, u * T + ch.month, -1)
+            gid = np.where(u >= 0, u * T + ch.month, -1).astype(np.int64)
             sel = gid >= 0
             ind = gs.indicator
             val = np.zeros(r.size)
             ng = gs.n[gid[sel]]
             # small-sample factor √(n/(n−1)) per cell, as the cluster correction G/(G−1)
             val[sel] = (r[sel] - ind[gid[sel]]) / ng * np.sqrt(ng / np.maximum(ng - 1, 1))
-            A = sparse.csr_matrix((val[sel], (gid[sel], local[sel])), shape=(gs.n.size, n_loc))
-            aa_parts[g].append(A @ A.T)
-            if len(aa_parts[g]) >= 16:
-                aa_parts[g] = [sum(aa_parts[g][1:], aa_parts[g][0]).tocsr()]
-            gs.AS += (A @ S).toarray()
+            _k_person_terms(codes, s, d, starts, gid, val, np.maximum(u, 0).astype(np.int64),
+                            ch.month.astype(np.int64), T, gs.D, gs.AS, gs.blocks, M, j == 0)
             if replicates:
+                A = sparse.csr_matrix((val[sel], (gid[sel], local[sel])), shape=(gs.n.size, n_loc))
                 gs.Axi += A @ xi
-    for g, gs in groups.items():
-        parts = aa_parts[g]
-        gs.AA = (sum(parts[1:], parts[0]) if parts else gs.AA).tocsr()
+    for gs in groups.values():
+        gs.D = np.where(gs.n[:, None] > 0, gs.D / np.maximum(gs.n, 1)[:, None], 0.0)
     return Influence(layout=layout, Hinv=Hinv, M=M, groups=groups, Sxi=Sxi, replicates=replicates,
                      seconds={"pass1": t1 - t0, "pass2": time.perf_counter() - t1})
-
-
-def _diagonal_blocks(AA: sparse.spmatrix, n_units: int, T: int) -> np.ndarray:
-    """The unit × unit diagonal blocks (units × T × T) of a sparse (units·T)² matrix."""
-    c = AA.tocoo()
-    ru, cu = c.row // T, c.col // T
-    same = ru == cu
-    flat = (ru[same] * T + c.row[same] % T) * T + c.col[same] % T
-    return np.bincount(flat, weights=c.data[same], minlength=n_units * T * T).reshape(n_units, T, T)
 
 
 def unit_covariance(inf: Influence, grouping: str, unit: int, blocks: np.ndarray | None = None,
@@ -403,7 +438,9 @@ def unit_covariance(inf: Influence, grouping: str, unit: int, blocks: np.ndarray
     idx = idx[obs]
     B = (gs.D[idx] @ inf.Hinv) if B_all is None else B_all[idx]
     AS = gs.AS[idx]
-    aa = blocks[unit][np.ix_(obs, obs)] if blocks is not None else gs.AA[idx][:, idx].toarray()
+    blk = gs.blocks if blocks is None else blocks
+    assert blk is not None
+    aa = blk[unit][np.ix_(obs, obs)]
     C = aa - AS @ B.T - B @ AS.T + B @ inf.M @ B.T
     return (C + C.T) / 2, idx
 
@@ -562,8 +599,7 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
     for g, labels in lay.units.items():
         gs = inf.groups[g]
         dev = multiplier_deviations(inf, g) if inf.replicates else None
-        assert gs.AA is not None
-        blocks = _diagonal_blocks(gs.AA, len(labels), T)
+        blocks = gs.blocks
         B_all = gs.D @ inf.Hinv
         ind = gs.indicator
         with np.errstate(invalid="ignore", divide="ignore"):
