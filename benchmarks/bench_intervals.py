@@ -12,6 +12,15 @@ youth guarantee and country group 3 (flags). For each of the four outcomes: the 
 Peak memory is the process's ``ru_maxrss``. Goals (issue 14): full scale (23 M rows, 1.5 M
 persons, four outcomes) analytic ≤ 3 min, 200 multiplier replicates ≤ 15 min, ≤ 8 GB.
 
+Measured 2026-12-01 (2 cores shared with ~7 other jobs, load average 8–12, so these are
+upper bounds): 2 M rows, 130 000 persons, 250 offices, all four outcomes: analytic 237 s,
+200 multiplier replicates 322 s, peak 1.29 GB; refit 2.5–4.0 s (OLS) and 6.9–7.2 s (probit)
+per replicate, i.e. 1.15 h for 200 replicates of the four outcomes. Full scale could not be run
+under that load; linear extrapolation (×11.5 rows) gives ~45 min analytic and ~60 min
+multiplier: the goals (3 and 15 min) are not met yet. Time goes to the per-person kernel of
+pass 2 (a person's score vector is added to each of its groups in 7 groupings) and to pass 1's
+per-grouping bincounts and distinct-person counts.
+
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_intervals.py --rows 23_000_000 --persons 1_500_000
