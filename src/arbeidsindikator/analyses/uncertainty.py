@@ -1,274 +1,1044 @@
-"""Uncertainty of the national indicator curve (seed 002 ch. 4 and appendix C; digest §1.6).
+"""Intervals for every indicator curve the book and the export show (seed 002 ch. 4, appendix C; issue 14).
 
-Three approaches, compared in the uncertainty chapter:
+Groupings (:data:`GROUPINGS`): national, county, office, service group, programme, youth
+guarantee, country group 3. Statistics per unit: the monthly indicator, its seasonally adjusted
+version, tertial (four-month) means of both and the whole-period mean (person-month weighted).
+Every statistic is a linear map ``L`` of the unit's monthly indicators ``I`` (seasonal adjustment
+is :func:`seasonal.adjustment_matrix`, the one adjustment of the package), so one covariance of
+the monthly indicators gives the variance of all of them, ``L Σ L'``.
 
-* **analytic**: the report's printed formula and the residual-based one (:mod:`indicator`);
-* **refit bootstrap** (appendix C): resample, re-estimate the model, recompute expected values
-  and the curve; by observation as the report does, or by person (all months of a drawn person
-  together), which respects that persons appear in many months (appendix B);
-* **multiplier bootstrap**: the first-order (influence-function) expansion of the refit
-  bootstrap. With resampling weights ``1 + ξ`` the change of the month-m indicator is
-  ``Σ_{i∈m} ξ_i (r_i − I_m)/n_m − D_m H⁻¹ X'(ξ ∘ s)``, where ``r`` are residuals, ``s`` the
-  per-row score factors (OLS: residual; probit: generalised residual), ``H⁻¹`` the inverse
-  Hessian and ``D_m`` the month's mean derivative of the expected value with respect to β.
-  One pass over the data per replicate instead of a refit: the way to thousands of replicates at
-  production scale (performance.md).
+Methods (the ``method`` column):
 
-Every replicate curve is seasonally adjusted with the same windows as the point estimate.
+* ``printed`` — the report's formula ``σ_y/√n`` (hours) or ``√(p(1−p)/n)`` (job shares);
+  months treated as independent when combined;
+* ``residual`` — the same with the residual spread (``indicator.indicator_table``);
+* ``analytic_person`` / ``analytic_observation`` — influence functions including the estimated
+  coefficients, clustered by person or by row. For group g the influence of row i is
+  ``ψ_gi = 1[i∈g](r_i − I_g)/n_g − D_g H⁻¹ x_i s_i`` (``r`` residual, ``s`` score factor: OLS the
+  residual, probit ``φ(η)(y−Φ(η))/(Φ(1−Φ))``; ``H⁻¹`` the inverse Hessian; ``D_g`` the group's
+  mean derivative of the expected value, ``x_i`` for OLS and ``φ(η_i)x_i`` for probit — the
+  delta method). Person sums ``ψ_gp`` give ``Σ_gh = Σ_p ψ_gp ψ_hp``;
+* ``multiplier_person`` / ``multiplier_observation`` — ``δ_g = Σ_p ψ_gp ξ_p`` with standard
+  normal ξ: the first-order refit bootstrap without refitting (same variance as the analytic
+  one in expectation, plus percentile intervals);
+* ``refit_person`` / ``refit_observation`` — appendix C: resample to the original size, refit,
+  predict, recompute every curve. ``refit_observation`` is the report's bootstrap. Appendix C's
+  "10th and 190th of 200 sorted values" is a **90 %** interval (columns ``lower_90_appc``,
+  ``upper_90_appc``), not 95 %.
+
+Observation-level methods give monthly statistics only: they under-cover tertial and period
+means, which average months of the same persons (issue 14).
+
+The per-person computations stream over the panel in chunks of whole persons
+(:class:`PanelChunk`, two passes): pass 1 sums per group (counts, residual sums, ``D_g``) and the
+person score outer products ``M = Σ_p S_p S_p'``; pass 2 the cross terms ``Σ_p a_gp a_hp``,
+``Σ_p a_gp S_p'`` and the multiplier sums. Memory is O(groups × parameters + chunk), not
+O(persons × parameters). :func:`read_panel` is the one place that reads the panel.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Literal, Sequence
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Iterator, Literal, Sequence
 
+import numba as nb
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
+from arbeidsindikator.config import RunConfig, Window
+from arbeidsindikator.estimation import Design, DesignError, FitResult, SeparationWarning, build_design, fit
 from arbeidsindikator.indicator import seasonal
-from arbeidsindikator.config import Window
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY
 
 Level = Literal["observation", "person"]
-Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.95: 1.959963984540054}
+Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
+LEVELS = (0.5, 0.8, 0.95)
+#: grouping -> (unit column, boolean subset column)
+GROUPINGS: dict[str, tuple[str | None, str | None]] = {
+    "national": (None, None),
+    "county": ("fylke", None),
+    "office": ("nav_kontor", None),
+    "service_group": ("innsatsgruppe", None),
+    "programme": ("tiltak", None),
+    "youth_guarantee": (None, "ungdomsgaranti"),
+    "country_group_3": (None, "landgruppe3"),
+}
+STATISTICS = ("month", "month_adjusted", "tertial", "tertial_adjusted", "period")
+MONTHLY = ("month", "month_adjusted")
+#: The method whose bounds go into the export (validated by the coverage study).
+DEFAULT_METHOD = "analytic_person"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the panel (the one place; the lead adapts it to the on-disk panel)
+# ---------------------------------------------------------------------------------------------
+
+
+def read_panel(cfg: RunConfig, outcome: str) -> tuple[pd.DataFrame, FitResult]:
+    """The panel with expected values and derived groups, and the outcome's main fit."""
+    from arbeidsindikator import pipeline
+
+    return pipeline.panel_with_expected(cfg), pipeline.main_models(cfg).fits[outcome]
 
 
 @dataclass
-class BootstrapResult:
-    """Replicate curves (replicates × months) and the point curve, both seasonally adjusted."""
+class PanelChunk:
+    """Rows of whole persons: design codes, outcome, expected value, person and group codes."""
 
-    point: pd.Series
-    replicates: pd.DataFrame
-    method: str
-    seconds: float
-
-
-def _weights(rng: np.random.Generator, n_rows: int, person_index: np.ndarray | None, n_persons: int) -> np.ndarray:
-    """Resample counts: multinomial draw of rows (or persons) to the original size."""
-    if person_index is None:
-        return np.bincount(rng.integers(0, n_rows, n_rows), minlength=n_rows).astype(float)
-    counts = np.bincount(rng.integers(0, n_persons, n_persons), minlength=n_persons).astype(float)
-    return counts[person_index]
+    codes: np.ndarray  # rows × blocks, design column per block (−1 reference, −2 dropped level)
+    y: np.ndarray
+    expected: np.ndarray
+    person: np.ndarray  # global cluster code (person, or row for observation level)
+    month: np.ndarray  # index into Layout.months
+    units: dict[str, np.ndarray]  # grouping -> unit code (−1: row not in the grouping)
 
 
-def _month_curve(month_idx: np.ndarray, n_months: int, resid: np.ndarray, w: np.ndarray) -> np.ndarray:
-    num = np.bincount(month_idx, weights=w * resid, minlength=n_months)
-    den = np.bincount(month_idx, weights=w, minlength=n_months)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / den
+@dataclass
+class Layout:
+    """What the chunks refer to: months, unit labels per grouping, sizes."""
+
+    outcome: str
+    family: str
+    months: pd.DatetimeIndex
+    units: dict[str, pd.Index]
+    n_clusters: int
+    names: list[str]
+    level: str
 
 
-def _adjust_rows(curves: np.ndarray, months: pd.DatetimeIndex, windows: Sequence[Window]) -> np.ndarray:
-    """Seasonally adjust every row of a (replicates × months) array."""
-    cal = months.month.to_numpy() - 1
-    ref = seasonal.reference_mask(months, windows)
-    out = curves.copy()
-    valid = ~np.isnan(curves)
-    use = valid & ref[None, :]
-    for c in range(12):
-        cm = use & (cal == c)[None, :]
-        cnt = cm.sum(axis=1)
-        if (cnt == 0).any():
-            raise seasonal.SeasonalError(f"no reference month for calendar month {c + 1}")
-    tot = np.where(use, curves, 0.0).sum(axis=1) / use.sum(axis=1)
-    for c in range(12):
-        cm = use & (cal == c)[None, :]
-        mc = np.where(cm, curves, 0.0).sum(axis=1) / cm.sum(axis=1)
-        out[:, cal == c] -= (mc - tot)[:, None]
+def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
+    codes: dict[str, np.ndarray] = {}
+    labels: dict[str, pd.Index] = {}
+    for g in groupings:
+        col, subset = GROUPINGS[g]
+        if col is None:
+            c = np.zeros(len(df), dtype=np.int64)
+            labels[g] = pd.Index(["Norge"])
+        else:
+            cat = pd.Categorical(df[col].astype(str))
+            c = cat.codes.astype(np.int64)
+            labels[g] = pd.Index(cat.categories)
+        if subset is not None:
+            c = np.where(df[subset].to_numpy(dtype=bool), c, -1)
+        codes[g] = c
+    return codes, labels
+
+
+def panel_chunks(
+    df: pd.DataFrame,
+    outcome: str,
+    options: CovariateOptions,
+    fit_result: FitResult | None = None,
+    *,
+    groupings: Sequence[str] = tuple(GROUPINGS),
+    level: Level = "person",
+    chunk_rows: int = 250_000,
+) -> tuple[Layout, FitResult, Callable[[], Iterator[PanelChunk]]]:
+    """Layout, fit and a factory of chunk iterators over the observable rows of ``df``.
+
+    Rows are ordered by person and chunks end at person boundaries. The expected value comes
+    from ``fit_result.predict`` (the engine's one prediction path); without a fit the main model
+    is fitted here.
+    """
+    obs = df[outcome].notna().to_numpy()
+    design = build_design(build_covariates(df, horizon_of(outcome), options), mask=obs)
+    y_all = df[outcome].to_numpy(dtype=float)
+    family = FAMILY[outcome]
+    if fit_result is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SeparationWarning)
+            fit_result = fit(design, y_all, family=family, outcome=outcome)  # type: ignore[arg-type]
+    months_all = pd.DatetimeIndex(df["month"])
+    months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
+    ucodes, labels = _unit_codes(df, groupings)
+    layout, chunks = design_chunks(design, y_all, fit_result, df["person_id"].to_numpy(), months.get_indexer(months_all),
+                                   months, ucodes, labels, outcome=outcome, family=family, level=level,
+                                   chunk_rows=chunk_rows)
+    return layout, fit_result, chunks
+
+
+def design_chunks(
+    design: Design,
+    y: np.ndarray,
+    fit_result: FitResult,
+    person_id: np.ndarray,
+    month_idx: np.ndarray,
+    months: pd.DatetimeIndex,
+    unit_codes: dict[str, np.ndarray],
+    unit_labels: dict[str, pd.Index],
+    *,
+    outcome: str,
+    family: str,
+    level: Level = "person",
+    chunk_rows: int = 250_000,
+) -> tuple[Layout, Callable[[], Iterator[PanelChunk]]]:
+    """Chunks of whole persons from a design, outcome, fit and group codes (rows with NaN y skipped)."""
+    expected = fit_result.predict(design, unseen="nan")
+    rows = np.flatnonzero(~np.isnan(y) & (design.mask if design.mask is not None else True))
+    if level == "person":
+        _, pcode = np.unique(person_id[rows], return_inverse=True)
+        order = np.argsort(pcode, kind="stable")
+        rows, pcode = rows[order], pcode[order]
+    else:
+        pcode = np.arange(rows.size)
+    n_clusters = int(pcode.max()) + 1 if rows.size else 0
+    layout = Layout(outcome, family, months, unit_labels, n_clusters, list(design.names), level)
+    cuts = list(range(0, rows.size, chunk_rows)) + [rows.size]
+    if level == "person":  # move each cut to the start of the next person
+        cuts = sorted({int(np.searchsorted(pcode, pcode[c], side="left")) if c < rows.size else c for c in cuts})
+
+    def chunks() -> Iterator[PanelChunk]:
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            if b <= a:
+                continue
+            r = rows[a:b]
+            yield PanelChunk(
+                codes=design.codes[r], y=y[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
+                units={g: c[r] for g, c in unit_codes.items()},
+            )
+
+    return layout, chunks
+
+
+# ---------------------------------------------------------------------------------------------
+# Sparse helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _csr(codes: np.ndarray, p: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
+    """Sparse design rows (constant + one dummy per non-reference block), rows scaled by ``values``."""
+    n = codes.shape[0]
+    cols = np.concatenate([np.zeros((n, 1), dtype=np.int64), codes.astype(np.int64)], axis=1)
+    keep = cols >= 0
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    data = np.ones(int(indptr[-1])) if values is None else np.repeat(values, keep.sum(axis=1))
+    return sparse.csr_matrix((data, cols[keep], indptr), shape=(n, p))
+
+
+def _indicator_matrix(rows_to: np.ndarray, n_to: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
+    """n_to × rows sparse matrix with ``values`` (default 1) at (rows_to[i], i); rows_to < 0 skipped."""
+    sel = np.flatnonzero(rows_to >= 0)
+    v = np.ones(sel.size) if values is None else values[sel]
+    return sparse.csr_matrix((v, (rows_to[sel], sel)), shape=(n_to, rows_to.size))
+
+
+def _row_terms(ch: PanelChunk, family: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual r, score factor s and derivative d of the expected value per row."""
+    r = ch.y - ch.expected
+    if family == "probit":
+        p = np.clip(ch.expected, 1e-300, 1 - 1e-16)
+        eta = ndtri(p)
+        d = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
+        s = d * r / (p * (1 - p))
+    else:
+        d = np.ones_like(r)
+        s = r
+    return r, s, d
+
+
+def _hinv(res: FitResult, names: list[str]) -> np.ndarray:
+    """Inverse Hessian over all design columns (zero rows/columns for columns not in the fit)."""
+    pos = np.array([names.index(n) for n in res.params.index])
+    H = np.zeros((len(names), len(names)))
+    scale = res.scale if res.family != "probit" else 1.0
+    H[np.ix_(pos, pos)] = res.cov.to_numpy() / scale
+    return H
+
+
+# ---------------------------------------------------------------------------------------------
+# Influence functions: accumulate over chunks
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupSums:
+    """Per grouping: group g = unit × month (``unit * T + month``)."""
+
+    n: np.ndarray
+    sy: np.ndarray
+    syy: np.ndarray
+    sr: np.ndarray
+    srr: np.ndarray
+    D: np.ndarray  # G × p, Σ d_i x_i (divided by n after pass 1)
+    persons: np.ndarray  # distinct clusters per unit
+    blocks: np.ndarray | None = None  # units × T × T: Σ_p a_gp a_hp within each unit
+    AS: np.ndarray | None = None
+    Axi: np.ndarray | None = None
+
+    @property
+    def indicator(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.sr / self.n
+
+
+@dataclass
+class Influence:
+    """Accumulated influence-function pieces of one outcome at one clustering level."""
+
+    layout: Layout
+    Hinv: np.ndarray
+    M: np.ndarray
+    groups: dict[str, GroupSums]
+    Sxi: np.ndarray | None = None
+    replicates: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def B(self, g: str) -> np.ndarray:
+        """D_g H⁻¹ for every group of a grouping (G × p)."""
+        return self.groups[g].D @ self.Hinv
+
+
+@nb.njit(cache=True)
+def _k_person_terms(codes, s, d, starts, gid, val, unit, month, T, D, AS, blocks, M, do_m):  # type: ignore[no-untyped-def]
+    """Per cluster (rows starts[k]..starts[k+1]): S_p = Σ x_i s_i; add Σ_i val_i S_p to AS[g(i)],
+    d_i x_i to D[g(i)], val_i val_j to the unit's month block, and (do_m) S_p S_p' to M."""
+    p = AS.shape[1]
+    scratch = np.zeros(p)
+    mark = np.zeros(p, dtype=np.bool_)
+    nz = np.empty(p, dtype=np.int64)
+    nb_ = codes.shape[1]
+    for k in range(starts.shape[0] - 1):
+        a = starts[k]
+        b = starts[k + 1]
+        m = 0
+        for i in range(a, b):
+            if not mark[0]:
+                mark[0] = True
+                nz[m] = 0
+                m += 1
+            scratch[0] += s[i]
+            for q in range(nb_):
+                c = codes[i, q]
+                if c >= 0:
+                    if not mark[c]:
+                        mark[c] = True
+                        nz[m] = c
+                        m += 1
+                    scratch[c] += s[i]
+        if do_m:
+            for u in range(m):
+                cu = nz[u]
+                su = scratch[cu]
+                for v in range(m):
+                    M[cu, nz[v]] += su * scratch[nz[v]]
+        for i in range(a, b):
+            g = gid[i]
+            if g < 0:
+                continue
+            vi = val[i]
+            for u in range(m):
+                AS[g, nz[u]] += vi * scratch[nz[u]]
+            di = d[i]
+            D[g, 0] += di
+            for q in range(nb_):
+                c = codes[i, q]
+                if c >= 0:
+                    D[g, c] += di
+            ui = unit[i]
+            for j in range(a, b):
+                if gid[j] >= 0 and unit[j] == ui:
+                    blocks[ui, month[i], month[j]] += vi * val[j]
+        for u in range(m):
+            scratch[nz[u]] = 0.0
+            mark[nz[u]] = False
+
+
+def accumulate(
+    layout: Layout,
+    res: FitResult,
+    chunks: Callable[[], Iterable[PanelChunk]],
+    *,
+    replicates: int = 0,
+    seed: int = 0,
+) -> Influence:
+    """Two passes over the chunks: group sums, then the covariance pieces and multiplier sums.
+
+    Pass 1 (bincounts): counts, outcome and residual sums per group, persons per unit. Pass 2
+    (a numba kernel over whole persons): ``D_g``, ``Σ_p a_gp S_p'``, the unit blocks of
+    ``Σ_p a_gp a_hp`` and ``M = Σ_p S_p S_p'``; the multiplier sums ``A ξ`` and ``S'ξ`` as sparse
+    products. Multipliers ξ are drawn per chunk from ``SeedSequence([seed, chunk number])``:
+    deterministic for a given seed and chunking.
+    """
+    t0 = time.perf_counter()
+    p = len(layout.names)
+    T = len(layout.months)
+    Hinv = _hinv(res, layout.names)
+    groups: dict[str, GroupSums] = {}
+    for g, labels in layout.units.items():
+        G = len(labels) * T
+        groups[g] = GroupSums(n=np.zeros(G), sy=np.zeros(G), syy=np.zeros(G), sr=np.zeros(G), srr=np.zeros(G),
+                              D=np.zeros((G, p)), persons=np.zeros(len(labels)))
+    for ch in chunks():
+        r = ch.y - ch.expected
+        for g, gs in groups.items():
+            u = ch.units[g]
+            gid = np.where(u >= 0, u * T + ch.month, -1)
+            sel = gid >= 0
+            G = gs.n.size
+            gs.n += np.bincount(gid[sel], minlength=G)
+            gs.sy += np.bincount(gid[sel], weights=ch.y[sel], minlength=G)
+            gs.syy += np.bincount(gid[sel], weights=ch.y[sel] ** 2, minlength=G)
+            gs.sr += np.bincount(gid[sel], weights=r[sel], minlength=G)
+            gs.srr += np.bincount(gid[sel], weights=r[sel] ** 2, minlength=G)
+            pairs = np.unique(u[sel] * layout.n_clusters + ch.person[sel])
+            gs.persons += np.bincount(pairs // layout.n_clusters, minlength=gs.persons.size)
+    for g, gs in groups.items():
+        gs.AS = np.zeros((gs.n.size, p))
+        gs.blocks = np.zeros((len(layout.units[g]), T, T))
+        if replicates:
+            gs.Axi = np.zeros((gs.n.size, replicates))
+    t1 = time.perf_counter()
+    M = np.zeros((p, p))
+    Sxi = np.zeros((p, replicates)) if replicates else None
+    for k, ch in enumerate(chunks()):
+        r, s, d = _row_terms(ch, layout.family)
+        codes = np.ascontiguousarray(ch.codes)
+        starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
+        local = np.repeat(np.arange(starts.size - 1), np.diff(starts))
+        n_loc = starts.size - 1
+        xi = np.random.default_rng([seed, k]).standard_normal((n_loc, replicates)) if replicates else None
+        if replicates:
+            S = (_indicator_matrix(local, n_loc) @ _csr(codes, p, s)).tocsr()
+            Sxi += S.T @ xi
+        for j, (g, gs) in enumerate(groups.items()):
+            u = ch.units[g]
+            gid = np.where(u >= 0, u * T + ch.month, -1).astype(np.int64)
+            sel = gid >= 0
+            ind = gs.indicator
+            val = np.zeros(r.size)
+            ng = gs.n[gid[sel]]
+            # small-sample factor √(n/(n−1)) per cell, as the cluster correction G/(G−1)
+            val[sel] = (r[sel] - ind[gid[sel]]) / ng * np.sqrt(ng / np.maximum(ng - 1, 1))
+            _k_person_terms(codes, s, d, starts, gid, val, np.maximum(u, 0).astype(np.int64),
+                            ch.month.astype(np.int64), T, gs.D, gs.AS, gs.blocks, M, j == 0)
+            if replicates:
+                A = sparse.csr_matrix((val[sel], (gid[sel], local[sel])), shape=(gs.n.size, n_loc))
+                gs.Axi += A @ xi
+    for gs in groups.values():
+        gs.D = np.where(gs.n[:, None] > 0, gs.D / np.maximum(gs.n, 1)[:, None], 0.0)
+    return Influence(layout=layout, Hinv=Hinv, M=M, groups=groups, Sxi=Sxi, replicates=replicates,
+                     seconds={"pass1": t1 - t0, "pass2": time.perf_counter() - t1})
+
+
+def unit_covariance(inf: Influence, grouping: str, unit: int, blocks: np.ndarray | None = None,
+                    B_all: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance of a unit's monthly indicators (observed months) and those months' positions.
+
+    ``Σ = AA' − AS'B' − BSA' + BMB'`` restricted to the unit (``B = D H⁻¹``).
+    """
+    gs = inf.groups[grouping]
+    T = len(inf.layout.months)
+    idx = unit * T + np.arange(T)
+    obs = gs.n[idx] > 0
+    idx = idx[obs]
+    B = (gs.D[idx] @ inf.Hinv) if B_all is None else B_all[idx]
+    AS = gs.AS[idx]
+    blk = gs.blocks if blocks is None else blocks
+    assert blk is not None
+    aa = blk[unit][np.ix_(obs, obs)]
+    C = aa - AS @ B.T - B @ AS.T + B @ inf.M @ B.T
+    return (C + C.T) / 2, idx
+
+
+def multiplier_deviations(inf: Influence, grouping: str) -> np.ndarray:
+    """Replicate deviations δ (G × R) of every monthly group indicator."""
+    gs = inf.groups[grouping]
+    assert gs.Axi is not None and inf.Sxi is not None
+    return gs.Axi - (gs.D @ inf.Hinv) @ inf.Sxi
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics as linear maps of a unit's monthly indicators
+# ---------------------------------------------------------------------------------------------
+
+
+def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Window] | None,
+                statistics: Sequence[str] = STATISTICS
+                ) -> list[tuple[str, pd.DatetimeIndex | list, np.ndarray, np.ndarray]]:
+    """(statistic, period labels, L, person-months behind each value) for a unit observed at ``months`` with ``n`` person-months each.
+
+    Adjusted statistics are left out when the unit's reference months miss a calendar month.
+    Tertials are Jan–Apr, May–Aug, Sep–Dec, complete (four observed months) only, as
+    :func:`indicator.tertial_means`.
+    """
+    out: list[tuple[str, pd.DatetimeIndex | list, np.ndarray, np.ndarray]] = []
+    T = len(months)
+    L_adj = None
+    if windows is not None and any(s.endswith("adjusted") for s in statistics):
+        try:
+            L_adj = seasonal.adjustment_matrix(months, windows)
+        except seasonal.SeasonalError:
+            L_adj = None
+    tkey = months.year.to_numpy() * 3 + (months.month.to_numpy() - 1) // 4
+    uk, inv, cnt = np.unique(tkey, return_inverse=True, return_counts=True)
+    full = np.flatnonzero(cnt == 4)
+    Tm = np.zeros((full.size, T))
+    for j, kk in enumerate(full):
+        Tm[j, inv == kk] = 0.25
+    starts = [pd.Timestamp(year=int(k // 3), month=int(k % 3) * 4 + 1, day=1) for k in uk[full]]
+    for st in statistics:
+        if st == "month":
+            out.append((st, months, np.eye(T), n))
+        elif st == "month_adjusted" and L_adj is not None:
+            out.append((st, months, L_adj, n))
+        elif st == "tertial" and len(starts):
+            out.append((st, pd.DatetimeIndex(starts), Tm, 4 * Tm @ n))
+        elif st == "tertial_adjusted" and len(starts) and L_adj is not None:
+            out.append((st, pd.DatetimeIndex(starts), Tm @ L_adj, 4 * Tm @ n))
+        elif st == "period" and n.sum() > 0:
+            out.append((st, [pd.NaT], (n / n.sum())[None, :], np.array([n.sum()])))
     return out
 
 
-def _setup(df: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.DatetimeIndex, np.ndarray, np.ndarray]:
-    obs = df[outcome].notna().to_numpy()
-    months_all = pd.DatetimeIndex(df["month"])
-    months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
-    month_idx = months.get_indexer(months_all)
-    pid = df["person_id"].to_numpy()
-    _, person_index = np.unique(pid, return_inverse=True)
-    return obs, months, month_idx, person_index
+def _bounds(point: np.ndarray, se: np.ndarray, levels: Sequence[float] = LEVELS) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {"indicator": point, "se": se}
+    for lv in levels:
+        out[f"lower_{int(lv * 100)}"] = point - Z[lv] * se
+        out[f"upper_{int(lv * 100)}"] = point + Z[lv] * se
+    return out
 
 
-def _expected_from_codes(design, res) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Expected values from integer codes; levels a replicate did not see contribute zero.
+def appendix_c_bounds(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Appendix C's percentile interval: the 10th and 190th of 200 sorted values, a **90 %** interval.
 
-    Such rows have resample weight 0 in that replicate, so they never enter its curve.
+    For R replicates the ``round(0.05 R)``-th and ``round(0.95 R)``-th sorted values (1-based);
+    with R = 200 exactly the report's 10th and 190th. ``reps`` is statistics × replicates.
     """
-    beta = np.zeros(len(design.names))
-    beta[[design.names.index(n) for n in res.params.index]] = res.params.to_numpy()
-    eta = np.full(design.n_rows, beta[0])
-    for b in range(design.codes.shape[1]):
-        c = design.codes[:, b]
-        eta += np.where(c >= 0, beta[np.maximum(c, 0)], 0.0)
-    return ndtr(eta) if res.family == "probit" else eta
+    R = reps.shape[1]
+    srt = np.sort(reps, axis=1)
+    lo = max(int(round(0.05 * R)), 1) - 1
+    hi = min(int(round(0.95 * R)), R) - 1
+    return srt[:, lo], srt[:, hi]
+
+
+# ---------------------------------------------------------------------------------------------
+# Interval tables
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Intervals:
+    """Long table of intervals and what happened while computing them."""
+
+    table: pd.DataFrame
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    failed_replicates: int = 0
+    aliased_replicates: int = 0
+    separated_replicates: int = 0
+
+
+class _Collector:
+    """Rows of the long interval table, collected as arrays and framed once."""
+
+    KEYS = ("outcome", "grouping", "unit", "method", "statistic")
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, object]] = []
+
+    def add(self, outcome: str, grouping: str, unit: str, method: str, stat: str, periods: object, n: np.ndarray,
+            persons: np.ndarray | None, cols: dict[str, np.ndarray]) -> None:
+        k = len(n)
+        d: dict[str, object] = dict(zip(self.KEYS, (outcome, grouping, unit, method, stat)))
+        d["_k"] = k
+        d["period"] = np.asarray(pd.DatetimeIndex(periods) if not isinstance(periods, list) else pd.DatetimeIndex(periods))
+        d.update(cols)
+        d["n"] = n
+        d["persons"] = persons if persons is not None else n
+        self.parts.append(d)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame()
+        cols = list(dict.fromkeys(c for p in self.parts for c in p if c != "_k"))
+        out: dict[str, np.ndarray] = {}
+        for c in cols:
+            if c in self.KEYS:
+                out[c] = np.concatenate([np.repeat(np.array([p[c]], dtype=object), p["_k"]) for p in self.parts])  # type: ignore[arg-type]
+            else:
+                out[c] = np.concatenate([np.asarray(p[c], dtype="datetime64[ns]" if c == "period" else float)
+                                         if c in p else np.full(p["_k"], np.nan) for p in self.parts])  # type: ignore[arg-type]
+        df = pd.DataFrame(out)
+        for c in self.KEYS:
+            df[c] = df[c].astype(str)
+        return df
+
+
+def _quantile(a: np.ndarray, q: float) -> np.ndarray:
+    return np.quantile(a, q, axis=1) if not np.isnan(a).any() else np.nanquantile(a, q, axis=1)
+
+
+def summarise(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
+               curves: dict[str, dict[str, np.ndarray]] | None = None,
+               statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
+    """Rows for every grouping, unit and statistic (BLAS limited to one thread: many small products)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: only speed depends on it
+        return _summarise_impl(inf, windows, methods, curves, statistics)
+    with threadpool_limits(1):
+        return _summarise_impl(inf, windows, methods, curves, statistics)
+
+
+def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
+                    curves: dict[str, dict[str, np.ndarray]] | None = None,
+                    statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
+    """Rows for every grouping, unit and statistic from the accumulated pieces.
+
+    ``curves``: method -> grouping -> (G × R) replicate monthly indicators (refit bootstrap).
+    """
+    lay = inf.layout
+    T = len(lay.months)
+    out = _Collector()
+    jobb = lay.outcome.startswith("jobb")
+    for g, labels in lay.units.items():
+        gs = inf.groups[g]
+        dev = multiplier_deviations(inf, g) if inf.replicates else None
+        blocks = gs.blocks
+        B_all = gs.D @ inf.Hinv
+        ind = gs.indicator
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_y = gs.sy / gs.n
+            var_y = (gs.syy - gs.n * mean_y**2) / (gs.n - 1)
+            var_r = (gs.srr - gs.n * ind**2) / (gs.n - 1)
+            se_printed = np.sqrt(mean_y * (1 - mean_y) / gs.n) if jobb else np.sqrt(var_y / gs.n)
+            se_resid = np.sqrt(var_r / gs.n)
+        for u, label in enumerate(labels):
+            C, idx = unit_covariance(inf, g, u, blocks, B_all)
+            if idx.size == 0:
+                continue
+            months = lay.months[idx - u * T]
+            n = gs.n[idx]
+            for stat, periods, L, nn in linear_maps(months, n, windows, statistics):
+                point = L @ ind[idx]
+                persons = np.array([gs.persons[u]]) if stat == "period" else None
+                for m in methods:
+                    if m.endswith("observation") and stat not in MONTHLY:
+                        continue  # observation-level intervals under-cover multi-month means
+                    if m in ("printed", "residual"):
+                        se_m = (se_printed if m == "printed" else se_resid)[idx]
+                        cols = _bounds(point, np.sqrt((L**2) @ se_m**2))
+                    elif m.startswith("analytic"):
+                        cols = _bounds(point, np.sqrt(np.clip(((L @ C) * L).sum(axis=1), 0, None)))
+                    else:
+                        if m.startswith("multiplier"):
+                            if dev is None:
+                                continue
+                            reps = point[:, None] + L @ dev[idx]
+                        else:
+                            if not curves or m not in curves:
+                                continue
+                            reps = L @ curves[m][g][idx]
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore", RuntimeWarning)
+                            cols = _bounds(point, np.nanstd(reps, axis=1, ddof=1))
+                            cols["lower_95_pct"] = _quantile(reps, 0.025)
+                            cols["upper_95_pct"] = _quantile(reps, 0.975)
+                        cols["lower_90_appc"], cols["upper_90_appc"] = appendix_c_bounds(reps)
+                    out.add(lay.outcome, g, str(label), m, stat, periods, nn, persons, cols)
+    return out.frame()
+
+
+def clustered_intervals(
+    df: pd.DataFrame,
+    outcome: str,
+    options: CovariateOptions,
+    windows: Sequence[Window] | None,
+    *,
+    fit_result: FitResult | None = None,
+    groupings: Sequence[str] = tuple(GROUPINGS),
+    levels: Sequence[Level] = ("person", "observation"),
+    replicates: int = 0,
+    seed: int = 0,
+    refit_replicates: int = 0,
+    statistics: Sequence[str] = STATISTICS,
+    chunk_rows: int = 250_000,
+) -> Intervals:
+    """Every interval method for every grouping, unit and statistic of one outcome (long table).
+
+    ``replicates`` multiplier replicates per level (0: none); ``refit_replicates`` refit
+    bootstrap replicates per level (0: none; appendix C uses 200 by observation).
+    """
+    t0 = time.perf_counter()
+    parts: list[pd.DataFrame] = []
+    seconds: dict[str, float] = {}
+    result = Intervals(table=pd.DataFrame())
+    for lv in levels:
+        t1 = time.perf_counter()
+        layout, res, chunks = panel_chunks(df, outcome, options, fit_result, groupings=groupings, level=lv,
+                                           chunk_rows=chunk_rows)
+        fit_result = res
+        inf = accumulate(layout, res, chunks, replicates=replicates, seed=seed + (lv == "observation"))
+        seconds[f"influence_{lv}"] = time.perf_counter() - t1
+        methods = [f"analytic_{lv}"] + ([f"multiplier_{lv}"] if replicates else [])
+        if lv == levels[0]:
+            methods = ["printed", "residual"] + methods
+        curves = None
+        if refit_replicates:
+            t2 = time.perf_counter()
+            rb = refit_bootstrap(df, outcome, options, replicates=refit_replicates, seed=seed + 10 + (lv == "observation"),
+                                 level=lv, groupings=groupings, fit_result=res)
+            curves = {f"refit_{lv}": rb.curves}
+            methods.append(f"refit_{lv}")
+            seconds[f"refit_{lv}"] = time.perf_counter() - t2
+            seconds[f"refit_{lv}_per_replicate"] = rb.seconds / refit_replicates
+            result.failed_replicates += rb.failed
+            result.aliased_replicates += rb.aliased
+            result.separated_replicates += rb.separated
+        parts.append(summarise(inf, windows, methods, curves, statistics))
+    result.table = pd.concat(parts, ignore_index=True)
+    seconds["total"] = time.perf_counter() - t0
+    result.seconds = seconds
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The refit bootstrap (appendix C), robust to rank-deficient replicates
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RefitResult:
+    """Replicate monthly group indicators per grouping (G × R) and per-replicate diagnostics."""
+
+    curves: dict[str, np.ndarray]
+    failed: int
+    aliased: int
+    separated: int
+    seconds: float
+
+
+def aliased_columns(design: Design, weights: np.ndarray, used: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Design columns that are linear combinations of earlier ones among the weighted used rows.
+
+    Sequential Cholesky on the scaled weighted Gram matrix (as the engine's rank check); columns
+    without used rows are not reported (the engine drops them itself).
+    """
+    rows = np.flatnonzero(used & (weights > 0))
+    X = _csr(design.codes[rows], design.n_columns)
+    A = (X.T @ X.multiply(weights[rows][:, None])).toarray()
+    dg = np.diag(A).copy()
+    live = np.flatnonzero(dg > 0)
+    S = A[np.ix_(live, live)] / np.sqrt(np.outer(dg[live], dg[live]))
+    out = []
+    for k in range(S.shape[0]):
+        piv = S[k, k]
+        if piv <= tol:
+            out.append(int(live[k]))
+            S[k, :] = 0.0
+            S[:, k] = 0.0
+            continue
+        c = S[k:, k] / np.sqrt(piv)
+        S[k:, k:] -= np.outer(c, c)
+    return out
+
+
+def fit_replicate(design: Design, y: np.ndarray, family: str, outcome: str, w: np.ndarray
+                  ) -> tuple[FitResult | None, Design, bool, bool]:
+    """Fit one bootstrap replicate; an aliased column is dropped (its rows moved to the reference).
+
+    Dropping a column that is a linear combination of others among the used rows leaves the
+    fitted values of those rows unchanged. Returns (fit or None if it still fails, the design
+    used for prediction, aliased?, separated?).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SeparationWarning)
+        try:
+            res = fit(design, y, family=family, outcome=outcome, weights=w)  # type: ignore[arg-type]
+            return res, design, False, any(issubclass(c.category, SeparationWarning) for c in caught)
+        except DesignError:
+            pass
+        used = ~np.isnan(y) & (design.mask if design.mask is not None else True)
+        bad = aliased_columns(design, w, used)
+        if not bad:
+            return None, design, True, False
+        codes = design.codes.copy()
+        codes[np.isin(codes, np.asarray(bad, dtype=codes.dtype))] = -1
+        d2 = replace(design, codes=codes)
+        try:
+            res = fit(d2, y, family=family, outcome=outcome, weights=w)  # type: ignore[arg-type]
+        except DesignError:
+            return None, d2, True, False
+        return res, d2, True, any(issubclass(c.category, SeparationWarning) for c in caught)
 
 
 def refit_bootstrap(
     df: pd.DataFrame,
     outcome: str,
     options: CovariateOptions,
-    windows: Sequence[Window],
     *,
     replicates: int,
     seed: int,
     level: Level = "observation",
-    adjust: bool = True,
-) -> BootstrapResult:
-    """Appendix C: resample to the original size, refit, recompute the national curve."""
-    from arbeidsindikator.estimation import build_design, fit
+    groupings: Sequence[str] = ("national",),
+    fit_result: FitResult | None = None,
+) -> RefitResult:
+    """Appendix C: resample rows (or persons) to the original size, refit, predict, regroup.
 
-    t0 = time.perf_counter()
-    obs, months, month_idx, person_index = _setup(df, outcome)
-    design = build_design(build_covariates(df, horizon_of(outcome), options))
-    y = df[outcome].to_numpy(dtype=float)
-    family = FAMILY[outcome]
-    base = fit(design, y, family=family, outcome=outcome)  # type: ignore[arg-type]
-    point = _month_curve(month_idx[obs], len(months), (y - base.predict(design))[obs], np.ones(obs.sum()))
-    rng = np.random.default_rng(seed)
-    n_persons = int(person_index.max()) + 1
-    curves = np.empty((replicates, len(months)))
-    for r in range(replicates):
-        w = _weights(rng, len(df), person_index if level == "person" else None, n_persons)
-        res = fit(design, y, family=family, outcome=outcome, weights=w)  # type: ignore[arg-type]
-        curves[r] = _month_curve(month_idx[obs], len(months), (y - _expected_from_codes(design, res))[obs], w[obs])
-    adj_point = _adjust_rows(point[None, :], months, windows)[0] if adjust else point
-    adj = _adjust_rows(curves, months, windows) if adjust else curves
-    return BootstrapResult(
-        point=pd.Series(adj_point, index=months),
-        replicates=pd.DataFrame(adj, columns=months),
-        method=f"refit, {level}",
-        seconds=time.perf_counter() - t0,
-    )
-
-
-def _csr_chunk(codes: np.ndarray, p: int) -> sparse.csr_matrix:
-    """Sparse design rows (constant + one active dummy per non-reference block) from codes."""
-    n, k = codes.shape
-    cols = np.concatenate([np.zeros((n, 1), dtype=np.int64), codes.astype(np.int64)], axis=1)
-    keep = cols >= 0
-    counts = keep.sum(axis=1)
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    return sparse.csr_matrix((np.ones(int(indptr[-1])), cols[keep], indptr), shape=(n, p))
-
-
-def _month_means_of_x(codes: np.ndarray, month_idx: np.ndarray, d: np.ndarray, n_months: int, p: int) -> np.ndarray:
-    """Months × p matrix of mean(d_i · x_i) within each month."""
-    D = np.zeros((n_months, p))
-    n_m = np.bincount(month_idx, minlength=n_months).astype(float)
-    D[:, 0] = np.bincount(month_idx, weights=d, minlength=n_months)
-    for b in range(codes.shape[1]):
-        c = codes[:, b]
-        sel = c >= 0
-        D += np.bincount(month_idx[sel] * p + c[sel], weights=d[sel], minlength=n_months * p).reshape(n_months, p)
-    return D / n_m[:, None]
-
-
-def multiplier_bootstrap(
-    df: pd.DataFrame,
-    outcome: str,
-    options: CovariateOptions,
-    windows: Sequence[Window],
-    *,
-    replicates: int,
-    seed: int,
-    level: Level = "observation",
-    adjust: bool = True,
-    batch: int = 50,
-    chunk_rows: int = 2_000_000,
-) -> BootstrapResult:
-    """Influence-function (multiplier) bootstrap of the national curve; no refits.
-
-    Replicates are computed ``batch`` at a time as sparse matrix products over row chunks, so
-    memory stays bounded (``batch`` × persons multipliers plus one chunk of the design).
-
-    Multipliers ξ are standard normal per row (``observation``) or per person (``person``)
-    (Gaussian multiplier bootstrap): mean 0 and variance 1 like the Poisson(1) − 1 weights of
-    resampling, so the same first-order variance, and ten times cheaper to draw.
+    Replicates that stay rank deficient after dropping aliased columns are NaN and counted in
+    ``failed``; replicates needing the drop in ``aliased``; probit replicates with a separated
+    dummy in ``separated`` (their fitted values are still identified).
     """
-    from arbeidsindikator.estimation import build_design, fit
-
     t0 = time.perf_counter()
-    obs, months, month_idx, person_index = _setup(df, outcome)
+    obs = df[outcome].notna().to_numpy()
     design = build_design(build_covariates(df, horizon_of(outcome), options), mask=obs)
     y = df[outcome].to_numpy(dtype=float)
     family = FAMILY[outcome]
-    res = fit(design, y, family=family, outcome=outcome)  # type: ignore[arg-type]
-    eta = res.linear_predictor(design, unseen="nan")[obs]
-    yo = y[obs]
-    codes = np.ascontiguousarray(design.codes[obs])
-    mi = month_idx[obs]
-    if family == "probit":
-        prob = ndtr(eta)
-        dens = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-        resid = yo - prob
-        score = dens * resid / np.clip(prob * (1 - prob), 1e-300, None)
-        deriv = dens
-        hinv_scale = 1.0
-    else:
-        resid = yo - eta
-        score = resid
-        deriv = np.ones_like(resid)
-        hinv_scale = 1.0 / res.scale
-    p = len(design.names)
-    pos = np.array([design.names.index(n) for n in res.params.index])
-    Hinv = res.cov.to_numpy() * hinv_scale  # (X'X)^-1 for OLS, inverse information for probit
-    n_months = len(months)
-    D = _month_means_of_x(codes, mi, deriv, n_months, p)[:, pos]
-    B = D @ Hinv
-    n_m = np.bincount(mi, minlength=n_months).astype(float)
-    point = np.bincount(mi, weights=resid, minlength=n_months) / n_m
-    centred = resid - point[mi]
-    rng = np.random.default_rng(seed)
-    unit = person_index[obs] if level == "person" else np.arange(len(resid))
-    n_units = int(unit.max()) + 1
-    curves = np.empty((replicates, n_months))
-    for lo in range(0, replicates, batch):
-        b = min(batch, replicates - lo)
-        xi = rng.standard_normal((b, n_units))
-        G = np.zeros((p, b))
-        S = np.zeros((n_months, b))
-        for r0 in range(0, len(resid), chunk_rows):
-            r1 = min(len(resid), r0 + chunk_rows)
-            Xc = _csr_chunk(codes[r0:r1], p)
-            M = sparse.csr_matrix((np.ones(r1 - r0), (mi[r0:r1], np.arange(r1 - r0))), shape=(n_months, r1 - r0))
-            xr = xi[:, unit[r0:r1]].T  # rows × b
-            G += Xc.T @ (xr * score[r0:r1, None])
-            S += M @ (xr * centred[r0:r1, None])
-        curves[lo : lo + b] = (point[:, None] + S / n_m[:, None] - B @ G[pos]).T
-    adj_point = _adjust_rows(point[None, :], months, windows)[0] if adjust else point
-    adj = _adjust_rows(curves, months, windows) if adjust else curves
-    return BootstrapResult(
-        point=pd.Series(adj_point, index=months),
-        replicates=pd.DataFrame(adj, columns=months),
-        method=f"multiplier, {level}",
-        seconds=time.perf_counter() - t0,
-    )
-
-
-def intervals(b: BootstrapResult, levels: Sequence[float] = (0.5, 0.8, 0.95)) -> pd.DataFrame:
-    """Point ± z·SE of the replicates for each level, plus percentile 95 % bounds (appendix C)."""
-    se = b.replicates.std(axis=0, ddof=1)
-    out = pd.DataFrame({"indicator": b.point, "se": se.to_numpy()}, index=b.point.index)
-    for lv in levels:
-        out[f"lower_{int(lv * 100)}"] = b.point - Z[lv] * out["se"]
-        out[f"upper_{int(lv * 100)}"] = b.point + Z[lv] * out["se"]
-    out["lower_95_pct"] = b.replicates.quantile(0.025).to_numpy()
-    out["upper_95_pct"] = b.replicates.quantile(0.975).to_numpy()
+    months_all = pd.DatetimeIndex(df["month"])
+    months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
+    mi = months.get_indexer(months_all)
+    T = len(months)
+    ucodes, labels = _unit_codes(df, groupings)
+    gids = {g: np.where(obs & (c >= 0), c * T + mi, -1) for g, c in ucodes.items()}
+    sizes = {g: len(labels[g]) * T for g in groupings}
+    out = refit_design(design, y, family, outcome, df["person_id"].to_numpy(), gids, sizes,
+                       replicates=replicates, seed=seed, level=level)
+    out.seconds = time.perf_counter() - t0
     return out
 
 
-def se_comparison(results: dict[str, BootstrapResult], analytic: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mean standard error of the monthly indicator by method (for the chapter's table).
+def refit_design(design: Design, y: np.ndarray, family: str, outcome: str, person_id: np.ndarray,
+                 gids: dict[str, np.ndarray], sizes: dict[str, int], *, replicates: int, seed: int,
+                 level: Level = "observation") -> RefitResult:
+    """The refit bootstrap on a prebuilt design; ``gids`` map rows to groups (−1: none)."""
+    t0 = time.perf_counter()
+    obs = ~np.isnan(y) & (design.mask if design.mask is not None else True)
+    _, person = np.unique(person_id, return_inverse=True)
+    n_persons = int(person.max()) + 1
+    rows = np.flatnonzero(obs)
+    rng = np.random.default_rng(seed)
+    curves = {g: np.full((sizes[g], replicates), np.nan) for g in gids}
+    failed = aliased = separated = 0
+    for r in range(replicates):
+        w = np.zeros(y.size)
+        if level == "person":
+            w = np.bincount(rng.integers(0, n_persons, n_persons), minlength=n_persons).astype(float)[person]
+            w[~obs] = 0.0
+        else:
+            w[rows] = np.bincount(rng.integers(0, rows.size, rows.size), minlength=rows.size)
+        res, d_used, was_aliased, was_sep = fit_replicate(design, y, family, outcome, w)
+        aliased += was_aliased
+        separated += was_sep
+        if res is None:
+            failed += 1
+            continue
+        pred = res.predict(d_used, unseen="nan")
+        resid = np.where(w > 0, y - pred, 0.0)
+        for g, gid in gids.items():
+            sel = gid >= 0
+            G = curves[g].shape[0]
+            num = np.bincount(gid[sel], weights=(w * resid)[sel], minlength=G)
+            den = np.bincount(gid[sel], weights=w[sel], minlength=G)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                curves[g][:, r] = np.where(den > 0, num / den, np.nan)
+    return RefitResult(curves=curves, failed=failed, aliased=aliased, separated=separated,
+                       seconds=time.perf_counter() - t0)
 
-    Run times are left out: written tables must be identical between two builds. Analytic
-    standard errors are those of the unadjusted monthly indicator.
+
+# ---------------------------------------------------------------------------------------------
+# Coefficients under separation; comparisons; export
+# ---------------------------------------------------------------------------------------------
+
+
+def clustered_coefficients(design: Design, y: np.ndarray, family: str, groups: np.ndarray, outcome: str = "y"
+                           ) -> pd.DataFrame:
+    """Classical and person-clustered standard errors; separated dummies reported as not estimable.
+
+    Under perfect separation the MLE of a dummy does not exist; its robust and clustered
+    standard errors come out small and finite (the score of those rows vanishes) although the
+    classical one is huge. Such coefficients get NaN and ``estimable = False``.
     """
-    rows = [{"method": name, "mean SE": float(r.replicates.std(axis=0, ddof=1).mean()), "replicates": len(r.replicates)} for name, r in results.items()]
-    if analytic is not None:
-        for col, label in (("se_printed", "analytic, printed formula"), ("se_resid", "analytic, residual-based")):
-            if col in analytic:
-                rows.append({"method": label, "mean SE": float(analytic[col].mean()), "replicates": 0})
-    return pd.DataFrame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeparationWarning)
+        cl = fit(design, y, family=family, outcome=outcome, cov_type="classical")  # type: ignore[arg-type]
+        cc = fit(design, y, family=family, outcome=outcome, cov_type="cluster", groups=groups)  # type: ignore[arg-type]
+    used = ~np.isnan(y) & (design.mask if design.mask is not None else True)
+    X = _csr(design.codes[used], design.n_columns)
+    cnt = np.asarray(X.sum(axis=0)).ravel()
+    sy = X.T @ y[used]
+    sep = np.zeros(design.n_columns, dtype=bool)
+    if family == "probit":
+        sep[1:] = (cnt[1:] > 0) & ((sy[1:] <= 0) | (sy[1:] >= cnt[1:]))
+    pos = [design.names.index(n) for n in cl.params.index]
+    est = ~sep[pos]
+    return pd.DataFrame({
+        "coefficient": cl.params.to_numpy(),
+        "se_classical": cl.bse.to_numpy(),
+        "se_cluster": np.where(est, cc.bse.reindex(cl.params.index).to_numpy(), np.nan),
+        "estimable": est,
+    }, index=cl.params.index)
+
+
+def method_comparison(table: pd.DataFrame, grouping: str = "national",
+                      statistics: Sequence[str] = ("month", "month_adjusted", "tertial_adjusted", "period")) -> pd.DataFrame:
+    """Mean standard error per method and statistic: like compared with like (adjusted with adjusted)."""
+    t = table[(table["grouping"] == grouping) & table["statistic"].isin(statistics)]
+    out = t.groupby(["outcome", "statistic", "method"], observed=True)["se"].mean().unstack("method")
+    if "analytic_person" in out:
+        out = out.assign(**{f"ratio {m}/analytic_person": out[m] / out["analytic_person"]
+                            for m in out.columns if m != "analytic_person"})
+    return out.reset_index()
+
+
+#: grouping -> (ORG_NIVAA, unit -> ORG_STED, unit -> NEDBRYTNING) of the long-format export
+def _export_keys(grouping: str, unit: str) -> tuple[int, str, str]:
+    from arbeidsindikator.indicator.export import INNSATSGRUPPE_NAV
+
+    if grouping == "national":
+        return 1, "Norge", "Alle"
+    if grouping == "county":
+        return 2, unit, "Alle"
+    if grouping == "office":
+        return 3, unit, "Alle"
+    if grouping == "service_group":
+        return 1, "Norge", "Innsatsgruppe - " + INNSATSGRUPPE_NAV.get(unit, unit)
+    if grouping == "programme":
+        return 1, "Norge", "Tiltak - " + unit
+    if grouping == "youth_guarantee":
+        return 1, "Norge", "Ungdomsgaranti"
+    return 1, "Norge", "Landgruppe 3"
+
+
+EXPORT_COLUMNS = ["NEDRE_95_PERSON", "OVRE_95_PERSON", "NEDRE_95_SESONGJUSTERT_PERSON", "OVRE_95_SESONGJUSTERT_PERSON"]
+
+
+def add_export_intervals(long: pd.DataFrame, table: pd.DataFrame, method: str = DEFAULT_METHOD) -> pd.DataFrame:
+    """Add the default method's 95 % bounds (unadjusted and seasonally adjusted) to the long export.
+
+    ``long`` is :func:`indicator.export.long_format`'s table, ``table`` the concatenated
+    :attr:`Intervals.table` of the outcomes. Rows of breakdowns not covered here (e.g. county ×
+    service group) and suppressed rows (``PRIKKET``) get empty bounds. Call it from the pipeline
+    or the book (``analyses`` sits above ``indicator`` in the layer order).
+    """
+    t = table[(table["method"] == method) & table["statistic"].isin(MONTHLY)].copy()
+    keys = [ _export_keys(g, u) for g, u in zip(t["grouping"], t["unit"]) ]
+    t["ORG_NIVAA"] = [k[0] for k in keys]
+    t["ORG_STED"] = [k[1] for k in keys]
+    t["NEDBRYTNING"] = [k[2] for k in keys]
+    t["BEHOLDNINGSMAANED"] = pd.DatetimeIndex(t["period"]).strftime("%Y-%m")
+    t["UTFALL"] = t["outcome"]
+    k = ["UTFALL", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "BEHOLDNINGSMAANED"]
+    wide = t.pivot_table(index=k, columns="statistic", values=["lower_95", "upper_95"], aggfunc="first")
+    wide.columns = [f"{a}|{b}" for a, b in wide.columns]
+    rename = {"lower_95|month": EXPORT_COLUMNS[0], "upper_95|month": EXPORT_COLUMNS[1],
+              "lower_95|month_adjusted": EXPORT_COLUMNS[2], "upper_95|month_adjusted": EXPORT_COLUMNS[3]}
+    wide = wide.rename(columns=rename).reindex(columns=EXPORT_COLUMNS).reset_index()
+    out = long.drop(columns=[c for c in EXPORT_COLUMNS if c in long.columns]).merge(wide, on=k, how="left")
+    if "PRIKKET" in out:
+        out.loc[out["PRIKKET"].astype(bool), EXPORT_COLUMNS] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# What the uncertainty chapter computes (cached)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BookIntervals:
+    """Interval table of all outcomes and the run's diagnostics (small, serialisable)."""
+
+    table: pd.DataFrame
+    diagnostics: pd.DataFrame  # outcome, seconds per stage, refit replicate counts
+    refit_groupings: tuple[str, ...]
+
+
+def _module_fingerprint() -> str:
+    """Cache key part for the interval and coverage computations: the whole package's source
+    (:func:`arbeidsindikator.io.code_fingerprint`), so any change to the engine, the seasonal
+    adjustment or these modules recomputes them."""
+    from arbeidsindikator.io import code_fingerprint
+
+    return code_fingerprint()
+
+
+def book_intervals(
+    cfg: RunConfig,
+    outcomes: Sequence[str] = ("atid3", "atid12", "jobb3", "jobb12"),
+    refit_groupings: tuple[str, ...] = ("national", "county"),
+    refit_outcomes: tuple[str, ...] = ("atid3",),
+    multiplier_factor: int = 1,
+    max_refit_rows: int = 2_000_000,
+) -> BookIntervals:
+    """Every method for every outcome and grouping at the configuration's scale, cached on disk.
+
+    Multiplier replicates: ``multiplier_factor × cfg.bootstrap_replicates``; refit bootstrap (by
+    observation and by person) with ``cfg.bootstrap_replicates`` replicates for
+    ``refit_groupings`` and ``refit_outcomes`` (each refit replicate costs a full fit: ~0.4 s for
+    OLS and ~0.8 s for probit at the default 12 000 persons, hours at full scale), when the panel
+    has at most ``max_refit_rows`` observable rows.
+    The cache key is the configuration, the input files, the panel's fingerprint and these
+    modules' sources.
+    """
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from arbeidsindikator import pipeline
+    from arbeidsindikator.io import atomic_write
+
+    pdata = pipeline.load_panel(cfg)
+    key = hashlib.sha256(json.dumps([cfg.fingerprint(), pipeline.input_fingerprint(cfg), pdata.fingerprint,
+                                     _module_fingerprint(), list(outcomes), list(refit_groupings),
+                                     list(refit_outcomes), multiplier_factor, max_refit_rows]).encode()).hexdigest()[:16]
+    folder = Path(cfg.cache_dir) / f"intervals-{key}"
+    if (folder / "table.parquet").exists() and (folder / "diagnostics.parquet").exists():
+        return BookIntervals(pd.read_parquet(folder / "table.parquet"), pd.read_parquet(folder / "diagnostics.parquet"),
+                             refit_groupings)
+    opts = pipeline.covariate_options(cfg)
+    R = cfg.bootstrap_replicates
+    parts, diag = [], []
+    for k, o in enumerate(outcomes):
+        df, f = read_panel(cfg, o)
+        n_obs = int(df[o].notna().sum())
+        refit = R if (n_obs <= max_refit_rows and o in refit_outcomes) else 0
+        w = seasonal.windows_for(cfg, o)
+        iv = clustered_intervals(df, o, opts, w, fit_result=f, replicates=multiplier_factor * R,
+                                 seed=cfg.bootstrap_seed + 100 * k)
+        parts.append(iv.table)
+        d = {"outcome": o, "rows": n_obs, "multiplier_replicates": multiplier_factor * R,
+             **{f"seconds_{a}": b for a, b in iv.seconds.items()}}
+        if refit:
+            rb_parts = []
+            for lv in ("observation", "person"):
+                t0 = time.perf_counter()
+                layout, res, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings, level=lv)
+                inf = accumulate(layout, res, chunks)
+                rb = refit_bootstrap(df, o, opts, replicates=refit, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
+                                     level=lv, groupings=refit_groupings, fit_result=f)
+                rb_parts.append(summarise(inf, w, [f"refit_{lv}"], {f"refit_{lv}": rb.curves}))
+                d.update({f"refit_{lv}_seconds_per_replicate": rb.seconds / refit, f"refit_{lv}_aliased": rb.aliased,
+                          f"refit_{lv}_failed": rb.failed, f"refit_{lv}_separated": rb.separated,
+                          f"refit_{lv}_replicates": refit, f"seconds_refit_{lv}": time.perf_counter() - t0})
+            parts += rb_parts
+        diag.append(d)
+    table = pd.concat(parts, ignore_index=True)
+    diagnostics = pd.DataFrame(diag)
+    atomic_write(folder / "table.parquet", lambda p: table.to_parquet(p, index=False))
+    atomic_write(folder / "diagnostics.parquet", lambda p: diagnostics.to_parquet(p, index=False))
+    return BookIntervals(table, diagnostics, refit_groupings)
+
+
+def bands(table: pd.DataFrame, outcome: str, method: str = DEFAULT_METHOD, grouping: str = "national",
+          unit: str = "Norge", statistic: str = "month_adjusted") -> pd.DataFrame:
+    """One curve's indicator and 50/80/95 % bounds indexed by month (for the band figure)."""
+    t = table[(table["outcome"] == outcome) & (table["method"] == method) & (table["grouping"] == grouping)
+              & (table["unit"] == unit) & (table["statistic"] == statistic)]
+    return t.set_index(pd.DatetimeIndex(t["period"], name="month"))[
+        ["indicator", "se", "lower_50", "upper_50", "lower_80", "upper_80", "lower_95", "upper_95"]]
+
+
+def in_percentage_points(table: pd.DataFrame) -> pd.DataFrame:
+    """jobb rows' values ×100 (percentage points) and periods as YYYY-MM text, for shown tables."""
+    out = table.copy()
+    if "period" in out:
+        out["period"] = pd.DatetimeIndex(out["period"]).strftime("%Y-%m").fillna("whole period")
+    vals = [c for c in out.columns if c in ("indicator", "se") or c.startswith(("lower_", "upper_", "ratio"))]
+    jobb = out["outcome"].astype(str).str.startswith("jobb") if "outcome" in out else False
+    out.loc[jobb, [c for c in vals if not c.startswith("ratio")]] *= 100
+    return out

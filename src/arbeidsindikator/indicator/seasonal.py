@@ -58,11 +58,38 @@ def seasonal_effects(series: pd.Series, windows: Sequence[Window]) -> pd.Series:
     return by_month - r.mean()
 
 
+def adjustment_matrix(months: pd.DatetimeIndex, windows: Sequence[Window]) -> np.ndarray:
+    """The adjustment as a linear map: ``adjusted = L @ series`` for a series observed at ``months``.
+
+    ``L = 1 − E`` with ``E[t, s] = [s∈R, cal(s) = cal(t)]/k_cal(t) − [s∈R]/K`` (R the reference
+    months, ``k_m`` of them in calendar month m, K in all): the formula of the module docstring
+    written once, so that replicate curves (the bootstrap) and interval variances
+    (``L Σ L'``) use exactly the adjustment of the point estimate. Raises :class:`SeasonalError`
+    as :func:`seasonal_effects` does.
+    """
+    months = pd.DatetimeIndex(months)
+    ref = reference_mask(months, windows)
+    if not ref.any():
+        raise SeasonalError(f"no observed month of the series lies in the reference windows {[str(w) for w in windows]}")
+    cal = months.month.to_numpy()
+    k = np.bincount(cal[ref], minlength=13)[1:]
+    missing = [m + 1 for m in range(12) if k[m] == 0]
+    if missing:
+        raise SeasonalError(
+            f"reference windows {[str(w) for w in windows]} hold no observed value for calendar month(s) {missing}; "
+            "widen the windows in the configuration (indicator.seasonal_reference)"
+        )
+    same = (cal[:, None] == cal[None, :]) & ref[None, :]
+    E = same / k[cal - 1][:, None] - ref[None, :] / ref.sum()
+    return np.eye(len(months)) - E
+
+
 def adjust(series: pd.Series, windows: Sequence[Window]) -> pd.Series:
-    """Seasonally adjusted copy of a monthly series (index = month starts)."""
-    eff = seasonal_effects(series, windows)
-    cal = pd.DatetimeIndex(series.index).month
-    return series - eff.reindex(cal).to_numpy()
+    """Seasonally adjusted copy of a monthly series (index = month starts); NaN months stay NaN."""
+    s = series.dropna()
+    out = series.astype(float).copy()
+    out.loc[s.index] = adjustment_matrix(pd.DatetimeIndex(s.index), windows) @ s.to_numpy(dtype=float)
+    return out
 
 
 def adjust_frame(
