@@ -298,11 +298,13 @@ def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html:
     published_tables = cfg.cache_dir.parent / "tables" / cfg.name
     staged_tables = tables_root / cfg.name
     staged_tables.mkdir(parents=True, exist_ok=True)
+    published_book = out_root / "_build" / "book"  # the executed notebooks (``make pdf`` reads them)
     if not render_html:
         publish(staged_tables, published_tables)
-        print(f"published tables: {published_tables}")
+        publish(book_dir, published_book)
+        print(f"published tables: {published_tables}; executed notebooks: {published_book}")
         shutil.rmtree(run, ignore_errors=True)
-        return book_dir
+        return published_book
     t0 = time.perf_counter()
     print("rendering with jupyter-book …", end="", flush=True)
     staged_html = render(book_dir, run)
@@ -310,6 +312,7 @@ def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html:
     html = out_root / "_build" / "html"
     publish(staged_tables, published_tables)
     publish(staged_html, html)
+    publish(book_dir, published_book)
     shutil.rmtree(run, ignore_errors=True)
     print(f"done in {time.perf_counter() - t_start:.0f} s: {html / 'index.html'}")
     return html
