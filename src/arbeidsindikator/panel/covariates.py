@@ -185,3 +185,21 @@ def horizon_of(outcome: str) -> int:
     if outcome in LONG_OUTCOMES:
         return 12
     raise ValueError(f"unknown outcome {outcome!r}; expected one of atid3, atid12, jobb3, jobb12")
+
+
+def regressor_summary(X: pd.DataFrame) -> pd.DataFrame:
+    """One row per regressor block of a covariate frame: levels present, reference, most frequent."""
+    rows = []
+    for block in X.columns:
+        s = X[block]
+        counts = s.value_counts()
+        rows.append(
+            {
+                "regressor": block,
+                "levels in data": int((counts > 0).sum()),
+                "reference level": str(s.cat.categories[0]),
+                "share at reference": float((s == s.cat.categories[0]).mean()),
+                "most frequent level": str(counts.idxmax()),
+            }
+        )
+    return pd.DataFrame(rows)
