@@ -344,7 +344,7 @@ def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
     For small panels, tests and analyses that need every row; at production scale use
     :func:`iter_chunks` or the cube (:func:`cube`).
     """
-    key = _cache_key(cfg)
+    key = str(store_dir(cfg))
     if ("with_expected", key) not in _MEMO:
         path = store_panel_path(cfg)
         if not path.exists():
@@ -353,13 +353,40 @@ def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
     return _MEMO[("with_expected", key)]
 
 
+def store_frame(cfg: RunConfig, columns: list[str], *, memo: bool = True) -> pd.DataFrame:
+    """Some columns of the store's panel (+ expected, flags) for every row, in memory.
+
+    For analyses that refit on all rows (alternatives): only the named columns are read. With
+    ``memo`` the last frame read is kept (one at a time) for the next call with the same columns.
+    """
+    key = ("store_frame", str(store_dir(cfg)), tuple(columns))
+    if key in _MEMO:
+        return _MEMO[key]
+    for k in [k for k in _MEMO if isinstance(k, tuple) and k and k[0] == "store_frame"]:
+        del _MEMO[k]
+    path = store_panel_path(cfg)
+    if not path.exists():
+        main_models(cfg)
+    df = pd.read_parquet(path, columns=list(dict.fromkeys(columns)))
+    if memo:
+        _MEMO[key] = df
+    return df
+
+
+def forget(cfg: RunConfig) -> None:
+    """Drop every memoised object of a configuration (e.g. an alternative's panel, used once)."""
+    keys = {_cache_key(cfg), str(store_dir(cfg))}
+    for k in [k for k in _MEMO if isinstance(k, tuple) and len(k) > 1 and k[1] in keys]:
+        del _MEMO[k]
+
+
 def main_models(cfg: RunConfig) -> MainModels:
     """The four main models for a configuration (cached by data + specification + code).
 
     Fitting also writes the store's panel file with the expected values; the cached object
     holds the fits and the regressor table only (``expected`` is None).
     """
-    key = _cache_key(cfg)
+    key = str(store_dir(cfg))
     if ("models", key) in _MEMO:
         return _MEMO[("models", key)]
     path = store_dir(cfg) / "models.pkl"
@@ -413,7 +440,7 @@ def cube(cfg: RunConfig) -> Cube:
 
     from arbeidsindikator.indicator import cube as cb
 
-    key = _cache_key(cfg)
+    key = str(store_dir(cfg))
     if ("cube", key) in _MEMO:
         return _MEMO[("cube", key)]
     d = store_dir(cfg)
@@ -439,6 +466,14 @@ def cube(cfg: RunConfig) -> Cube:
     return out
 
 
+def _progress(msg: str) -> None:
+    """Stage markers on stderr for benchmarks/bench_book.py (only if ARBEIDSINDIKATOR_PROGRESS is set)."""
+    if os.environ.get("ARBEIDSINDIKATOR_PROGRESS"):
+        import sys
+
+        print(f"@@ {msg}", file=sys.stderr, flush=True)
+
+
 def prepare(cfg: RunConfig) -> dict[str, float]:
     """Build the panel, fit the main models (writing the store) and build the cube (timed).
 
@@ -447,10 +482,13 @@ def prepare(cfg: RunConfig) -> dict[str, float]:
     t0 = time.perf_counter()
     done = (store_dir(cfg) / "cube.parquet").exists() and (store_dir(cfg) / "models.pkl").exists()
     if not done:
+        _progress("stage panel")
         load_panel(cfg)
     t1 = time.perf_counter()
+    _progress("stage models")
     mm = main_models(cfg)
     t2 = time.perf_counter()
+    _progress("stage cube")
     key = _cache_key(cfg)
     _MEMO.pop(("panel", key), None)  # the panel rows are not needed any more
     import gc
@@ -458,6 +496,7 @@ def prepare(cfg: RunConfig) -> dict[str, float]:
     gc.collect()
     cube(cfg)
     t3 = time.perf_counter()
+    _progress("stage chapters")
     return {"panel_s": round(t1 - t0, 1), "models_s": round(t2 - t1, 1), "cube_s": round(t3 - t2, 1),
             **{f"{k}_s": v for k, v in mm.seconds.items()}}
 

@@ -350,6 +350,38 @@ def monthly_table(cube: pd.DataFrame, levels: Levels, outcome: str, by: Sequence
     return _finish(t, outcome)
 
 
+def monthly_from_arrays(month: pd.Series | np.ndarray, y: np.ndarray, e: np.ndarray, outcome: str,
+                        by_values: pd.Series | np.ndarray | None = None, by: str | None = None) -> pd.DataFrame:
+    """``indicator.monthly`` for one outcome from arrays (no frame copied): month (× one group).
+
+    Groups are the categories of a categorical ``by_values`` in their order, else the sorted
+    distinct values, as pandas' groupby orders them; only cells with observed rows are returned.
+    """
+    mi = pd.DatetimeIndex(month)
+    months = pd.DatetimeIndex(np.unique(mi.to_numpy()))
+    mc = months.get_indexer(mi).astype(np.int64)
+    if by_values is None:
+        gc, ng, cats = np.zeros(len(mc), np.int64), 1, None
+    else:
+        if isinstance(by_values, pd.Series) and isinstance(by_values.dtype, pd.CategoricalDtype):
+            cat = by_values.array
+        elif isinstance(by_values, pd.Categorical):
+            cat = by_values
+        else:
+            cat = pd.Categorical(np.asarray(by_values))
+        gc, ng, cats = np.asarray(cat.codes, dtype=np.int64), len(cat.categories), cat
+    sums = _cell_sums(mc * ng + gc, len(months) * ng, np.asarray(y, dtype=float), np.asarray(e, dtype=float))
+    keep = np.flatnonzero(sums["n"])
+    m, g = np.divmod(keep, ng)
+    t = pd.DataFrame({k: v[keep] for k, v in sums.items()})
+    if cats is None:
+        t.index = pd.DatetimeIndex(months[m], name="month")
+    else:
+        grp = pd.Categorical.from_codes(g, dtype=cats.dtype)
+        t.index = pd.MultiIndex.from_arrays([months[m], grp], names=["month", by])
+    return _finish(t, outcome)
+
+
 def pooled(cube: pd.DataFrame, outcome: str, org_col: str | None, by: str | None, group: str | None = None) -> pd.DataFrame:
     """Sums over all months per unit / group (e.g. table 3): n_all, n, Σy, Σe, mean actual."""
     t = select(cube, outcome, org_col, by, group)
