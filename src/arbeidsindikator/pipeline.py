@@ -459,6 +459,8 @@ def cube(cfg: RunConfig) -> Cube:
         atomic_write(summ_p, lambda p: p.write_bytes(pickle.dumps({"summaries": summaries, "seconds": secs})))
         atomic_write(levels_p, lambda p: p.write_text(json.dumps(levels.to_json(), ensure_ascii=False), encoding="utf-8"))
     cells = pd.read_parquet(cells_p)
+    for c in ("outcome", "org_unit", "breakdown", "group"):  # fast selection (strings are arrow-backed)
+        cells[c] = cells[c].astype("category")
     levels = cb.Levels.from_json(json.loads(levels_p.read_text(encoding="utf-8")))
     s = pickle.loads(summ_p.read_bytes())
     out = Cube(cells=cells, levels=levels, summaries=s["summaries"], seconds=s["seconds"])

@@ -316,7 +316,7 @@ def _parts(cube: pd.DataFrame) -> dict:
     """The cube split by outcome × org level × breakdown once (memoised per cube object)."""
     hit = _PARTS.get(id(cube))
     if hit is None or hit[0] is not cube:
-        hit = (cube, {k: g for k, g in cube.groupby(["outcome", "org_level", "breakdown"], sort=False)})
+        hit = (cube, {k: g for k, g in cube.groupby(["outcome", "org_level", "breakdown"], sort=False, observed=True)})
         _PARTS.clear()
         _PARTS[id(cube)] = hit
     return hit[1]
@@ -339,7 +339,7 @@ def monthly_table(cube: pd.DataFrame, levels: Levels, outcome: str, by: Sequence
     t = t[t["n"] > 0]
     idx: dict[str, pd.Series | np.ndarray] = {"month": pd.DatetimeIndex(t["month"])}
     for c in extra:
-        vals = t["org_unit"] if c in org else t["group"]
+        vals = (t["org_unit"] if c in org else t["group"]).astype(str)
         if c in FLAG_BREAKDOWNS:
             idx[c] = (vals == "True").to_numpy()
         else:
@@ -386,7 +386,7 @@ def pooled(cube: pd.DataFrame, outcome: str, org_col: str | None, by: str | None
     """Sums over all months per unit / group (e.g. table 3): n_all, n, Σy, Σe, mean actual."""
     t = select(cube, outcome, org_col, by, group)
     key = "org_unit" if org_col else "group"
-    s = t.groupby(key, sort=False)[["n_all", "n", "sum_y", "sum_e", "sum_r"]].sum()
+    s = t.groupby(key, sort=False, observed=True)[["n_all", "n", "sum_y", "sum_e", "sum_r"]].sum()
     s["actual"] = s["sum_y"] / s["n"]
     return s
 
