@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -98,22 +99,45 @@ def _codes(s: pd.Series, levels: Sequence[str] | None) -> tuple[np.ndarray, int]
     return c, len(levels)
 
 
+@nb.njit(cache=True, nogil=True)
+def _cell_kernel(code, y, e, n_cells):  # type: ignore[no-untyped-def]
+    """Per cell: rows, observed rows, Σy, Σe, Σr, then Σ(y−ȳ)², Σ(r−r̄)² (a second pass)."""
+    n_all = np.zeros(n_cells, np.int64)
+    n = np.zeros(n_cells, np.int64)
+    sy = np.zeros(n_cells)
+    se = np.zeros(n_cells)
+    sr = np.zeros(n_cells)
+    for i in range(code.shape[0]):
+        c = code[i]
+        n_all[c] += 1
+        if not np.isnan(y[i]):
+            n[c] += 1
+            sy[c] += y[i]
+            se[c] += e[i]
+            sr[c] += y[i] - e[i]
+    my = np.zeros(n_cells)
+    mr = np.zeros(n_cells)
+    for c in range(n_cells):
+        if n[c] > 0:
+            my[c] = sy[c] / n[c]
+            mr[c] = sr[c] / n[c]
+    m2y = np.zeros(n_cells)
+    m2r = np.zeros(n_cells)
+    for i in range(code.shape[0]):
+        if not np.isnan(y[i]):
+            c = code[i]
+            d = y[i] - my[c]
+            m2y[c] += d * d
+            d = (y[i] - e[i]) - mr[c]
+            m2r[c] += d * d
+    return n_all, n, sy, se, sr, m2y, m2r
+
+
 def _cell_sums(code: np.ndarray, n_cells: int, y: np.ndarray, e: np.ndarray) -> dict[str, np.ndarray]:
-    """n_all, n, Σy, Σe, Σr and the two-pass Σ(y−ȳ)², Σ(r−r̄)² per cell code."""
-    obs = ~np.isnan(y)
-    n_all = np.bincount(code, minlength=n_cells).astype(np.int64)
-    co = code[obs]
-    yo, eo = y[obs], e[obs]
-    ro = yo - eo
-    n = np.bincount(co, minlength=n_cells).astype(np.int64)
-    sy = np.bincount(co, weights=yo, minlength=n_cells)
-    se = np.bincount(co, weights=eo, minlength=n_cells)
-    sr = np.bincount(co, weights=ro, minlength=n_cells)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        my, mr = sy / n, sr / n
-    m2y = np.bincount(co, weights=(yo - my[co]) ** 2, minlength=n_cells)
-    m2r = np.bincount(co, weights=(ro - mr[co]) ** 2, minlength=n_cells)
-    return {"n_all": n_all, "n": n, "sum_y": sy, "sum_e": se, "sum_r": sr, "m2_y": m2y, "m2_r": m2r}
+    """n_all, n, Σy, Σe, Σr and the two-pass Σ(y−ȳ)², Σ(r−r̄)² per cell code (one numba pass each)."""
+    res = _cell_kernel(np.ascontiguousarray(code, dtype=np.int64), np.ascontiguousarray(y, dtype=np.float64),
+                       np.ascontiguousarray(e, dtype=np.float64), int(n_cells))
+    return dict(zip(["n_all", "n", "sum_y", "sum_e", "sum_r", "m2_y", "m2_r"], res))
 
 
 @dataclass
@@ -140,83 +164,153 @@ def levels_of(df: pd.DataFrame, months: pd.DatetimeIndex) -> Levels:
     return Levels(months=pd.DatetimeIndex(months).as_unit("ns"), categories=cats)
 
 
+@dataclass(frozen=True)
+class _Combo:
+    outcome: str
+    org_level: int
+    breakdown: str | None
+    n_units: int
+    n_groups: int
+    offset: int  # first global cell id of this combination
+
+
+def _combos(levels: Levels, outcomes: Sequence[str]) -> list[_Combo]:
+    """Every outcome × org level × breakdown with its block of global cell ids."""
+    out, off = [], 0
+    n_m = len(levels.months)
+    for outcome in outcomes:
+        for lvl, col in ORG_LEVELS.items():
+            nu = len(levels.categories[col]) if col else 1
+            for b in BREAKDOWNS:
+                ng = 1 if b is None else (2 if b in FLAG_BREAKDOWNS else len(levels.categories[b]))
+                out.append(_Combo(outcome, lvl, b, nu, ng, off))
+                off += n_m * nu * ng
+    return out
+
+
 def chunk_partials(chunk: pd.DataFrame, levels: Levels, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
-    """The cube's sums for one chunk, long format (cells with rows only), plus per-chunk means.
+    """The cube's sums for one chunk: one row per global cell id with rows (see :func:`label_cube`).
 
     ``chunk`` holds the panel columns of :data:`GROUP_COLUMNS`, the outcomes, ``exp_<outcome>``
-    and the flags of :func:`add_flags`.
+    and the flags of :func:`add_flags`. The outcomes run on two threads (the kernel releases the GIL).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     month_code = levels.months.get_indexer(pd.DatetimeIndex(chunk["month"]))
     if (month_code < 0).any():
         raise ValueError("chunk holds a month outside the cube's months")
-    n_m = len(levels.months)
-    parts = []
-    org_codes = {lvl: (_codes(chunk[col], levels.categories[col]) if col else (np.zeros(len(chunk), np.int64), 1))
+    month_code = month_code.astype(np.int64)
+    org_codes = {lvl: (_codes(chunk[col], levels.categories[col])[0] if col else np.zeros(len(chunk), np.int64))
                  for lvl, col in ORG_LEVELS.items()}
-    by_codes = {b: (_codes(chunk[b], None if b in FLAG_BREAKDOWNS else levels.categories[b]) if b else (np.zeros(len(chunk), np.int64), 1))
+    by_codes = {b: (_codes(chunk[b], None if b in FLAG_BREAKDOWNS else levels.categories[b])[0] if b else np.zeros(len(chunk), np.int64))
                 for b in BREAKDOWNS}
-    for outcome in outcomes:
+    combos = _combos(levels, outcomes)
+    n_m = len(levels.months)
+    codes = {(c.org_level, c.breakdown): (month_code * c.n_units + org_codes[c.org_level]) * c.n_groups + by_codes[c.breakdown]
+             for c in combos if c.outcome == outcomes[0]}
+
+    def one(outcome: str) -> list[pd.DataFrame]:
         y = chunk[outcome].to_numpy(dtype=float)
         e = chunk[f"exp_{outcome}"].to_numpy(dtype=float)
-        for lvl, (uc, nu) in org_codes.items():
-            for b, (gc, ng) in by_codes.items():
-                code = (month_code.astype(np.int64) * nu + uc) * ng + gc
-                sums = _cell_sums(code, n_m * nu * ng, y, e)
-                keep = np.flatnonzero(sums["n_all"])
-                m, rest = np.divmod(keep, nu * ng)
-                u, g = np.divmod(rest, ng)
-                part = pd.DataFrame({k: v[keep] for k, v in sums.items()})
-                part.insert(0, "outcome", outcome)
-                part.insert(1, "month_code", m)
-                part.insert(2, "org_level", lvl)
-                part.insert(3, "unit_code", u)
-                part.insert(4, "breakdown", b or ALL)
-                part.insert(5, "group_code", g)
-                parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+        parts = []
+        for c in (c for c in combos if c.outcome == outcome):
+            sums = _cell_sums(codes[(c.org_level, c.breakdown)], n_m * c.n_units * c.n_groups, y, e)
+            keep = np.flatnonzero(sums["n_all"])
+            part = pd.DataFrame({k: v[keep] for k, v in sums.items()})
+            part.insert(0, "cell", keep + c.offset)
+            parts.append(part)
+        return parts
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(one, outcomes))
+    return pd.concat([p for r in results for p in r], ignore_index=True)
 
 
-_PKEYS = ["outcome", "month_code", "org_level", "unit_code", "breakdown", "group_code"]
+class Accumulator:
+    """Running cube sums over chunks in dense arrays (one slot per possible cell).
+
+    Sums add; M2 combines pairwise (Chan et al.): ``M2 = M2_a + M2_b + δ² n_a n_b / (n_a + n_b)``
+    with δ the difference of the two means, so the result does not depend on how the rows were
+    chunked beyond floating-point order.
+    """
+
+    def __init__(self, n_cells: int) -> None:
+        self.n_all = np.zeros(n_cells, np.int64)
+        self.n = np.zeros(n_cells, np.int64)
+        self.s = {k: np.zeros(n_cells) for k in ("sum_y", "sum_e", "sum_r", "m2_y", "m2_r")}
+
+    def add(self, part: pd.DataFrame) -> None:
+        i = part["cell"].to_numpy()
+        nb_ = part["n"].to_numpy().astype(np.int64)
+        na = self.n[i]
+        tot = na + nb_
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for v, m2 in (("sum_y", "m2_y"), ("sum_r", "m2_r")):
+                sa, sb = self.s[v][i], part[v].to_numpy()
+                d = np.where((na > 0) & (nb_ > 0), sb / nb_ - sa / na, 0.0)
+                self.s[m2][i] += part[m2].to_numpy() + np.where(tot > 0, d * d * na * nb_ / tot, 0.0)
+        for v in ("sum_y", "sum_e", "sum_r"):
+            self.s[v][i] += part[v].to_numpy()
+        self.n_all[i] += part["n_all"].to_numpy().astype(np.int64)
+        self.n[i] = tot
+
+    def result(self) -> pd.DataFrame:
+        keep = np.flatnonzero(self.n_all)
+        return pd.DataFrame({"cell": keep, "n_all": self.n_all[keep], "n": self.n[keep],
+                             **{k: v[keep] for k, v in self.s.items()}})
 
 
-def combine_partials(partials: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Add the chunk sums; M2 by the law of total variance: Σ M2_k + Σ n_k (mean_k − mean)²."""
-    p = pd.concat(list(partials), ignore_index=True)
-    g = p.groupby(_PKEYS, sort=True, observed=True)
-    tot = g[["n_all", "n", "sum_y", "sum_e", "sum_r", "m2_y", "m2_r"]].sum()
-    if len(p) == len(tot):  # one chunk per cell: nothing to combine
-        return tot.reset_index()
-    p = p.join(tot[["n", "sum_y", "sum_r"]].rename(columns=lambda c: c + "_tot"), on=_PKEYS)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dy = np.where(p["n"] > 0, p["sum_y"] / p["n"] - p["sum_y_tot"] / p["n_tot"], 0.0)
-        dr = np.where(p["n"] > 0, p["sum_r"] / p["n"] - p["sum_r_tot"] / p["n_tot"], 0.0)
-    p["between_y"] = p["n"] * dy**2
-    p["between_r"] = p["n"] * dr**2
-    b = p.groupby(_PKEYS, sort=True, observed=True)[["between_y", "between_r"]].sum()
-    tot["m2_y"] = tot["m2_y"] + b["between_y"]
-    tot["m2_r"] = tot["m2_r"] + b["between_r"]
-    return tot.reset_index()
+def n_cells(levels: Levels, outcomes: Sequence[str] = OUTCOMES) -> int:
+    """Number of possible cells (the size of :class:`Accumulator`)."""
+    c = _combos(levels, outcomes)[-1]
+    return c.offset + len(levels.months) * c.n_units * c.n_groups
 
 
-def label_cube(coded: pd.DataFrame, levels: Levels) -> pd.DataFrame:
-    """Codes → the cube's published keys (month, unit and group names)."""
-    out = coded.copy()
-    out.insert(1, "month", levels.months[out.pop("month_code").to_numpy()])
-    unit = np.full(len(out), NATIONAL_UNIT, dtype=object)
-    uc = out.pop("unit_code").to_numpy()
-    for lvl, col in ORG_LEVELS.items():
-        if col:
-            sel = out["org_level"].to_numpy() == lvl
-            unit[sel] = np.asarray(levels.categories[col], dtype=object)[uc[sel]]
-    out.insert(3, "org_unit", unit)
-    group = np.full(len(out), "", dtype=object)
-    gc = out.pop("group_code").to_numpy()
-    for b in BREAKDOWNS[1:]:
-        sel = out["breakdown"].to_numpy() == b
-        names = np.array(["False", "True"], dtype=object) if b in FLAG_BREAKDOWNS else np.asarray(levels.categories[b], dtype=object)
-        group[sel] = names[gc[sel]]
-    out.insert(5, "group", group)
-    return out[KEYS + STATS]
+def combine_partials(partials: Iterable[pd.DataFrame], levels: Levels, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """Add chunk partials (see :class:`Accumulator`)."""
+    acc = Accumulator(n_cells(levels, outcomes))
+    for p in partials:
+        acc.add(p)
+    return acc.result()
+
+
+def label_cube(coded: pd.DataFrame, levels: Levels, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """Global cell ids → the cube's published keys (outcome, month, org level, unit, breakdown, group)."""
+    combos = _combos(levels, outcomes)
+    starts = np.array([c.offset for c in combos])
+    cell = coded["cell"].to_numpy()
+    ci = np.searchsorted(starts, cell, side="right") - 1
+    n_m = len(levels.months)
+    outcome = np.empty(len(cell), dtype=object)
+    lvl = np.empty(len(cell), dtype=np.int64)
+    brk = np.empty(len(cell), dtype=object)
+    month = np.empty(len(cell), dtype=np.int64)
+    unit = np.empty(len(cell), dtype=object)
+    group = np.empty(len(cell), dtype=object)
+    for i, c in enumerate(combos):
+        sel = np.flatnonzero(ci == i)
+        if not len(sel):
+            continue
+        local = cell[sel] - c.offset
+        m, rest = np.divmod(local, c.n_units * c.n_groups)
+        u, g = np.divmod(rest, c.n_groups)
+        outcome[sel] = c.outcome
+        lvl[sel] = c.org_level
+        brk[sel] = c.breakdown or ALL
+        month[sel] = m
+        col = ORG_LEVELS[c.org_level]
+        unit[sel] = np.asarray(levels.categories[col], dtype=object)[u] if col else NATIONAL_UNIT
+        if c.breakdown is None:
+            group[sel] = ""
+        elif c.breakdown in FLAG_BREAKDOWNS:
+            group[sel] = np.array(["False", "True"], dtype=object)[g]
+        else:
+            group[sel] = np.asarray(levels.categories[c.breakdown], dtype=object)[g]
+    out = pd.DataFrame({"outcome": outcome, "month": levels.months[month], "org_level": lvl, "org_unit": unit,
+                        "breakdown": brk, "group": group})
+    for c in STATS:
+        out[c] = coded[c].to_numpy()
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,13 +492,12 @@ def pooled(cube: pd.DataFrame, outcome: str, org_col: str | None, by: str | None
 def build(chunks: Iterator[pd.DataFrame], levels: Levels, outcomes: Sequence[str] = OUTCOMES
           ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """One pass over chunks of whole persons → (cube, summaries). Memory: one chunk + the sums."""
-    partials: list[pd.DataFrame] = []
+    acc = Accumulator(n_cells(levels, outcomes))
     summaries: list[dict[str, pd.DataFrame]] = []
     for chunk in chunks:
-        partials.append(chunk_partials(chunk, levels, outcomes))
+        acc.add(chunk_partials(chunk, levels, outcomes))
         summaries.append(chunk_summaries(chunk, levels))
-        if len(partials) >= 8:  # keep the list of partial sums short
-            partials = [combine_partials(partials)]
+        if len(summaries) >= 8:
             summaries = [combine_summaries(summaries)]
-    cube = label_cube(combine_partials(partials), levels)
-    return cube, combine_summaries(summaries)
+        del chunk
+    return label_cube(acc.result(), levels, outcomes), combine_summaries(summaries)
