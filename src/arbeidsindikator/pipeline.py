@@ -151,6 +151,26 @@ def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str
 _MEMO: dict[str, Any] = {}
 
 
+def _write_parquet_in_parts(df: pd.DataFrame, path: Path, rows: int = 2_000_000) -> None:
+    """``df.to_parquet`` one slice at a time: the Arrow copy is bounded by ``rows``, not the frame."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(df) <= rows:
+        df.to_parquet(path, index=False)
+        return
+    writer = None
+    try:
+        for lo in range(0, len(df), rows):
+            t = pa.Table.from_pandas(df.iloc[lo:lo + rows], preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, t.schema)
+            writer.write_table(t)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
     """The analysis panel for a configuration: validated, restricted to the period, cached."""
     key = _cache_key(cfg)
@@ -165,9 +185,10 @@ def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
         t0 = time.perf_counter()
         raw, report, truth = _build_panel(cfg)
         panel = validate_panel(raw, period=(cfg.start, cfg.end))
+        del raw  # the validated copy is the one kept (two copies of a 23 M-row panel are ~7 GB)
         report = dict(report, seconds=round(time.perf_counter() - t0, 1))
         meta = {"report": report, "truth": truth, "fingerprint": data_fingerprint(panel)}
-        atomic_write(path, lambda p: panel.to_parquet(p, index=False))
+        atomic_write(path, lambda p: _write_parquet_in_parts(panel, p))
         atomic_write(meta_path, lambda p: p.write_bytes(pickle.dumps(meta)))
         if verbose:
             print(f"panel: {len(panel):,} rows built in {report['seconds']} s")
@@ -476,7 +497,38 @@ def _progress(msg: str) -> None:
         print(f"@@ {msg}", file=sys.stderr, flush=True)
 
 
-def prepare(cfg: RunConfig) -> dict[str, float]:
+def _prepare_child(cfg: RunConfig, queue: Any) -> None:
+    try:
+        queue.put(("ok", _prepare_here(cfg)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent
+        queue.put(("error", exc))
+
+
+def prepare(cfg: RunConfig, *, in_subprocess: bool = True) -> dict[str, float]:
+    """Build the panel, fit the main models (writing the store) and build the cube (timed).
+
+    By default the stages run in a child process: the panel's memory (several GB at production
+    scale) goes back to the system when they finish, instead of staying resident in the build
+    process while the chapter kernels run. Results are on disk (the caches) either way.
+    """
+    if not in_subprocess:
+        return _prepare_here(cfg)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_prepare_child, args=(cfg, q))
+    proc.start()
+    try:
+        status, value = q.get()
+    finally:
+        proc.join()
+    if status == "error":
+        raise value
+    return value
+
+
+def _prepare_here(cfg: RunConfig) -> dict[str, float]:
     """Build the panel, fit the main models (writing the store) and build the cube (timed).
 
     The in-memory panel is released afterwards: chapters read the cube and small tables.

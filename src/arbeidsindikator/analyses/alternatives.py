@@ -100,7 +100,7 @@ def fit_variant(
     family: str | None = None,
 ) -> Variant:
     """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from arbeidsindikator.estimation.models import DesignError, fit
+    from arbeidsindikator.estimation import DesignError, build_design, fit
 
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)
@@ -113,7 +113,9 @@ def fit_variant(
         X, pooled = pool_unseen(X, fit_rows & ~np.isnan(panel[outcome].to_numpy(dtype=float)))
     for _attempt in range(5):
         try:
-            res = fit(X, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
+            # one design for the fit and the prediction (a DataFrame would be encoded twice)
+            design = build_design(X, mask=~np.isnan(y))
+            res = fit(design, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
             break
         except DesignError as exc:
             # A sub-sample (one main group, the entry cohorts) can make a level collinear with
@@ -126,7 +128,8 @@ def fit_variant(
     else:  # pragma: no cover - five rounds of aliasing do not happen with categorical designs
         raise DesignError("could not resolve the rank deficiency by merging aliased levels")
     # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
-    return Variant(expected=res.predict(X, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+    del X
+    return Variant(expected=res.predict(design, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
 
 
 def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
