@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -151,6 +151,26 @@ def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str
 _MEMO: dict[str, Any] = {}
 
 
+def _write_parquet_in_parts(df: pd.DataFrame, path: Path, rows: int = 2_000_000) -> None:
+    """``df.to_parquet`` one slice at a time: the Arrow copy is bounded by ``rows``, not the frame."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(df) <= rows:
+        df.to_parquet(path, index=False)
+        return
+    writer = None
+    try:
+        for lo in range(0, len(df), rows):
+            t = pa.Table.from_pandas(df.iloc[lo:lo + rows], preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, t.schema)
+            writer.write_table(t)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
     """The analysis panel for a configuration: validated, restricted to the period, cached."""
     key = _cache_key(cfg)
@@ -165,9 +185,10 @@ def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
         t0 = time.perf_counter()
         raw, report, truth = _build_panel(cfg)
         panel = validate_panel(raw, period=(cfg.start, cfg.end))
+        del raw  # the validated copy is the one kept (two copies of a 23 M-row panel are ~7 GB)
         report = dict(report, seconds=round(time.perf_counter() - t0, 1))
         meta = {"report": report, "truth": truth, "fingerprint": data_fingerprint(panel)}
-        atomic_write(path, lambda p: panel.to_parquet(p, index=False))
+        atomic_write(path, lambda p: _write_parquet_in_parts(panel, p))
         atomic_write(meta_path, lambda p: p.write_bytes(pickle.dumps(meta)))
         if verbose:
             print(f"panel: {len(panel):,} rows built in {report['seconds']} s")
@@ -182,11 +203,17 @@ def covariate_options(cfg: RunConfig) -> CovariateOptions:
 
 @dataclass
 class MainModels:
-    """Fitted main models (one per outcome) and expected values for every panel row."""
+    """Fitted main models (one per outcome) and, in memory only, expected values for every row.
+
+    The build's cached models (:func:`main_models`) carry no expected values: those are columns
+    ``exp_<outcome>`` of the store's panel file (:func:`store_panel_path`), read by column and
+    in chunks (:func:`iter_chunks`).
+    """
 
     fits: dict[str, Any]
-    expected: pd.DataFrame  # columns = outcomes, aligned with the panel rows
+    expected: pd.DataFrame | None  # columns = outcomes, aligned with the panel rows
     seconds: dict[str, float]
+    regressors: pd.DataFrame | None = None  # the regressor table (chapter 3), from the h=3 covariates
 
 
 def fit_main_models(
@@ -196,63 +223,336 @@ def fit_main_models(
     family: dict[str, str] | None = None,
     cov_type: str = "classical",
 ) -> MainModels:
-    """Fit the main model for each outcome on all observable rows; predict every row."""
+    """Fit the main model for each outcome on all observable rows; predict every row.
+
+    Each horizon's design is built once and dropped before the next one is built, so at most
+    one design (int32 codes, ~1.5 GB at 23 M rows) is in memory.
+    """
     from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.panel.covariates import regressor_summary
 
     family = family or FAMILY
     fits: dict[str, Any] = {}
     expected = pd.DataFrame(index=panel.index)
     seconds: dict[str, float] = {}
-    designs: dict[int, Any] = {}
-    for outcome in outcomes:
+    regressors = None
+    for h in sorted({horizon_of(o) for o in outcomes}):
         t0 = time.perf_counter()
-        h = horizon_of(outcome)
-        if h not in designs:
-            designs[h] = build_design(build_covariates(panel, h, options))
-        res = fit(designs[h], panel[outcome].to_numpy(dtype=float), family=family[outcome], outcome=outcome)  # type: ignore[arg-type]
-        fits[outcome] = res
-        # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
-        expected[outcome] = res.predict(designs[h], unseen="nan")
-        seconds[outcome] = round(time.perf_counter() - t0, 2)
-    return MainModels(fits=fits, expected=expected, seconds=seconds)
+        X = build_covariates(panel, h, options)
+        if h == 3:
+            regressors = regressor_summary(X)
+        design = build_design(X)
+        del X
+        t_design = time.perf_counter() - t0
+        for outcome in [o for o in outcomes if horizon_of(o) == h]:
+            t0 = time.perf_counter()
+            res = fit(design, panel[outcome].to_numpy(dtype=float), family=family[outcome], outcome=outcome,  # type: ignore[arg-type]
+                      cov_type=cov_type)  # type: ignore[arg-type]
+            fits[outcome] = res
+            # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
+            expected[outcome] = res.predict(design, unseen="nan")
+            seconds[outcome] = round(time.perf_counter() - t0 + t_design, 2)
+            t_design = 0.0
+        del design
+    expected = expected[[o for o in outcomes]]
+    return MainModels(fits={o: fits[o] for o in outcomes}, expected=expected, seconds=seconds, regressors=regressors)
+
+
+# ---------------------------------------------------------------------------------------------
+# The store: panel + expected values on disk (parquet, row groups of whole persons), the cube
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_CHUNK_ROWS = 2_000_000
+CHUNK_ENV = "ARBEIDSINDIKATOR_CHUNK_ROWS"
+
+
+def chunk_rows(cfg: RunConfig) -> int:
+    """Person-months per chunk of every chunked stage: ``output.chunk_rows`` (default 2 000 000).
+
+    The environment variable ``ARBEIDSINDIKATOR_CHUNK_ROWS`` overrides it (tests force small
+    chunks through a whole book build with it; chapter kernels inherit it).
+    """
+    env = os.environ.get(CHUNK_ENV)
+    if env:
+        return max(1, int(env))
+    raw = (getattr(cfg, "raw", None) or {}).get("output", {}) or {}
+    return max(1, int(raw.get("chunk_rows", DEFAULT_CHUNK_ROWS)))
+
+
+def store_dir(cfg: RunConfig) -> Path:
+    """Folder of this configuration's stage outputs (panel + expected, cube, summaries, models)."""
+    return Path(cfg.cache_dir) / f"store-{_cache_key(cfg)}-c{chunk_rows(cfg)}"
+
+
+def store_panel_path(cfg: RunConfig) -> Path:
+    """The panel with ``exp_<outcome>`` and the flags ``ungdomsgaranti``, ``landgruppe3`` (parquet).
+
+    Row groups hold whole persons (at most :func:`chunk_rows` rows unless one person has more);
+    read it by column and row group (:func:`iter_chunks`), or whole with :func:`panel_with_expected`.
+    """
+    return store_dir(cfg) / "panel.parquet"
+
+
+def _person_cuts(person: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``size`` rows that never split a person (rows sorted by person)."""
+    n = len(person)
+    if n == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    cuts = [0]
+    while cuts[-1] < n:
+        target = cuts[-1] + size
+        if target >= n:
+            cuts.append(n)
+            break
+        j = int(np.searchsorted(starts, target, side="right")) - 1
+        nxt = int(starts[j]) if starts[j] > cuts[-1] else int(starts[min(j + 1, len(starts) - 1)])
+        cuts.append(nxt if nxt > cuts[-1] else n)
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def _write_store_panel(panel: pd.DataFrame, expected: pd.DataFrame, path: Path, size: int) -> None:
+    """Panel + expected + flags as parquet, one row group per chunk of whole persons (atomic)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.indicator.indicator import add_derived_groups
+
+    pid = panel["person_id"].to_numpy()
+    if len(pid) > 1 and not (pid[1:] >= pid[:-1]).all():
+        raise ValueError("the panel must be sorted by person_id to be stored in chunks of whole persons")
+
+    def write(p: Path) -> None:
+        writer = None
+        try:
+            for lo, hi in _person_cuts(pid, size):
+                part = panel.iloc[lo:hi]
+                part = part.assign(**{f"exp_{o}": expected[o].to_numpy()[lo:hi] for o in expected.columns})
+                part = add_derived_groups(part)
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(p, table.schema)
+                writer.write_table(table, row_group_size=hi - lo)
+            if writer is None:  # empty panel: still a valid file
+                part = add_derived_groups(panel.assign(**{f"exp_{o}": expected[o].to_numpy() for o in expected.columns}))
+                pq.write_table(pa.Table.from_pandas(part, preserve_index=False), p)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    atomic_write(path, write)
+
+
+def iter_chunks(cfg: RunConfig, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """The store's panel (+ expected, flags) as DataFrames of whole persons, one row group each.
+
+    ``columns`` restricts what is read (pyarrow reads only those column chunks). At most one
+    chunk (:func:`chunk_rows` person-months) is in memory at a time.
+    """
+    import pyarrow.parquet as pq
+
+    path = store_panel_path(cfg)
+    if not path.exists():
+        main_models(cfg)
+    pf = pq.ParquetFile(path)
+    for i in range(pf.num_row_groups):
+        yield pf.read_row_group(i, columns=columns).to_pandas()
+
+
+def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
+    """The whole panel with ``exp_<outcome>`` and the derived breakdowns, in memory (memoised).
+
+    For small panels, tests and analyses that need every row; at production scale use
+    :func:`iter_chunks` or the cube (:func:`cube`).
+    """
+    key = str(store_dir(cfg))
+    if ("with_expected", key) not in _MEMO:
+        path = store_panel_path(cfg)
+        if not path.exists():
+            main_models(cfg)
+        _MEMO[("with_expected", key)] = pd.read_parquet(path)
+    return _MEMO[("with_expected", key)]
+
+
+def store_frame(cfg: RunConfig, columns: list[str], *, memo: bool = True) -> pd.DataFrame:
+    """Some columns of the store's panel (+ expected, flags) for every row, in memory.
+
+    For analyses that refit on all rows (alternatives): only the named columns are read. With
+    ``memo`` the last frame read is kept (one at a time) for the next call with the same columns.
+    """
+    key = ("store_frame", str(store_dir(cfg)), tuple(columns))
+    if key in _MEMO:
+        return _MEMO[key]
+    for k in [k for k in _MEMO if isinstance(k, tuple) and k and k[0] == "store_frame"]:
+        del _MEMO[k]
+    path = store_panel_path(cfg)
+    if not path.exists():
+        main_models(cfg)
+    df = pd.read_parquet(path, columns=list(dict.fromkeys(columns)))
+    if memo:
+        _MEMO[key] = df
+    return df
+
+
+def forget(cfg: RunConfig) -> None:
+    """Drop every memoised object of a configuration (e.g. an alternative's panel, used once)."""
+    keys = {_cache_key(cfg), str(store_dir(cfg))}
+    for k in [k for k in _MEMO if isinstance(k, tuple) and len(k) > 1 and k[1] in keys]:
+        del _MEMO[k]
 
 
 def main_models(cfg: RunConfig) -> MainModels:
-    """The four main models for a configuration (cached by data + specification + code)."""
-    key = _cache_key(cfg)
+    """The four main models for a configuration (cached by data + specification + code).
+
+    Fitting also writes the store's panel file with the expected values; the cached object
+    holds the fits and the regressor table only (``expected`` is None).
+    """
+    key = str(store_dir(cfg))
     if ("models", key) in _MEMO:
         return _MEMO[("models", key)]
-    path = cfg.cache_dir / f"models-{key}.pkl"
-    if path.exists():
+    path = store_dir(cfg) / "models.pkl"
+    if path.exists() and store_panel_path(cfg).exists():
         mm = pickle.loads(path.read_bytes())
     else:
-        mm = fit_main_models(load_panel(cfg).panel, covariate_options(cfg))
+        panel = load_panel(cfg).panel
+        t0 = time.perf_counter()
+        full = fit_main_models(panel, covariate_options(cfg))
+        t1 = time.perf_counter()
+        _write_store_panel(panel, full.expected, store_panel_path(cfg), chunk_rows(cfg))
+        seconds = dict(full.seconds, fit_predict_total=round(t1 - t0, 1), write_store=round(time.perf_counter() - t1, 1))
+        mm = MainModels(fits=full.fits, expected=None, seconds=seconds, regressors=full.regressors)
+        del full
         atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     _MEMO[("models", key)] = mm
     return mm
 
 
-def panel_with_expected(cfg: RunConfig) -> pd.DataFrame:
-    """The panel with expected values ``exp_<outcome>`` and the derived breakdowns (memoised)."""
-    from arbeidsindikator.indicator.indicator import add_derived_groups
-
+def panel_meta(cfg: RunConfig) -> PanelData:
+    """Fingerprint, build report and planted truth of the panel, without loading its rows."""
     key = _cache_key(cfg)
-    if ("with_expected", key) not in _MEMO:
-        pdata = load_panel(cfg)
-        mm = main_models(cfg)
-        df = pdata.panel.assign(**{f"exp_{o}": mm.expected[o].to_numpy() for o in mm.expected.columns})
-        _MEMO[("with_expected", key)] = add_derived_groups(df)
-    return _MEMO[("with_expected", key)]
+    if ("panel", key) in _MEMO:
+        return _MEMO[("panel", key)]
+    meta_path = cfg.cache_dir / f"panel-{key}.pkl"
+    if not meta_path.exists():
+        load_panel(cfg)
+        _MEMO.pop(("panel", key), None)
+    meta = pickle.loads(meta_path.read_bytes())
+    return PanelData(panel=pd.DataFrame(), fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
 
 
-def prepare(cfg: RunConfig) -> dict[str, float]:
-    """Build the panel and fit the main models once, before the chapters run (timed)."""
+_CUBE_COLUMNS = ["person_id", "month", "fylke", "nav_kontor", "hovedgruppe", "innsatsgruppe", "tiltak",
+                 "ungdomsgaranti", "landgruppe3", "timer_t", "alder", "barn", "kvinne", "gift", "landgruppe",
+                 "ufor", "nav_historikk", "nav_varighet", *OUTCOMES, *[f"exp_{o}" for o in OUTCOMES]]
+
+
+@dataclass
+class Cube:
+    """The indicator cube, its levels and the chapters' other small summaries (see indicator.cube)."""
+
+    cells: pd.DataFrame
+    levels: Any
+    summaries: dict[str, pd.DataFrame]
+    seconds: float = float("nan")
+
+
+def cube(cfg: RunConfig) -> Cube:
+    """The indicator cube and summaries for a configuration: built once from the store in chunks."""
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.indicator import cube as cb
+
+    key = str(store_dir(cfg))
+    if ("cube", key) in _MEMO:
+        return _MEMO[("cube", key)]
+    d = store_dir(cfg)
+    cells_p, levels_p, summ_p = d / "cube.parquet", d / "cube_levels.json", d / "summaries.pkl"
+    if not (cells_p.exists() and levels_p.exists() and summ_p.exists()):
+        main_models(cfg)
+        t0 = time.perf_counter()
+        # levels from the stored categorical dtypes (pyarrow keeps every category, in order)
+        pf = pq.ParquetFile(store_panel_path(cfg))
+        head = pf.read_row_group(0, columns=list(cb.GROUP_COLUMNS[1:])).to_pandas() if pf.num_row_groups else pd.read_parquet(store_panel_path(cfg))
+        months = pd.DatetimeIndex(cfg.months.to_timestamp())
+        levels = cb.levels_of(head, months)
+        cells, summaries = cb.build(iter_chunks(cfg, _CUBE_COLUMNS), levels)
+        secs = round(time.perf_counter() - t0, 1)
+        atomic_write(cells_p, lambda p: cells.to_parquet(p, index=False))
+        atomic_write(summ_p, lambda p: p.write_bytes(pickle.dumps({"summaries": summaries, "seconds": secs})))
+        atomic_write(levels_p, lambda p: p.write_text(json.dumps(levels.to_json(), ensure_ascii=False), encoding="utf-8"))
+    cells = pd.read_parquet(cells_p)
+    for c in ("outcome", "org_unit", "breakdown", "group"):  # fast selection (strings are arrow-backed)
+        cells[c] = cells[c].astype("category")
+    levels = cb.Levels.from_json(json.loads(levels_p.read_text(encoding="utf-8")))
+    s = pickle.loads(summ_p.read_bytes())
+    out = Cube(cells=cells, levels=levels, summaries=s["summaries"], seconds=s["seconds"])
+    _MEMO[("cube", key)] = out
+    return out
+
+
+def _progress(msg: str) -> None:
+    """Stage markers on stderr for benchmarks/bench_book.py (only if ARBEIDSINDIKATOR_PROGRESS is set)."""
+    if os.environ.get("ARBEIDSINDIKATOR_PROGRESS"):
+        import sys
+
+        print(f"@@ {msg}", file=sys.stderr, flush=True)
+
+
+def _prepare_child(cfg: RunConfig, queue: Any) -> None:
+    try:
+        queue.put(("ok", _prepare_here(cfg)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent
+        queue.put(("error", exc))
+
+
+def prepare(cfg: RunConfig, *, in_subprocess: bool = True) -> dict[str, float]:
+    """Build the panel, fit the main models (writing the store) and build the cube (timed).
+
+    By default the stages run in a child process: the panel's memory (several GB at production
+    scale) goes back to the system when they finish, instead of staying resident in the build
+    process while the chapter kernels run. Results are on disk (the caches) either way.
+    """
+    if not in_subprocess:
+        return _prepare_here(cfg)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_prepare_child, args=(cfg, q))
+    proc.start()
+    try:
+        status, value = q.get()
+    finally:
+        proc.join()
+    if status == "error":
+        raise value
+    return value
+
+
+def _prepare_here(cfg: RunConfig) -> dict[str, float]:
+    """Build the panel, fit the main models (writing the store) and build the cube (timed).
+
+    The in-memory panel is released afterwards: chapters read the cube and small tables.
+    """
     t0 = time.perf_counter()
-    load_panel(cfg)
+    done = (store_dir(cfg) / "cube.parquet").exists() and (store_dir(cfg) / "models.pkl").exists()
+    if not done:
+        _progress("stage panel")
+        load_panel(cfg)
     t1 = time.perf_counter()
-    main_models(cfg)
+    _progress("stage models")
+    mm = main_models(cfg)
     t2 = time.perf_counter()
-    return {"panel_s": round(t1 - t0, 1), "models_s": round(t2 - t1, 1)}
+    _progress("stage cube")
+    key = _cache_key(cfg)
+    _MEMO.pop(("panel", key), None)  # the panel rows are not needed any more
+    import gc
+
+    gc.collect()
+    cube(cfg)
+    t3 = time.perf_counter()
+    _progress("stage chapters")
+    return {"panel_s": round(t1 - t0, 1), "models_s": round(t2 - t1, 1), "cube_s": round(t3 - t2, 1),
+            **{f"{k}_s": v for k, v in mm.seconds.items()}}
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
@@ -268,23 +568,41 @@ def indicator_series(
 ) -> pd.DataFrame:
     """Monthly indicator table for an outcome (optionally by groups), seasonally adjusted per series.
 
-    Seasonal adjustment uses the configured reference windows for the outcome's horizon
-    (digest §1.5). Groups whose reference months do not cover all twelve calendar months
-    cannot be adjusted and are returned unadjusted with ``adjusted = False``. ``subset`` names
-    a boolean column (e.g. ``ungdomsgaranti``) restricting the rows first.
+    Read from the indicator cube (:func:`cube`), never from the person-months. Seasonal
+    adjustment uses the configured reference windows for the outcome's horizon (digest §1.5).
+    Groups whose reference months do not cover all twelve calendar months cannot be adjusted
+    and are returned unadjusted with ``adjusted = False``. ``subset`` names a flag column
+    (``ungdomsgaranti``, ``landgruppe3``) restricting the rows first.
     """
-    from arbeidsindikator.indicator import indicator
+    from arbeidsindikator.indicator import cube as cb
     from arbeidsindikator.indicator import seasonal
 
-    df = panel_with_expected(cfg)
-    if subset is not None:
-        df = df[df[subset].astype(bool)]
-    table = indicator.monthly(df, outcome, by)
+    c = cube(cfg)
+    table = cb.monthly_table(c.cells, c.levels, outcome, by, subset=subset)
+    return adjust_series(cfg, table, outcome, by, adjust)
+
+
+def adjust_series(cfg: RunConfig, table: pd.DataFrame, outcome: str, by: str | list[str] | None, adjust: bool = True) -> pd.DataFrame:
+    """Seasonal adjustment of a monthly indicator table with the configured windows."""
+    from arbeidsindikator.indicator import seasonal
+
     if not adjust:
         return table.assign(adjusted=False)
     windows = seasonal.windows_for(cfg, outcome)
     groups = [] if by is None else ([by] if isinstance(by, str) else list(by))
     return seasonal.adjust_table(table, windows, group_levels=groups)
+
+
+def indicator_series_in_memory(
+    cfg: RunConfig, outcome: str, by: str | list[str] | None = None, adjust: bool = True, subset: str | None = None
+) -> pd.DataFrame:
+    """:func:`indicator_series` computed from the whole panel in memory (the reference path)."""
+    from arbeidsindikator.indicator import indicator
+
+    df = panel_with_expected(cfg)
+    if subset is not None:
+        df = df[df[subset].astype(bool)]
+    return adjust_series(cfg, indicator.monthly(df, outcome, by), outcome, by, adjust)
 
 
 def national(cfg: RunConfig) -> dict[str, pd.DataFrame]:

@@ -28,7 +28,7 @@ from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY, SPELL_GAP_MONTHS, SPELL_GAP_MONTHS_ALTERNATIVE
-from arbeidsindikator.pipeline import covariate_options, load_panel, panel_with_expected
+from arbeidsindikator.pipeline import covariate_options, indicator_series, load_panel, panel_meta, store_frame
 
 #: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
 ORDERED_BLOCKS = ("alder", "nav_varighet", "nav_historikk", "timer_t", "innstromming", "barn")
@@ -75,8 +75,13 @@ def pool_unseen(X: pd.DataFrame, fit_rows: np.ndarray) -> tuple[pd.DataFrame, in
             mapping = {c: ranked[min(seen_pos, key=lambda j: abs(j - i))] for i, c in enumerate(ranked) if c not in seen}
         else:
             mapping = {c: cats[0] for c in unseen}
-        recoded |= s.isin(list(mapping)).to_numpy()
-        out[block] = pd.Categorical(s.astype(object).replace(mapping), categories=cats)
+        # recode through the integer codes (no object array per row)
+        lut = np.arange(len(cats))
+        for old, new in mapping.items():
+            lut[cats.index(old)] = cats.index(new)
+        codes = s.cat.codes.to_numpy()
+        recoded |= lut[codes] != codes
+        out[block] = pd.Categorical.from_codes(lut[codes], dtype=s.dtype)
     return pd.DataFrame(out, index=X.index), int(recoded.sum())
 
 
@@ -95,7 +100,7 @@ def fit_variant(
     family: str | None = None,
 ) -> Variant:
     """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from arbeidsindikator.estimation import DesignError, fit
+    from arbeidsindikator.estimation import DesignError, build_design, fit
 
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)
@@ -108,7 +113,9 @@ def fit_variant(
         X, pooled = pool_unseen(X, fit_rows & ~np.isnan(panel[outcome].to_numpy(dtype=float)))
     for _attempt in range(5):
         try:
-            res = fit(X, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
+            # one design for the fit and the prediction (a DataFrame would be encoded twice)
+            design = build_design(X, mask=~np.isnan(y))
+            res = fit(design, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
             break
         except DesignError as exc:
             # A sub-sample (one main group, the entry cohorts) can make a level collinear with
@@ -121,7 +128,8 @@ def fit_variant(
     else:  # pragma: no cover - five rounds of aliasing do not happen with categorical designs
         raise DesignError("could not resolve the rank deficiency by merging aliased levels")
     # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
-    return Variant(expected=res.predict(X, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+    del X
+    return Variant(expected=res.predict(design, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
 
 
 def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
@@ -142,16 +150,43 @@ def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
     return X, n
 
 
-def _national(df: pd.DataFrame, outcome: str, expected: np.ndarray, cfg: RunConfig, by: str | None = None) -> pd.DataFrame:
-    d = df.assign(**{f"exp_{outcome}": expected})
-    t = indicator.monthly(d, outcome, by)
+#: Panel columns an alternative needs (covariates, outcomes, groupings); nothing else is read.
+_COLUMNS = ["person_id", "month", "hovedgruppe", "fylke", "alder", "kvinne", "gift", "barn", "landgruppe", "botid",
+            "hoyere_utd", "lonn_desil", "pgi_desil", "nav_historikk", "nav_varighet", "ufor", "permittert",
+            "helse_ytelse", "arbeid_ytelse", "timer_t", "innstrom3", "innstrom12"]
+
+
+def _frame(cfg: RunConfig, outcome: str) -> pd.DataFrame:
+    """The columns one outcome's alternatives need, from the store (not the whole panel)."""
+    return store_frame(cfg, [*_COLUMNS, outcome, f"exp_{outcome}"])
+
+
+def _national(df: pd.DataFrame, outcome: str, expected: np.ndarray, cfg: RunConfig, by: str | None = None,
+              by_values: np.ndarray | pd.Series | None = None) -> pd.DataFrame:
+    """Seasonally adjusted monthly indicator (by ``by``) with the given expected values.
+
+    Sums by cell with :func:`cube.monthly_from_arrays`, so no copy of the frame is made; equal
+    to ``indicator.monthly(df.assign(exp=expected), outcome, by)`` (up to summation order).
+    """
+    from arbeidsindikator.indicator import cube as cb
+
+    t = cb.monthly_from_arrays(df["month"], df[outcome].to_numpy(dtype=float), np.asarray(expected, dtype=float),
+                               outcome, None if by is None else (df[by] if by_values is None else by_values), by)
     return seasonal.adjust_table(t, seasonal.windows_for(cfg, outcome), group_levels=[by] if by else [])
+
+
+def _month_category(month: pd.Series) -> pd.Categorical:
+    """One level per measurement month ("YYYY-MM", sorted; the first month is the reference)."""
+    m = pd.DatetimeIndex(month)
+    uniq = np.unique(m.to_numpy())
+    labels = list(pd.DatetimeIndex(uniq).strftime("%Y-%m"))
+    return pd.Categorical.from_codes(np.searchsorted(uniq, m.to_numpy()), dtype=pd.CategoricalDtype(labels))
 
 
 def compare_national(cfg: RunConfig, outcome: str, variants: dict[str, np.ndarray]) -> pd.DataFrame:
     """Months × (main, variants...) seasonally adjusted national indicator."""
-    df = panel_with_expected(cfg)
-    cols = {"main model": _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"]}
+    cols = {"main model": indicator_series(cfg, outcome)["indicator"]}
+    df = _frame(cfg, outcome)
     for name, exp in variants.items():
         cols[name] = _national(df, outcome, exp, cfg)["indicator"]
     return pd.DataFrame(cols)
@@ -159,7 +194,7 @@ def compare_national(cfg: RunConfig, outcome: str, variants: dict[str, np.ndarra
 
 def covid_out_of_sample(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, Variant]:
     """Alternative 1: estimate without the COVID stocks, predict them out of sample (fig. 30)."""
-    df = panel_with_expected(cfg)
+    df = _frame(cfg, outcome)
     assert cfg.covid_window is not None
     months = pd.DatetimeIndex(df["month"]).to_period("M")
     fit_rows = ~np.asarray(cfg.covid_window.contains(months))
@@ -169,20 +204,17 @@ def covid_out_of_sample(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.Data
 
 def calendar_time(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Alternative 2: a dummy per measurement month; county indicators with and without it (fig. 31)."""
-    df = panel_with_expected(cfg)
-    m = pd.DatetimeIndex(df["month"]).strftime("%Y-%m")
-    first = m.min()
-    cats = [first] + sorted(set(m) - {first})
-    v = fit_variant(df, outcome, covariate_options(cfg), extra={"maaned": pd.Categorical(m, categories=cats)})
+    df = _frame(cfg, outcome)
+    v = fit_variant(df, outcome, covariate_options(cfg), extra={"maaned": _month_category(df["month"])})
     with_time = _national(df, outcome, v.expected, cfg, by="fylke")
-    main = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="fylke")
+    main = indicator_series(cfg, outcome, "fylke")
     k = cfg.min_cell_count
     return indicator.wide(main, "indicator", "fylke", k), indicator.wide(with_time, "indicator", "fylke", k)
 
 
 def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     """Alternative 3: one regression per main group vs the common one; indicator per group (fig. 32)."""
-    df = panel_with_expected(cfg)
+    df = _frame(cfg, outcome)
     group = df["hovedgruppe"].astype(str).map(MAIN_GROUP_SPLIT)
     exp = np.full(len(df), np.nan)
     opts = covariate_options(cfg)
@@ -190,9 +222,9 @@ def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFra
         rows = (group == g).to_numpy()
         sub = df[rows]
         exp[rows] = fit_variant(sub, outcome, opts).expected
-    d = df.assign(split_group=group.to_numpy())
-    common = _national(d, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="split_group")
-    separate = _national(d, outcome, exp, cfg, by="split_group")
+    g = group.to_numpy()
+    common = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="split_group", by_values=g)
+    separate = _national(df, outcome, exp, cfg, by="split_group", by_values=g)
     a = indicator.wide(common, "indicator", "split_group").add_suffix(" (common)")
     b = indicator.wide(separate, "indicator", "split_group").add_suffix(" (separate)")
     return a.join(b)
@@ -200,7 +232,7 @@ def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFra
 
 def lpm_vs_probit(cfg: RunConfig, outcome: str = "jobb3") -> tuple[pd.DataFrame, dict[str, float]]:
     """Alternative 4: linear probability model instead of probit (curves and run time)."""
-    df = panel_with_expected(cfg)
+    df = _frame(cfg, outcome)
     opts = covariate_options(cfg)
     lpm = fit_variant(df, outcome, opts, family="lpm")
     probit = fit_variant(df, outcome, opts, family="probit")
@@ -211,7 +243,7 @@ def lpm_vs_probit(cfg: RunConfig, outcome: str = "jobb3") -> tuple[pd.DataFrame,
 
 def specification_variants(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     """Alternative 6: without hours at t (fig. 2) and with 61 duration categories (appendix D)."""
-    df = panel_with_expected(cfg)
+    df = _frame(cfg, outcome)
     base = covariate_options(cfg)
     no_hours = fit_variant(df, outcome, CovariateOptions(base.duration_categories, False, base.inflow_categories))
     other_dur = 61 if base.duration_categories == 20 else 20
@@ -224,12 +256,13 @@ def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
 
     Returns months × (main model on all rows, entry-cohort model on entrants) national indicator.
     """
-    df = panel_with_expected(cfg)
+    df = _frame(cfg, outcome)
     rows = (df["nav_varighet"] == 0).to_numpy()
     entrants = df[rows]
+    del df
     opts = covariate_options(cfg)
     v = fit_variant(entrants, outcome, CovariateOptions(2, opts.include_hours_at_t, opts.inflow_categories))  # duration is 0 for all
-    main = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"]
+    main = indicator_series(cfg, outcome)["indicator"]
     cohort = _national(entrants, outcome, v.expected, cfg)["indicator"]
     return pd.DataFrame({"main model (all person-months)": main, "entry cohorts (first month of spell)": cohort})
 
@@ -245,21 +278,26 @@ def spell_gap(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, dic
     """
     if cfg.source not in ("synthetic", "extracts"):
         raise ValueError("the spell-gap alternative needs raw extracts (data.source synthetic or extracts)")
+    from arbeidsindikator import pipeline
+
     other = SPELL_GAP_MONTHS_ALTERNATIVE if cfg.gap_months == SPELL_GAP_MONTHS else SPELL_GAP_MONTHS
-    main = load_panel(cfg)
-    folder = main.report.get("extracts") or cfg.data_path
+    folder = panel_meta(cfg).report.get("extracts") or cfg.data_path
     alt_cfg = dataclasses.replace(cfg, gap_months=other, source="extracts", data_path=Path(str(folder)))
+    main_curve = indicator_series(cfg, outcome)["indicator"]
+    df = store_frame(cfg, ["person_id", "month", "nav_varighet"], memo=False)
     alt = load_panel(alt_cfg).panel
-    df = panel_with_expected(cfg)
+    pipeline.forget(alt_cfg)  # the alternative panel is used once: not kept in the kernel's memo
     key = ["person_id", "month"]
     if len(alt) != len(df) or not alt[key].reset_index(drop=True).equals(df[key].reset_index(drop=True)):
         raise AssertionError("the spell gap changed the population rows; it must only change durations")
+    d_main = df["nav_varighet"].to_numpy(float)
+    del df
     v = fit_variant(alt, outcome, covariate_options(alt_cfg))
     curves = pd.DataFrame({
-        f"main model (gap {cfg.gap_months} months)": _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg)["indicator"],
+        f"main model (gap {cfg.gap_months} months)": main_curve,
         f"spell gap {other} months": _national(alt, outcome, v.expected, alt_cfg)["indicator"],
     })
-    d_main, d_alt = df["nav_varighet"].to_numpy(float), alt["nav_varighet"].to_numpy(float)
+    d_alt = alt["nav_varighet"].to_numpy(float)
     summary = {"other_gap": float(other), "share_rows_changed": float((d_main != d_alt).mean()),
                "mean_duration_main": float(d_main.mean()), "mean_duration_other": float(d_alt.mean()),
                "max_abs_diff": float((curves.iloc[:, 0] - curves.iloc[:, 1]).abs().max())}

@@ -11,27 +11,14 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator.panel.covariates import build_covariates, CovariateOptions
+from arbeidsindikator.panel.covariates import build_covariates, CovariateOptions, regressor_summary
 from arbeidsindikator.data.reference import published_coefficients
+from arbeidsindikator.indicator.cube import TABLE1_MEASURES, TABLE2_MEASURES
 
 
 def regressor_table(panel: pd.DataFrame, options: CovariateOptions) -> pd.DataFrame:
     """One row per regressor block: number of levels present, reference level, most frequent level."""
-    X = build_covariates(panel, 3, options)
-    rows = []
-    for block in X.columns:
-        s = X[block]
-        counts = s.value_counts()
-        rows.append(
-            {
-                "regressor": block,
-                "levels in data": int((counts > 0).sum()),
-                "reference level": str(s.cat.categories[0]),
-                "share at reference": float((s == s.cat.categories[0]).mean()),
-                "most frequent level": str(counts.idxmax()),
-            }
-        )
-    return pd.DataFrame(rows)
+    return regressor_summary(build_covariates(panel, 3, options))
 
 
 def fit_statistics(fits: Mapping[str, Any]) -> pd.DataFrame:
@@ -89,29 +76,8 @@ def agreement_with_published(comparison: pd.DataFrame, outcome: str, min_abs: fl
 
 # --- descriptive tables beside the published appendix A tables 1–3 ---------------------------
 
-_T1_MEASURES = {
-    "in_work": lambda d: (d["timer_t"] > 19).mean(),
-    "in_work_3m": lambda d: d["jobb3"].mean(),
-    "in_work_12m": lambda d: d["jobb12"].mean(),
-    "hours_per_week": lambda d: d["timer_t"].mean(),
-    "hours_per_week_next_3m": lambda d: d["atid3"].mean(),
-    "hours_per_week_next_12m": lambda d: d["atid12"].mean(),
-    "observations": lambda d: float(len(d)),
-}
-_T2_MEASURES = {
-    "age": lambda d: d["alder"].mean(),
-    "children_under_18": lambda d: d["barn"].mean(),
-    "female": lambda d: d["kvinne"].mean(),
-    "married": lambda d: d["gift"].mean(),
-    "born_norway": lambda d: (d["landgruppe"] == 0).mean(),
-    "born_landgruppe_1": lambda d: (d["landgruppe"] == 1).mean(),
-    "born_landgruppe_2": lambda d: (d["landgruppe"] == 2).mean(),
-    "born_landgruppe_3": lambda d: (d["landgruppe"] == 3).mean(),
-    "hours_per_week": lambda d: d["timer_t"].mean(),
-    "disability_degree_positive": lambda d: d["ufor"].mean(),
-    "nav_history_months": lambda d: d["nav_historikk"].mean(),
-    "nav_duration_months": lambda d: d["nav_varighet"].mean(),
-}
+_T1_MEASURES = {m: (lambda d, f=f: f(d).mean()) for m, f in TABLE1_MEASURES.items()} | {"observations": lambda d: float(len(d))}
+_T2_MEASURES = {m: (lambda d, f=f: f(d).mean()) for m, f in TABLE2_MEASURES.items()}
 
 
 def _by_main_group(panel: pd.DataFrame, measures: dict) -> pd.DataFrame:
@@ -127,7 +93,13 @@ def descriptive_vs_published(panel: pd.DataFrame, table: int) -> pd.DataFrame:
     """
     from arbeidsindikator.data.reference import load_table1, load_table2
 
-    ours = _by_main_group(panel, _T1_MEASURES if table == 1 else _T2_MEASURES)
+    return descriptive_beside_published(_by_main_group(panel, _T1_MEASURES if table == 1 else _T2_MEASURES), table)
+
+
+def descriptive_beside_published(ours: pd.DataFrame, table: int) -> pd.DataFrame:
+    """Measures × main groups (``all`` first) of this build beside appendix A table 1 or 2."""
+    from arbeidsindikator.data.reference import load_table1, load_table2
+
     pub = (load_table1() if table == 1 else load_table2()).pivot_table(index="measure", columns="main_group", values="value", observed=True)
     rows = []
     for m in ours.index:
@@ -154,7 +126,14 @@ def table3_vs_published(df: pd.DataFrame) -> pd.DataFrame:
         counts = d.groupby(col, observed=True).size()
         for group, r in means.iterrows():
             rows.append({"panel": panel_name, "group": str(group), "persons-months": int(counts[group]), **r.to_dict()})
-    ours = pd.DataFrame(rows)
+    return table3_beside_published(pd.DataFrame(rows))
+
+
+def table3_beside_published(ours: pd.DataFrame) -> pd.DataFrame:
+    """Rows ``panel, group, persons-months, <outcomes>`` of this build beside table 3."""
+    from arbeidsindikator.data.reference import load_table3
+
+    pub = load_table3()
     pw = pub.pivot_table(index=["panel", "group"], columns="outcome", values="value", observed=True).add_suffix(" published").reset_index()
     pw["panel"] = pw["panel"].astype(str)
     pw["group"] = pw["group"].astype(str)

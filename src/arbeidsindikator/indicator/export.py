@@ -45,7 +45,13 @@ LONG_COLUMNS = [
 
 def _one(df: pd.DataFrame, outcome: str, org_col: str | None, by: str | None, label: str, cfg: RunConfig) -> pd.DataFrame:
     keys = ([org_col] if org_col else []) + ([by] if by else [])
-    t = indicator.monthly(df, outcome, keys or None).reset_index()
+    return _one_table(indicator.monthly(df, outcome, keys or None), outcome, org_col, by, label, cfg)
+
+
+def _one_table(table: pd.DataFrame, outcome: str, org_col: str | None, by: str | None, label: str, cfg: RunConfig) -> pd.DataFrame:
+    """One series block of the long table from a monthly indicator table (panel or cube)."""
+    keys = ([org_col] if org_col else []) + ([by] if by else [])
+    t = table.reset_index()
     if by in FLAG_BREAKDOWNS.values():
         t = t[t[by].astype(bool)]
         t["NEDBRYTNING"] = label
@@ -82,12 +88,18 @@ def long_format(df: pd.DataFrame, cfg: RunConfig, outcomes: Sequence[str] = OUTC
     ``df`` is the panel with expected values (:func:`pipeline.panel_with_expected`).
     """
     df = indicator.add_derived_groups(df)
+    return long_format_from(lambda outcome, keys: indicator.monthly(df, outcome, keys or None), cfg, outcomes)
+
+
+def long_format_from(monthly, cfg: RunConfig, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """The long table from ``monthly(outcome, keys)`` → monthly indicator table (panel or cube)."""
     parts = []
     for level, org_col in ORG_LEVELS.items():
         for outcome in outcomes:
             specs = [(None, "Alle")] + [(c, lab) for lab, c in BREAKDOWNS.items()] + [(c, lab) for lab, c in FLAG_BREAKDOWNS.items()]
             for by, label in specs:
-                part = _one(df, outcome, org_col, by, label, cfg)
+                keys = ([org_col] if org_col else []) + ([by] if by else [])
+                part = _one_table(monthly(outcome, keys), outcome, org_col, by, label, cfg)
                 part.insert(1, "ORG_NIVAA", level)
                 parts.append(part)
     out = pd.concat(parts, ignore_index=True)
