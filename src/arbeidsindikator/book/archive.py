@@ -149,8 +149,11 @@ class Publication:
 
         bar = tqdm(total=3, desc="publication", disable=not progress, leave=False)
         bar.set_postfix_str("panel")
-        pdata = pipeline.load_panel(cfg)
-        panel = pdata.panel
+        pdata = pipeline.panel_meta(cfg)  # fingerprint and report without loading the rows
+        persons, rows_by_month = 0, pd.Series(dtype="int64")
+        for chunk in pipeline.iter_chunks(cfg, columns=["person_id", "month"]):  # whole persons per chunk
+            persons += int(chunk["person_id"].nunique())
+            rows_by_month = rows_by_month.add(chunk.groupby(chunk["month"].dt.to_period("M")).size(), fill_value=0)
         bar.update()
         bar.set_postfix_str("models")
         coefs = coefficient_table(pipeline.main_models(cfg).fits)
@@ -159,7 +162,9 @@ class Publication:
         if long_files:
             long = pd.read_csv(long_files["csv"], dtype={"BEHOLDNINGSMAANED": str, "ORG_STED": str, "NEDBRYTNING": str})
         else:
-            long = export.long_format(pipeline.panel_with_expected(cfg), cfg)
+            from arbeidsindikator.book import recipes
+
+            long = recipes.long_format(cfg)
         bar.update()
         bar.close()
         report = {k: v for k, v in pdata.report.items() if k not in _VOLATILE}
@@ -174,9 +179,9 @@ class Publication:
             "windows": {"short": [str(w) for w in cfg.seasonal_windows_short],
                         "long": [str(w) for w in cfg.seasonal_windows_long],
                         "covid": str(cfg.covid_window), "why": dict(cfg.provenance)},
-            "data": {"persons": int(panel["person_id"].nunique()), "person_months": int(len(panel)),
+            "data": {"persons": persons, "person_months": int(rows_by_month.sum()),
                      "rows_by_month": {str(k): int(v) for k, v in
-                                       panel.groupby(panel["month"].dt.to_period("M")).size().items()},
+                                       rows_by_month.sort_index().items()},
                      "report": _plain(report)},
             "min_cell_count": cfg.min_cell_count,
         }

@@ -178,7 +178,17 @@ def long_format(cfg: RunConfig) -> pd.DataFrame:
     from arbeidsindikator.indicator import export
 
     c = pipeline.cube(cfg)
-    return export.long_format_from(lambda outcome, keys: cb.monthly_table(c.cells, c.levels, outcome, keys or None), cfg)
+    return export.long_format_from(lambda outcome, keys: cb.monthly_table(c.cells, c.levels, outcome, keys or None), cfg,
+                                   office_counties(cfg))
+
+
+def office_counties(cfg: RunConfig) -> dict[str, str]:
+    """Office → county from the stored panel, read in chunks (two columns at a time)."""
+    pairs: dict[str, str] = {}
+    for chunk in pipeline.iter_chunks(cfg, columns=["nav_kontor", "fylke"]):
+        u = chunk.drop_duplicates()
+        pairs.update(zip(u["nav_kontor"].astype(str), u["fylke"].astype(str)))
+    return dict(sorted(pairs.items()))
 
 
 def intro(cfg: RunConfig) -> dict[str, Any]:

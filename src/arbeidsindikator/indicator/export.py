@@ -13,7 +13,7 @@ rows stay, so nothing is dropped.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -88,11 +88,18 @@ def long_format(df: pd.DataFrame, cfg: RunConfig, outcomes: Sequence[str] = OUTC
     ``df`` is the panel with expected values (:func:`pipeline.panel_with_expected`).
     """
     df = indicator.add_derived_groups(df)
-    return long_format_from(lambda outcome, keys: indicator.monthly(df, outcome, keys or None), cfg, outcomes)
+    offices = df[["nav_kontor", "fylke"]].drop_duplicates()
+    office_county = dict(zip(offices["nav_kontor"].astype(str), offices["fylke"].astype(str)))
+    return long_format_from(lambda outcome, keys: indicator.monthly(df, outcome, keys or None), cfg, office_county,
+                            outcomes)
 
 
-def long_format_from(monthly, cfg: RunConfig, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
-    """The long table from ``monthly(outcome, keys)`` → monthly indicator table (panel or cube)."""
+def long_format_from(monthly, cfg: RunConfig, office_county: Mapping[str, str],
+                     outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """The long table from ``monthly(outcome, keys)`` → monthly indicator table (panel or cube).
+
+    ``office_county`` (office → county) lets the complementary suppression protect offices
+    within their county."""
     parts = []
     for level, org_col in ORG_LEVELS.items():
         for outcome in outcomes:
@@ -105,8 +112,6 @@ def long_format_from(monthly, cfg: RunConfig, outcomes: Sequence[str] = OUTCOMES
     out = pd.concat(parts, ignore_index=True)
     # primary and complementary suppression (indicator.disclosure): no blanked cell can be
     # recovered from published totals and margins; blanked cells lose their count too
-    offices = df[["nav_kontor", "fylke"]].drop_duplicates()
-    office_county = dict(zip(offices["nav_kontor"].astype(str), offices["fylke"].astype(str)))
     hidden = disclosure.protect_long(out, cfg.min_cell_count, office_county)
     values = ["faktisk", "forventet", "INDIKATOR", "INDIKATOR_SESONGJUSTERT", "NEDRE_95", "OVRE_95"]
     out.loc[hidden, values] = np.nan
