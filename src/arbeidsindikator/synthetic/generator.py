@@ -49,7 +49,7 @@ How the data are made (one month at a time, vectorised over a chunk of persons):
   needed and each is kept with a probability given by bounded calibration weights on its
   contributions to the published figures of tables 1–3 (about one in four is kept). Kept
   persons are whole, unchanged simulated lives. :func:`calibration_table` makes the
-  comparison; ``tests/test_synthetic_extracts.py`` checks it on a seed not used for fitting.
+  comparison; ``tests/synthetic/test_synthetic_extracts.py`` checks it on a seed not used for fitting.
 * **Parallel.** Chunk k of candidates depends only on the seed and k, so chunks are simulated
   in up to two worker processes (``workers``) with the same result as in one.
 

@@ -24,7 +24,7 @@ How it works (all numbers invented except the calibration targets):
 
 The constants in :data:`CALIBRATED` were tuned (``scale = 1``, several seeds) so that the rule
 tree, decisions and outcomes reproduce table 5 of seed 003 within about one percentage point;
-``tests/test_profiling.py`` checks 2 pp. Deterministic given ``seed``.
+``tests/profiling/test_profiling.py`` checks 2 pp. Deterministic given ``seed``.
 """
 
 from __future__ import annotations

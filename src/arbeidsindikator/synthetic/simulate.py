@@ -520,7 +520,7 @@ def _chunk_rows(su: _Setup, ch: _Chunk, *, counterfactual: bool = False) -> tupl
 
 def _chunk_panel(su: _Setup, ch: _Chunk, r: np.ndarray, c: np.ndarray, oc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The columns of the panel (and benefit flags) that the calibration figures use, for the
-    chunk's panel rows, by the panel builder's definitions (``tests/test_synthetic_extracts.py``
+    chunk's panel rows, by the panel builder's definitions (``tests/synthetic/test_synthetic_extracts.py``
     checks that they equal the panel built from the written extracts)."""
     j = su.start - su.sim_first + c
     fl = ch.FLAGS[r, j]

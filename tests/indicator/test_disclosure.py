@@ -20,7 +20,7 @@ import pytest
 
 from arbeidsindikator.indicator import disclosure
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # --- the engine on small grids -----------------------------------------------------------------

@@ -26,7 +26,7 @@ from arbeidsindikator.data.extracts import validate_extracts
 from arbeidsindikator.panel.build import PanelOptions, build_panel
 from arbeidsindikator.pipeline import panel_from_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # slow tests: enough persons for 5 % / 2 pp checks by county (at 100 000 persons the sampling
 # error of a small county's mean outcome is about half the tolerance)
 BIG_PERSONS = 200_000

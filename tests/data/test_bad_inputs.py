@@ -24,7 +24,7 @@ from arbeidsindikator.data.checks import MAX_LINE, ExtractWarning
 from arbeidsindikator.data.extracts import DEFAULT_G_PATH, ExtractError, Manifest, validate_extracts, write_extracts
 from test_extracts import MS, P, world
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def folder_hash(d: Path) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from arbeidsindikator.data import reference as ref
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED_DIR = REPO_ROOT.parent / "shared" / "seeds"
 
 COUNTIES = {

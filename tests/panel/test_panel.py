@@ -360,5 +360,5 @@ def test_g_table_structure() -> None:
     assert g.loc[d.dt.year == 2024, "G_nok"].item() == 124028  # seed 003 and seed 002 footnote 12 ("over 124 000")
     jan_apr_2010 = g_per_month(g, month_to_index("2010-01"), month_to_index("2010-04"))
     assert np.isfinite(jan_apr_2010).all()
-    readme = Path(__file__).resolve().parents[1] / "data" / "reference" / "README_G.md"
+    readme = Path(__file__).resolve().parents[2] / "data" / "reference" / "README_G.md"
     assert "nav.no" in readme.read_text(encoding="utf-8")
