@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from arbeidsindikator.analyses import interval_views as iv_views
 from arbeidsindikator.analyses import uncertainty as unc
 from arbeidsindikator.analyses import validation as val
 from arbeidsindikator.config import Window
@@ -218,9 +219,9 @@ def test_export_columns(tiny_cfg):
     iv = unc.clustered_intervals(df, "atid3", covariate_options(tiny_cfg), seasonal.windows_for(tiny_cfg, "atid3"),
                                  fit_result=f, groupings=("national", "county"), levels=("person",))
     long = long_format(df, tiny_cfg, outcomes=("atid3",))
-    out = unc.add_export_intervals(long, iv.table)
-    assert len(out) == len(long) and set(unc.EXPORT_COLUMNS) <= set(out.columns)
+    out = iv_views.add_export_intervals(long, iv.table)
+    assert len(out) == len(long) and set(iv_views.EXPORT_COLUMNS) <= set(out.columns)
     nat = out[(out.ORG_NIVAA == 1) & (out.NEDBRYTNING == "Alle")]
-    assert nat[unc.EXPORT_COLUMNS].notna().all().all()
+    assert nat[iv_views.EXPORT_COLUMNS].notna().all().all()
     assert (nat["NEDRE_95_PERSON"] < nat["INDIKATOR"]).all() and (nat["INDIKATOR"] < nat["OVRE_95_PERSON"]).all()
-    assert out.loc[out.PRIKKET, unc.EXPORT_COLUMNS].isna().all().all()
+    assert out.loc[out.PRIKKET, iv_views.EXPORT_COLUMNS].isna().all().all()

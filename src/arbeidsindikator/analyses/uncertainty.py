@@ -54,6 +54,7 @@ from arbeidsindikator.estimation import Design, DesignError, FitResult, Separati
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY
+from arbeidsindikator.analyses.refit import _csr, RefitResult, aliased_columns, fit_replicate  # noqa: F401 (re-exported)
 
 Level = Literal["observation", "person"]
 Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
@@ -208,16 +209,6 @@ def design_chunks(
 # ---------------------------------------------------------------------------------------------
 # Sparse helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def _csr(codes: np.ndarray, p: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
-    """Sparse design rows (constant + one dummy per non-reference block), rows scaled by ``values``."""
-    n = codes.shape[0]
-    cols = np.concatenate([np.zeros((n, 1), dtype=np.int64), codes.astype(np.int64)], axis=1)
-    keep = cols >= 0
-    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
-    data = np.ones(int(indptr[-1])) if values is None else np.repeat(values, keep.sum(axis=1))
-    return sparse.csr_matrix((data, cols[keep], indptr), shape=(n, p))
 
 
 def _indicator_matrix(rows_to: np.ndarray, n_to: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
@@ -698,73 +689,8 @@ def clustered_intervals(
 
 
 # ---------------------------------------------------------------------------------------------
-# The refit bootstrap (appendix C), robust to rank-deficient replicates
+# The refit bootstrap's design for the book (the bootstrap itself: analyses/refit.py)
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RefitResult:
-    """Replicate monthly group indicators per grouping (G × R) and per-replicate diagnostics."""
-
-    curves: dict[str, np.ndarray]
-    failed: int
-    aliased: int
-    separated: int
-    seconds: float
-
-
-def aliased_columns(design: Design, weights: np.ndarray, used: np.ndarray, tol: float = 1e-9) -> list[int]:
-    """Design columns that are linear combinations of earlier ones among the weighted used rows.
-
-    Sequential Cholesky on the scaled weighted Gram matrix (as the engine's rank check); columns
-    without used rows are not reported (the engine drops them itself).
-    """
-    rows = np.flatnonzero(used & (weights > 0))
-    X = _csr(design.codes[rows], design.n_columns)
-    A = (X.T @ X.multiply(weights[rows][:, None])).toarray()
-    dg = np.diag(A).copy()
-    live = np.flatnonzero(dg > 0)
-    S = A[np.ix_(live, live)] / np.sqrt(np.outer(dg[live], dg[live]))
-    out = []
-    for k in range(S.shape[0]):
-        piv = S[k, k]
-        if piv <= tol:
-            out.append(int(live[k]))
-            S[k, :] = 0.0
-            S[:, k] = 0.0
-            continue
-        c = S[k:, k] / np.sqrt(piv)
-        S[k:, k:] -= np.outer(c, c)
-    return out
-
-
-def fit_replicate(design: Design, y: np.ndarray, family: str, outcome: str, w: np.ndarray
-                  ) -> tuple[FitResult | None, Design, bool, bool]:
-    """Fit one bootstrap replicate; an aliased column is dropped (its rows moved to the reference).
-
-    Dropping a column that is a linear combination of others among the used rows leaves the
-    fitted values of those rows unchanged. Returns (fit or None if it still fails, the design
-    used for prediction, aliased?, separated?).
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SeparationWarning)
-        try:
-            res = fit(design, y, family=family, outcome=outcome, weights=w)  # type: ignore[arg-type]
-            return res, design, False, any(issubclass(c.category, SeparationWarning) for c in caught)
-        except DesignError:
-            pass
-        used = ~np.isnan(y) & (design.mask if design.mask is not None else True)
-        bad = aliased_columns(design, w, used)
-        if not bad:
-            return None, design, True, False
-        codes = design.codes.copy()
-        codes[np.isin(codes, np.asarray(bad, dtype=codes.dtype))] = -1
-        d2 = replace(design, codes=codes)
-        try:
-            res = fit(d2, y, family=family, outcome=outcome, weights=w)  # type: ignore[arg-type]
-        except DesignError:
-            return None, d2, True, False
-        return res, d2, True, any(issubclass(c.category, SeparationWarning) for c in caught)
 
 
 def refit_bootstrap(
@@ -874,66 +800,6 @@ def clustered_coefficients(design: Design, y: np.ndarray, family: str, groups: n
     }, index=cl.params.index)
 
 
-def method_comparison(table: pd.DataFrame, grouping: str = "national",
-                      statistics: Sequence[str] = ("month", "month_adjusted", "tertial_adjusted", "period")) -> pd.DataFrame:
-    """Mean standard error per method and statistic: like compared with like (adjusted with adjusted)."""
-    t = table[(table["grouping"] == grouping) & table["statistic"].isin(statistics)]
-    out = t.groupby(["outcome", "statistic", "method"], observed=True)["se"].mean().unstack("method")
-    if "analytic_person" in out:
-        out = out.assign(**{f"ratio {m}/analytic_person": out[m] / out["analytic_person"]
-                            for m in out.columns if m != "analytic_person"})
-    return out.reset_index()
-
-
-#: grouping -> (ORG_NIVAA, unit -> ORG_STED, unit -> NEDBRYTNING) of the long-format export
-def _export_keys(grouping: str, unit: str) -> tuple[int, str, str]:
-    from arbeidsindikator.indicator.export import INNSATSGRUPPE_NAV
-
-    if grouping == "national":
-        return 1, "Norge", "Alle"
-    if grouping == "county":
-        return 2, unit, "Alle"
-    if grouping == "office":
-        return 3, unit, "Alle"
-    if grouping == "service_group":
-        return 1, "Norge", "Innsatsgruppe - " + INNSATSGRUPPE_NAV.get(unit, unit)
-    if grouping == "programme":
-        return 1, "Norge", "Tiltak - " + unit
-    if grouping == "youth_guarantee":
-        return 1, "Norge", "Ungdomsgaranti"
-    return 1, "Norge", "Landgruppe 3"
-
-
-EXPORT_COLUMNS = ["NEDRE_95_PERSON", "OVRE_95_PERSON", "NEDRE_95_SESONGJUSTERT_PERSON", "OVRE_95_SESONGJUSTERT_PERSON"]
-
-
-def add_export_intervals(long: pd.DataFrame, table: pd.DataFrame, method: str = DEFAULT_METHOD) -> pd.DataFrame:
-    """Add the default method's 95 % bounds (unadjusted and seasonally adjusted) to the long export.
-
-    ``long`` is :func:`indicator.export.long_format`'s table, ``table`` the concatenated
-    :attr:`Intervals.table` of the outcomes. Rows of breakdowns not covered here (e.g. county ×
-    service group) and suppressed rows (``PRIKKET``) get empty bounds. Call it from the pipeline
-    or the book (``analyses`` sits above ``indicator`` in the layer order).
-    """
-    t = table[(table["method"] == method) & table["statistic"].isin(MONTHLY)].copy()
-    keys = [ _export_keys(g, u) for g, u in zip(t["grouping"], t["unit"]) ]
-    t["ORG_NIVAA"] = [k[0] for k in keys]
-    t["ORG_STED"] = [k[1] for k in keys]
-    t["NEDBRYTNING"] = [k[2] for k in keys]
-    t["BEHOLDNINGSMAANED"] = pd.DatetimeIndex(t["period"]).strftime("%Y-%m")
-    t["UTFALL"] = t["outcome"]
-    k = ["UTFALL", "ORG_NIVAA", "ORG_STED", "NEDBRYTNING", "BEHOLDNINGSMAANED"]
-    wide = t.pivot_table(index=k, columns="statistic", values=["lower_95", "upper_95"], aggfunc="first")
-    wide.columns = [f"{a}|{b}" for a, b in wide.columns]
-    rename = {"lower_95|month": EXPORT_COLUMNS[0], "upper_95|month": EXPORT_COLUMNS[1],
-              "lower_95|month_adjusted": EXPORT_COLUMNS[2], "upper_95|month_adjusted": EXPORT_COLUMNS[3]}
-    wide = wide.rename(columns=rename).reindex(columns=EXPORT_COLUMNS).reset_index()
-    out = long.drop(columns=[c for c in EXPORT_COLUMNS if c in long.columns]).merge(wide, on=k, how="left")
-    if "PRIKKET" in out:
-        out.loc[out["PRIKKET"].astype(bool), EXPORT_COLUMNS] = np.nan
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # What the uncertainty chapter computes (cached)
 # ---------------------------------------------------------------------------------------------
@@ -1024,21 +890,3 @@ def book_intervals(
     return BookIntervals(table, diagnostics, refit_groupings)
 
 
-def bands(table: pd.DataFrame, outcome: str, method: str = DEFAULT_METHOD, grouping: str = "national",
-          unit: str = "Norge", statistic: str = "month_adjusted") -> pd.DataFrame:
-    """One curve's indicator and 50/80/95 % bounds indexed by month (for the band figure)."""
-    t = table[(table["outcome"] == outcome) & (table["method"] == method) & (table["grouping"] == grouping)
-              & (table["unit"] == unit) & (table["statistic"] == statistic)]
-    return t.set_index(pd.DatetimeIndex(t["period"], name="month"))[
-        ["indicator", "se", "lower_50", "upper_50", "lower_80", "upper_80", "lower_95", "upper_95"]]
-
-
-def in_percentage_points(table: pd.DataFrame) -> pd.DataFrame:
-    """jobb rows' values ×100 (percentage points) and periods as YYYY-MM text, for shown tables."""
-    out = table.copy()
-    if "period" in out:
-        out["period"] = pd.DatetimeIndex(out["period"]).strftime("%Y-%m").fillna("whole period")
-    vals = [c for c in out.columns if c in ("indicator", "se") or c.startswith(("lower_", "upper_", "ratio"))]
-    jobb = out["outcome"].astype(str).str.startswith("jobb") if "outcome" in out else False
-    out.loc[jobb, [c for c in vals if not c.startswith("ratio")]] *= 100
-    return out
