@@ -79,7 +79,7 @@ SCHEMA: dict[str, Any] = {
     "indicator": {"min_cell_count": None, "covid_window": None,
                   "seasonal_reference": {"short": None, "long": None}},
     "bootstrap": {"replicates": None, "seed": None},
-    "output": {"cache_dir": None, "archive_dir": None, "previous_publication": None},
+    "output": {"cache_dir": None, "archive_dir": None, "previous_publication": None, "chunk_rows": None},
     "profiling": {"scale": None, "seed": None, "per_month": None, **{k: None for k in PROFILING_PARAM_KINDS}},
 }
 KNOWN_TOP_KEYS = set(SCHEMA)
