@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,13 @@ def tiny_book(tmp_path_factory) -> Path:
     cfg = write_config(root, **{"output.cache_dir": str(root / "cache")})
     build(cfg, out_root=root)
     return root
+
+
+def tree_hash(d: Path) -> str:
+    """Content hash of a folder (paths and bytes): the inputs-unchanged check of the tests."""
+    h = hashlib.sha256()
+    for p in sorted(d.rglob("*")):
+        h.update(str(p.relative_to(d)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()

@@ -19,16 +19,9 @@ import pytest
 
 from arbeidsindikator.book import build as b
 from arbeidsindikator.config import load_config
-from conftest import REPO, write_config
+from conftest import REPO, write_config, tree_hash
 
 
-def tree_hash(d: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(d.rglob("*")):
-        h.update(str(p.relative_to(d)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def test_publish_replaces_the_whole_folder(tmp_path: Path) -> None:

@@ -24,16 +24,12 @@ from arbeidsindikator.data.checks import MAX_LINE, ExtractWarning
 from arbeidsindikator.data.extracts import DEFAULT_G_PATH, ExtractError, Manifest, validate_extracts, write_extracts
 from test_extracts import MS, P, world
 
+from conftest import tree_hash  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def folder_hash(d: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(d.rglob("*")):
-        h.update(str(p.relative_to(d)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
+folder_hash = tree_hash  # one definition, in conftest
 
 
 def _set(t: str, row: int, col: str, value: Any) -> Callable:
