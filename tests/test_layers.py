@@ -200,6 +200,7 @@ def test_the_walker_sees_function_level_and_relative_imports() -> None:
 _CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 
 
+@lru_cache(maxsize=1)
 def chapter_imports() -> dict[str, set[str]]:
     """Package modules imported by the code cells of each chapter."""
     out: dict[str, set[str]] = {}
@@ -217,18 +218,28 @@ def test_chapter_cells_are_found() -> None:
     assert found and all(found.values()), "every chapter imports the book helpers; the cell parser found none"
 
 
-def _chapter_violations() -> list[str]:
-    return [f"{name} imports {d}" for name, deps in chapter_imports().items() for d in sorted(deps)
-            if layer_key(d) not in CHAPTER_ALLOWED]
+#: Chapters whose imports other helpers are moving onto recipes (issue 11); the lead removes an
+#: entry when its chapter passes (strict=False: passing early is not a failure).
+CHAPTERS_PENDING: dict[str, str] = {
+    "04_results.md": "owner 'uncertainty' moves 04's panel.population, indicator.export and indicator.indicator calls into recipes",
+    "05_alternatives.md": "owner 'alternatives' moves 05's indicator.indicator calls into recipes",
+    "06_uncertainty.md": "owner 'uncertainty' moves 06's indicator.export (and indicator.seasonal) calls into recipes",
+}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chapters still import below the recipes layer (helper 'scale' is moving 00-05 onto book recipes): "
-    "00/01/04 panel.population, 02 panel.outcomes, 04 indicator.export and indicator.indicator, "
-    "05 indicator.indicator, 06 indicator.seasonal, 07 profiling.evaluation, 08 data.contract, "
-    "data.extracts and profiling.contract",
-)
-def test_chapters_import_only_pipeline_analyses_book() -> None:
-    bad = _chapter_violations()
-    assert not bad, "chapters may import only pipeline, analyses, book (config/spec for constants):\n" + "\n".join(bad)
+def _chapter_params() -> list[object]:
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=CHAPTERS_PENDING[name]))
+            if name in CHAPTERS_PENDING else name
+            for name in sorted(p.name for p in (REPO / "chapters").glob("*.md"))]
+
+
+@pytest.mark.parametrize("chapter", _chapter_params())
+def test_chapter_imports_only_pipeline_analyses_book(chapter: str) -> None:
+    bad = sorted(d for d in chapter_imports()[chapter] if layer_key(d) not in CHAPTER_ALLOWED)
+    assert not bad, (f"{chapter} may import only pipeline, analyses, book (config/spec for constants); "
+                     f"move these calls into a recipe (book/recipes.py): {bad}")
+
+
+def test_pending_chapters_exist() -> None:
+    missing = sorted(set(CHAPTERS_PENDING) - {p.name for p in (REPO / "chapters").glob("*.md")})
+    assert not missing, f"CHAPTERS_PENDING names chapters that do not exist: {missing}"

@@ -1,8 +1,10 @@
-"""Chapter 07's presentation recipe: the numbers its prose quotes, with their formats, and the
-small tables built from the evaluation. Nothing here estimates anything.
+"""Chapter 07's recipes: the evaluation of a build, the numbers its prose quotes (with their
+formats) and the small tables built from the evaluation. Nothing here estimates anything; the
+estimation is :func:`arbeidsindikator.profiling.evaluation.evaluate`.
 
-The chapter glues everything with one call::
+The chapter imports only this module (besides the book helpers)::
 
+    ev = profiling_view.evaluation(ch.cfg)
     ch.glue_all(profiling_view.glue_values(ev))
 """
 
@@ -13,7 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from arbeidsindikator import pipeline
 from arbeidsindikator.book.chapter import GlueValue
+from arbeidsindikator.config import RunConfig
 from arbeidsindikator.profiling import evaluation as profiling
 
 #: glue name → (key of profiling.key_numbers, format). Format: "pct0"/"pct1" (fraction as percent),
@@ -52,6 +56,13 @@ _KEYS: dict[str, tuple[str, str]] = {
     "prof_fnr_tree_lg3": ("fnr_gap_tree_lg3", "pp0"), "prof_fnr_a_lg3": ("fnr_gap_a_lg3", "pp0"),
     "prof_calib_lg3": ("calib_gap_lg3", "d1"),
 }
+
+
+def evaluation(cfg: RunConfig) -> profiling.ProfilingEvaluation:
+    """The profiling evaluation of a build: its parameters from the configuration's ``profiling``
+    section, the validated extracts from :func:`pipeline.load_profiling_data` (the pipeline picks
+    the source), then :func:`profiling.evaluate` (seed 003)."""
+    return profiling.evaluate(pipeline.load_profiling_data(cfg), profiling.params_from_config(cfg))
 
 
 def _as_glue(value: Any, fmt: str) -> GlueValue:
@@ -143,3 +154,18 @@ def table8(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
     return ev.summary[["sorting", "share_to_noe", "accuracy_stable", "accuracy_not_without", "noe_per_month",
                        "stable_to_noe_per_month", "without_to_noe_per_month", "more_stable_to_noe_per_month",
                        "fewer_without_to_noe_per_month", "more_to_noe_per_month"]]
+
+
+def table5_vs_published(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
+    """Table 5's cells of this build beside the report's printed cells (:func:`profiling.table5_comparison`)."""
+    return profiling.table5_comparison(ev.table5_long)
+
+
+def coefficients_stable(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
+    """Coefficients (log-odds), standard errors and odds ratios of the model of P(stable work)."""
+    return profiling.coefficient_table(ev.model_stable)
+
+
+def table8_published() -> pd.DataFrame:
+    """Table 8 as printed in the report (seed 003 §4.4), for the chapter to show beside its own."""
+    return profiling.PUBLISHED_TABLE8

@@ -1,11 +1,14 @@
-"""Recipes: what chapters 00–05 show, computed from the cube and the stage summaries.
+"""Recipes: what the chapters show, computed from the cube and the stage summaries.
 
-A chapter calls a recipe and shows what it returns; it never touches person-months. Every
-recipe reads only small tables written by the pipeline's stages (:func:`pipeline.cube`:
+A chapter calls a recipe and shows what it returns; it never touches person-months and imports
+nothing below ``pipeline`` (``tests/test_layers.py``). Every recipe of data reads only small
+tables written by the pipeline's stages (:func:`pipeline.cube`:
 the indicator cube and per-chunk summaries; :func:`pipeline.main_models`: the fits and the
 regressor table; :func:`pipeline.panel_meta`: fingerprint and build report), so a chapter
 kernel's memory does not grow with the panel. Each recipe returns the same values as the
 in-memory function it replaces (named in its docstring) on the whole panel; a test checks it.
+The static tables (data contracts, a build's windows) come from the module that defines them.
+Chapter 07's recipes are in :mod:`arbeidsindikator.book.profiling_view`.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator import pipeline
+from arbeidsindikator import pipeline, windows
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import HOVEDGRUPPER, OUTCOMES
+from arbeidsindikator.data.contract import contract_table as panel_contract_table
+from arbeidsindikator.data.extracts import contract_table as extracts_contract_table
 from arbeidsindikator.indicator import cube as cb
 from arbeidsindikator.panel.outcomes import HORIZONS
+from arbeidsindikator.profiling.contract import contract_table as profiling_contract_table
 
 
 def _counts(cfg: RunConfig, group: str) -> pd.DataFrame:
@@ -189,6 +195,29 @@ def office_counties(cfg: RunConfig) -> dict[str, str]:
         u = chunk.drop_duplicates()
         pairs.update(zip(u["nav_kontor"].astype(str), u["fylke"].astype(str)))
     return dict(sorted(pairs.items()))
+
+
+# --- static tables: the data dictionary (chapter 08) and the build's windows (chapter 10) ---
+
+
+def panel_contract() -> pd.DataFrame:
+    """The analysis panel's contract, one row per column (:func:`data.contract.contract_table`)."""
+    return panel_contract_table()
+
+
+def extracts_contract() -> pd.DataFrame:
+    """The raw register extracts' contract, one row per table column (:func:`data.extracts.contract_table`)."""
+    return extracts_contract_table()
+
+
+def profiling_contract() -> pd.DataFrame:
+    """The profiling extracts' contract, one row per table column (:func:`profiling.contract.contract_table`)."""
+    return profiling_contract_table()
+
+
+def windows_table(cfg: RunConfig) -> pd.DataFrame:
+    """The period and seasonal reference windows a build used, and why (:func:`windows.windows_table`)."""
+    return windows.windows_table(cfg)
 
 
 def intro(cfg: RunConfig) -> dict[str, Any]:
