@@ -18,6 +18,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from arbeidsindikator.profiling.params import OUTCOME_LABEL as PROFILING_OUTCOME_LABEL  # noqa: E402
+from arbeidsindikator.profiling.params import OUTCOMES as PROFILING_OUTCOMES  # noqa: E402
+
 #: Okabe & Ito's colour-blind-safe palette (distinguishable with the common colour-vision
 #: deficiencies; black last). Lines also differ by style where two series share an axis.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -245,8 +248,6 @@ def indicator_bands(iv: pd.DataFrame, outcome: str, title: str | None = None) ->
 
 # --- profiling (seed 003) ---
 
-PROFILING_OUTCOMES = ("stable", "in_and_out", "without_work")
-PROFILING_OUTCOME_LABEL = {"stable": "stable work", "in_and_out": "in and out of work", "without_work": "without work"}
 PROFILING_OUTCOME_COLOR = {"stable": PALETTE[2], "in_and_out": PALETTE[5], "without_work": PALETTE[1]}
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from arbeidsindikator import pipeline, windows
 from arbeidsindikator.config import RunConfig
-from arbeidsindikator.data.contract import HOVEDGRUPPER, OUTCOMES
+from arbeidsindikator.data.contract import HOVEDGRUPPER
 from arbeidsindikator.data.contract import contract_table as panel_contract_table
 from arbeidsindikator.data.extracts import contract_table as extracts_contract_table
 from arbeidsindikator.indicator import cube as cb

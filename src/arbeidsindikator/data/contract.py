@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from arbeidsindikator.spec import OUTCOMES  # noqa: F401  (re-exported: the panel holds these outcome columns)
+
 HOVEDGRUPPER = (
     "nedsatt_arbeidsevne",
     "helt_ledige",
@@ -57,7 +59,6 @@ FYLKER = (
     "Østfold",
 )
 LANDGRUPPER = (-1, 0, 1, 2, 3)
-OUTCOMES = ("atid3", "atid12", "jobb3", "jobb12")
 HOURS_PER_MONTH_MAX = 744.0  # 31 days x 24 h: nobody works more hours than a month holds
 
 

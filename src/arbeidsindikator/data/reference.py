@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.spec import OUTCOMES  # the four outcome measures, also the column order of table 4
 
 __all__ = [
     "ENV_VAR",
@@ -47,8 +48,6 @@ MAIN_GROUPS: tuple[str, ...] = (
     "arbeidssokere_tiltak",
     "andre",
 )
-#: The four outcome measures, in the column order of table 4.
-OUTCOMES: tuple[str, ...] = ("atid3", "atid12", "jobb3", "jobb12")
 #: Panels of table 3: whole population, young, country group 3 (all by county), service group.
 TABLE3_PANELS: tuple[str, ...] = ("all", "young", "landgruppe3", "innsatsgruppe")
 
