@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import re
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from arbeidsindikator import config as config_module
+from arbeidsindikator import windows as windows_module
 from arbeidsindikator.config import ConfigError, Window, load_config
-from arbeidsindikator.windows import WindowRuleError, reference_windows, resolve_period, windows_table
+from arbeidsindikator.windows import (MonthError, WindowRuleError, parse_month, reference_windows, resolve_period,
+                                      windows_table)
 from conftest import write_config
 
 M = lambda s: pd.Period(s, freq="M")  # noqa: E731
@@ -102,3 +110,75 @@ def test_explicit_report_windows_are_confirmed_by_the_rule(tmp_path):
     cfg = load_config(write_config(tmp_path))
     assert cfg.provenance["seasonal_reference.short"] == "from the configuration (the rule gives the same)"
     assert cfg.provenance["seasonal_reference.long"] == "from the configuration (the rule gives the same)"
+
+
+# --- the one month parser (windows.parse_month: configuration, window rule and manifest) --------
+
+@settings(max_examples=200, deadline=None)
+@given(year=st.integers(1000, 9999), month=st.integers(1, 12), pad=st.sampled_from(["", " ", "  "]))
+def test_parse_month_round_trips_yyyy_mm(year, month, pad):
+    text = f"{year:04d}-{month:02d}"
+    p = parse_month(pad + text + pad, "k")
+    assert (p.year, p.month, p.freqstr) == (year, month, "M")
+    assert str(p) == text and parse_month(p, "k") == p
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.one_of(
+    st.integers(-10_000, 10_000), st.floats(allow_nan=True), st.booleans(), st.none(),
+    st.text(max_size=12).filter(lambda s: not re.fullmatch(r"\s*\d{4}-(0[1-9]|1[0-2])\s*", s)),
+    st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1000, 9999), st.sampled_from([0, 13, 99])),
+    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(1000, 9999), st.integers(1, 12), st.integers(1, 28)),
+))
+def test_parse_month_rejects_everything_else_naming_key_and_value(value):
+    with pytest.raises(MonthError) as exc:
+        parse_month(value, "indicator.covid_window[0]")
+    msg = str(exc.value)
+    assert msg.startswith("indicator.covid_window[0]: expected a month as 'YYYY-MM', got ") and repr(value) in msg
+
+
+def test_parse_month_raises_the_callers_error_with_hints():
+    with pytest.raises(ConfigError, match=r"^k: expected a month as 'YYYY-MM', got 2017 \(a bare year is ambiguous; "
+                                          r"write the month quoted, e.g. '2017-12'\)$"):
+        parse_month(2017, "k", error=ConfigError)
+    with pytest.raises(WindowRuleError, match=r"got '2024-6' \(or 'auto'; write the month quoted, e.g. '2024-06'\)"):
+        parse_month("2024-6", "period.end", error=WindowRuleError, auto=True, example="2024-06")
+    with pytest.raises(MonthError, match="got Period"):
+        parse_month(pd.Period("2024-06-01", freq="D"), "k")  # a daily period is not a month
+
+
+def test_one_month_parser():
+    """config and windows parse months only through windows.parse_month (no second parser)."""
+    for mod in (config_module, windows_module):
+        tree = ast.parse(inspect.getsource(mod))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) in ("pd.Period", "pandas.Period")]
+        allowed = [n for n in calls if mod is windows_module and n.lineno in _parse_month_lines()]
+        assert calls == allowed, f"{mod.__name__} builds a Period outside parse_month at lines {[n.lineno for n in calls]}"
+
+
+def _parse_month_lines() -> range:
+    src, first = inspect.getsourcelines(windows_module.parse_month)
+    return range(first, first + len(src))
+
+
+def test_bad_months_in_the_manifest_are_named(tmp_path):
+    folder = _manifest(tmp_path / "ex", "2017-12-01", "2024-09")
+    with pytest.raises(ConfigError, match=r"manifest period.start: expected a month as 'YYYY-MM', got '2017-12-01'"):
+        load_config(write_config(tmp_path, **{"data.source": "extracts", "data.path": str(folder),
+                                              "period": {"start": "auto", "end": "auto"}}))
+    folder = _manifest(tmp_path / "ex2", "2017-12", "2024-09", timer_end=202409)
+    with pytest.raises(ConfigError, match=r"manifest coverage.timer\[1\]: expected a month as 'YYYY-MM', got 202409"):
+        load_config(write_config(tmp_path, **{"data.source": "extracts", "data.path": str(folder),
+                                              "period": {"start": "auto", "end": "auto"}}))
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("period.start", 2017, "period.start: expected a month as 'YYYY-MM', got 2017 (or 'auto'; a bare year is ambiguous"),
+    ("period.end", "2024-13", "period.end: expected a month as 'YYYY-MM', got '2024-13' (or 'auto'"),
+    ("indicator.covid_window", ["2020-03", "2022-2"], "indicator.covid_window[0][1]: expected a month as 'YYYY-MM', got '2022-2'"),
+    ("profiling.periods", [["2018-09", 201903]], "profiling.periods[0][1]: expected a month as 'YYYY-MM', got 201903 (a bare year"),
+])
+def test_config_names_the_key_of_a_bad_month(tmp_path, key, value, message):
+    with pytest.raises(ConfigError) as exc:
+        load_config(write_config(tmp_path, **{key: value}))
+    assert message in str(exc.value)

@@ -6,7 +6,8 @@ wrong value fails early with a message naming the key, the value and what was ex
 
 Checked when the file is loaded (issue 12): duplicate keys in the YAML; unknown keys at every
 level, with the nearest valid key suggested (a typo must not silently fall back to a default);
-months given as 'YYYY-MM' text (``period.start: 2017`` is rejected, not read as January);
+months given as 'YYYY-MM' text (``period.start: 2017`` is rejected, not read as January; one
+parser, :func:`arbeidsindikator.windows.parse_month`);
 a COVID window inside the period; seasonal reference windows inside the period and clear of
 the COVID window; and the ``profiling`` section (:class:`ProfilingConfig`) with the rest.
 The accepted keys are declared once in :data:`SCHEMA`, so a new key is one entry there.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Mapping
@@ -25,9 +25,8 @@ from typing import Any, Literal, Mapping
 import pandas as pd
 import yaml
 
-from arbeidsindikator.windows import Window
-
 from arbeidsindikator.spec import SPELL_GAP_MONTHS
+from arbeidsindikator.windows import Window, parse_month
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.yml"
@@ -37,17 +36,6 @@ DataSource = Literal["synthetic", "extracts", "panel"]
 
 class ConfigError(ValueError):
     """A run configuration is missing a key or holds a value outside what is allowed."""
-
-
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def _month(value: Any, key: str) -> pd.Period:
-    """A month written as text 'YYYY-MM' (a bare year or a date is ambiguous and rejected)."""
-    if isinstance(value, bool) or not isinstance(value, str) or not _MONTH_RE.match(value.strip()):
-        hint = " (a bare year is ambiguous: write e.g. '2017-12', quoted)" if isinstance(value, int) else ""
-        raise ConfigError(f"{key}: expected a month as 'YYYY-MM', got {value!r}{hint}")
-    return pd.Period(value.strip(), freq="M")
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,7 +168,7 @@ def _leaf(section: Mapping[str, Any], key: str, prefix: str, kind: str, lo: floa
         if v not in choices:
             raise ConfigError(f"{where}: expected one of {', '.join(choices)}, got {v!r}")
     elif kind == "month":
-        _month(v, where)
+        parse_month(v, where, error=ConfigError)
     elif kind in ("ints", "floats"):
         ok = int if kind == "ints" else (int, float)
         if not isinstance(v, list) or not v or any(isinstance(x, bool) or not isinstance(x, ok) for x in v):
@@ -291,7 +279,8 @@ def _windows(value: Any, key: str) -> tuple[Window, ...]:
     for i, pair in enumerate(value):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise ConfigError(f"{key}[{i}]: expected [start, end], got {pair!r}")
-        w = Window(_month(pair[0], f"{key}[{i}][0]"), _month(pair[1], f"{key}[{i}][1]"))
+        w = Window(parse_month(pair[0], f"{key}[{i}][0]", error=ConfigError),
+                   parse_month(pair[1], f"{key}[{i}][1]", error=ConfigError))
         if w.end < w.start:
             raise ConfigError(f"{key}[{i}]: end {w.end} is before start {w.start}")
         out.append(w)

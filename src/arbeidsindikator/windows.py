@@ -26,8 +26,12 @@ report's windows for its period 2017-12–2024-06 (short: 2017-12–2019-11 and 
 long: 2017-12–2018-11 and 2022-04–2023-06; tested), and it says in words why each window is what
 it is, so the book can print it.
 
-Layer: beside :mod:`arbeidsindikator.config` (it reads ``manifest.json`` as plain JSON and imports
-nothing above the configuration).
+**Months** are parsed in one place, :func:`parse_month` (text ``'YYYY-MM'`` only; a bare year, a
+date or month 13 raises an error naming the key and the value): the configuration, this rule and
+the manifest's coverage all call it.
+
+Layer 0, beside :mod:`arbeidsindikator.config` (which imports it; it reads ``manifest.json`` as
+plain JSON and imports only :mod:`arbeidsindikator.spec`).
 """
 
 from __future__ import annotations
@@ -90,15 +94,31 @@ class Period:
     reason: str
 
 
-def _m(value: Any) -> pd.Period:
-    return pd.Period(str(value), freq="M")
+class MonthError(ValueError):
+    """A month is not written as ``'YYYY-MM'`` (the message names the key and the value)."""
 
 
-def _m_explicit(value: Any) -> pd.Period:
-    """A month the configuration gives: text 'YYYY-MM' only (a bare year such as 2017 is ambiguous)."""
-    if isinstance(value, bool) or not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}\s*", value):
-        raise ValueError(value)
-    return pd.Period(value.strip(), freq="M")
+_MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def parse_month(value: Any, key: str, *, error: type[Exception] = MonthError, auto: bool = False,
+                example: str = "2017-12") -> pd.Period:
+    """The one month parser of the configuration, the window rule and the manifest's coverage.
+
+    Accepts text ``'YYYY-MM'`` (surrounding blanks ignored, month 01–12) or a monthly
+    :class:`pandas.Period`; anything else (a bare year such as ``2017``, a date, month 13, a
+    number) raises ``error`` with a message naming ``key`` and the value. ``auto`` says in the
+    message that ``'auto'`` is also accepted there (the caller handles it before parsing).
+    """
+    if isinstance(value, pd.Period) and value.freqstr == "M":
+        return value
+    if isinstance(value, str) and _MONTH_RE.fullmatch(value.strip()):
+        return pd.Period(value.strip(), freq="M")
+    notes = ["or 'auto'"] if auto else []
+    if isinstance(value, int) and not isinstance(value, bool):
+        notes.append("a bare year is ambiguous")
+    notes.append(f"write the month quoted, e.g. '{example}'")
+    raise error(f"{key}: expected a month as 'YYYY-MM', got {value!r} ({'; '.join(notes)})")
 
 
 def coverage_of(source: str, data_path: Path | None) -> Coverage | None:
@@ -114,11 +134,13 @@ def coverage_of(source: str, data_path: Path | None) -> Coverage | None:
         man = data_path / "manifest.json"
         try:
             raw = json.loads(man.read_text(encoding="utf-8"))
-            start, end = _m(raw["period"]["start"]), _m(raw["period"]["end"])
+            start = parse_month(raw["period"]["start"], "manifest period.start")
+            end = parse_month(raw["period"]["end"], "manifest period.end")
+            timer = (raw.get("coverage") or {}).get("timer")
+            hours_last = (parse_month(timer[1], "manifest coverage.timer[1]")
+                          if isinstance(timer, list) and len(timer) == 2 else None)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise WindowRuleError(f"period: 'auto' needs the extracts' coverage, but {man} cannot be read: {exc}") from exc
-        timer = (raw.get("coverage") or {}).get("timer")
-        hours_last = _m(timer[1]) if isinstance(timer, list) and len(timer) == 2 else None
         return Coverage(start, end, hours_last, f"{man.name} of {data_path}")
     if data_path.suffix == ".csv":
         months = pd.read_csv(data_path, usecols=["month"])["month"]
@@ -148,10 +170,8 @@ def resolve_period(period: Any, coverage: Callable[[], Coverage | None]) -> Peri
         raise WindowRuleError("period: 'auto' needs data with a coverage (extracts or a panel file), "
                               "not synthetic data; give the months")
     why = []
-    try:
-        end = cov.end if e_raw == AUTO else _m_explicit(e_raw)  # type: ignore[union-attr]
-    except ValueError as exc:
-        raise WindowRuleError(f"period.end: expected a month as 'YYYY-MM', got {e_raw!r} (or 'auto'; write the month quoted, e.g. '2024-06')") from exc
+    end = (cov.end if e_raw == AUTO  # type: ignore[union-attr]
+           else parse_month(e_raw, "period.end", error=WindowRuleError, auto=True, example="2024-06"))
     why.append(f"end {end} = last month of {cov.source}" if e_raw == AUTO else f"end {end} from the configuration")
     if s_raw == AUTO and length is not None:
         start = end - (length - 1)
@@ -163,10 +183,7 @@ def resolve_period(period: Any, coverage: Callable[[], Coverage | None]) -> Peri
         start = cov.start  # type: ignore[union-attr]
         why.append(f"start {start} = first month of {cov.source}")  # type: ignore[union-attr]
     else:
-        try:
-            start = _m_explicit(s_raw)
-        except ValueError as exc:
-            raise WindowRuleError(f"period.start: expected a month as 'YYYY-MM', got {s_raw!r} (or 'auto'; write the month quoted, e.g. '2017-12')") from exc
+        start = parse_month(s_raw, "period.start", error=WindowRuleError, auto=True)
         why.append(f"start {start} from the configuration")
     hours_last = cov.hours_last if cov is not None else None
     return Period(start, end, hours_last, "; ".join(why))
@@ -180,8 +197,8 @@ def reference_windows(start: pd.Period, end: pd.Period, covid: Window, horizon: 
     Returns the windows and a sentence saying why. Raises :class:`WindowRuleError` when the
     windows would not hold all twelve calendar months (seasonal adjustment is then impossible).
     """
-    start, end = _m(start), _m(end)
-    last_hours = _m(hours_last) if hours_last is not None else end
+    start, end = parse_month(start, "start", error=WindowRuleError), parse_month(end, "end", error=WindowRuleError)
+    last_hours = parse_month(hours_last, "hours_last", error=WindowRuleError) if hours_last is not None else end
     last_obs = min(end, last_hours - horizon)
     out: list[Window] = []
     why: list[str] = []
