@@ -5,9 +5,10 @@ raw extracts → contract validation → analysis panel → design → fit → e
 indicator → seasonal adjustment → tables, figures, exports → chapters. Layers, lowest first
 (a module imports only its own layer and those below; ``tests/test_layers.py`` checks it):
 
-* :mod:`~arbeidsindikator.config`, :mod:`~arbeidsindikator.spec`, :mod:`~arbeidsindikator.io`:
-  the run configuration (every default once, the repository root), the main model's
-  specification, atomic writes and fingerprints;
+* :mod:`~arbeidsindikator.config`, :mod:`~arbeidsindikator.spec`, :mod:`~arbeidsindikator.io`,
+  :mod:`~arbeidsindikator.windows`: the run configuration (every default once, the repository
+  root), the main model's specification (the one definition of the outcomes), atomic writes and
+  fingerprints, the period/seasonal-window rule and the one month parser;
 * :mod:`~arbeidsindikator.data`: contracts, readers and validation of the raw extracts, reference
   tables, the basic amount G and the month index;
 * :mod:`~arbeidsindikator.panel`: the analysis panel (population rule, outcomes, covariates);
@@ -18,8 +19,11 @@ indicator → seasonal adjustment → tables, figures, exports → chapters. Lay
 * :mod:`~arbeidsindikator.pipeline`: the only place that picks the data source, then generates,
   validates, builds, fits and caches;
 * :mod:`~arbeidsindikator.analyses`: analyses that re-run the chain (alternatives, uncertainty);
-* :mod:`~arbeidsindikator.book`: what chapters call (setup, glue, tables, figures) and the build
-  (``python -m arbeidsindikator.book.build``).
+* :mod:`~arbeidsindikator.book`: what chapters call (setup, glue, tables, figures, recipes) and
+  the build (``python -m arbeidsindikator.book.build``);
+* :mod:`~arbeidsindikator.cli`: the command line.
+
+Chapters import only ``pipeline``, ``analyses`` and ``book`` (``config``/``spec`` for constants).
 
 This file holds only the version and imports nothing.
 """
