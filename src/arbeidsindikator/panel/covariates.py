@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from arbeidsindikator.data.contract import GROWTH_COLUMN
 from arbeidsindikator.spec import FAMILY, HORIZONS, OUTCOMES
 
 BOTID_LABELS = ("<=12", "13-24", "25-36", "37-48", "49-120", ">120")
@@ -45,7 +46,6 @@ HOURS_LABELS = ("0", "0-8", "8-16", "16-24", "24-32", "32-38", ">38")
 BARN_LABELS = ("0", "1", "2", "3", "4+")
 N_INFLOW_CATEGORIES = 20
 N_GROWTH_INTERVALS = 20  # "20 like intervaller" (seed 002 ch. 4, technical definition)
-GROWTH_COLUMN = "sysselsettingsvekst"
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def build_covariates(panel: pd.DataFrame, horizon: int, options: CovariateOption
             raise ValueError(
                 f"model.growth is on, but the panel has no column {GROWTH_COLUMN!r}: the raw extracts need the "
                 "optional table sysselsettingsvekst (data/README.md)")
-        cols["sysselsettingsvekst"] = growth_category(panel[GROWTH_COLUMN], options.growth_intervals)
+        cols[GROWTH_COLUMN] = growth_category(panel[GROWTH_COLUMN], options.growth_intervals)
     X = pd.DataFrame(cols, index=panel.index)
     if options.pooling.active:
         X, pooled = pool_rare_levels(X, panel, horizon, options.pooling)
