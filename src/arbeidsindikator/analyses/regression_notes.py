@@ -28,7 +28,7 @@ from arbeidsindikator.panel.covariates import NO_POOLING, CovariateOptions, buil
 from arbeidsindikator.pipeline import covariate_options, main_models, store_frame, store_panel_path
 
 #: "Vi forklarer om lag 20 prosent av variasjonen ... for målene Atid3 og Atid12" (seed 002,
-#: ch. 7 "Videre arbeid med kontrollvariabler"): the report's R² for both OLS models.
+#: ch. 6 "Videre arbeid med kontrollvariabler"): the report's R² for both OLS models.
 REPORTED_R2 = {"atid3": 0.20, "atid12": 0.20}
 REPORTED_R2_SOURCE = "002, 'Videre arbeid med kontrollvariabler': about 20 %"
 
