@@ -330,25 +330,41 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
     The pooled frame (same categories, merged levels empty) and one row per merged level:
     horizon, block, level, merged into (the level its rows carry in the end), reason, and the
     persons and used rows of the cell when it was merged (with any level merged into it before).
+
+    Cost: a few passes over the rows per block (counts and outcome sums per level are additive
+    over merges); distinct persons are counted only on the rows of levels too small to be sure
+    of ``min_persons`` (fewer rows than ``min_persons`` × months).
     """
     records: list[dict[str, Any]] = []
     if not rule.active or len(X) == 0:
         return X, pd.DataFrame(records, columns=list(POOLING_COLUMNS))
     used = _used_rows(panel, horizon)
     probits = [o for o in OUTCOMES if HORIZONS[o] == horizon and FAMILY[o] == "probit" and o in panel.columns]
-    ys = [np.nan_to_num(panel[o].to_numpy(dtype=float)[used]) for o in probits]
+    ys = [(panel[o].to_numpy(dtype=float)[used] > 0.5).astype(np.int64) for o in probits]  # 0/1 outcomes
     pid = panel["person_id"].to_numpy()[used] if "person_id" in panel.columns else np.arange(int(used.sum()))
     n_months = int(panel["month"].nunique()) if "month" in panel.columns else len(panel)
+    small_rows = rule.min_persons * n_months  # a cell with at least this many rows has ≥ min_persons persons
     out = {}
     for block in X.columns:
         cat = X[block].array
         cats = [str(c) for c in cat.categories]
-        codes_all = np.asarray(cat.codes, dtype=np.int64)
-        codes = codes_all[used]
         K = len(cats)
+        codes_all = np.asarray(cat.codes)
+        has_rows = np.bincount(codes_all.astype(np.int64) + 1, minlength=K + 1)[1:] > 0
+        c1 = codes_all[used].astype(np.int64) + 1  # 0 = missing
+        if rule.no_variation and ys:  # rows and ones per level in one integer pass per outcome
+            both = [np.bincount(2 * c1 + y, minlength=2 * K + 2).reshape(K + 1, 2)[1:] for y in ys]
+            n0 = both[0].sum(axis=1).astype(float)
+            s0 = [b[:, 1].astype(float) for b in both]
+        else:
+            n0 = np.bincount(c1, minlength=K + 1)[1:].astype(float)
+            s0 = []
+        is_small = np.r_[False, n0 < small_rows]
+        sel = is_small[c1]
+        sc, sp = c1[sel] - 1, pid[sel]  # the rows of small levels only
+        del c1, sel
         parent = {cats.index(a): cats.index(b) for a, b in neighbour_map(block, cats).items()}
         live = np.arange(K)  # live[j]: the level original level j's rows carry now
-        has_rows = np.bincount(codes_all[codes_all >= 0], minlength=K) > 0
 
         def target(j: int) -> int:
             """The neighbour, skipping levels that have no rows at all (e.g. ages nobody has)."""
@@ -359,33 +375,25 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
 
         changed = False
         while True:
-            cur = live[np.clip(codes, 0, None)]
-            cur = np.where(codes >= 0, cur, -1)
-            ok = cur >= 0
-            n = np.bincount(cur[ok], minlength=K)
-            present = np.bincount(np.where(codes_all >= 0, live[np.clip(codes_all, 0, None)], 0)[codes_all >= 0],
-                                  minlength=K) > 0
-            persons = n.copy()
-            if rule.min_persons > 0:
-                small = np.flatnonzero(n < rule.min_persons * n_months)
-                if small.size:
-                    sel = ok & np.isin(cur, small)
-                    pairs = pd.DataFrame({"c": cur[sel], "p": pid[sel]}).drop_duplicates()
-                    persons[small] = 0
-                    cnt = pairs["c"].value_counts()
-                    persons[cnt.index.to_numpy()] = cnt.to_numpy()
-            sums = [np.bincount(cur[ok], weights=y[ok], minlength=K) for y in ys] if rule.no_variation else []
+            n = np.bincount(live, weights=n0, minlength=K)
+            sums = [np.bincount(live, weights=v, minlength=K) for v in s0]
+            big = np.bincount(live, weights=~is_small[1:], minlength=K) > 0  # holds a level with many rows
+            persons = np.where(big, np.iinfo(np.int64).max, 0)
+            if rule.min_persons > 0 and sc.size:
+                pairs = pd.DataFrame({"c": live[sc], "p": sp}).drop_duplicates()
+                cnt = pairs["c"].value_counts()
+                idx = cnt.index.to_numpy()
+                persons[idx[~big[idx]]] = cnt.to_numpy()[~big[idx]]
             fail: dict[int, str] = {}
             for j in range(1, K):
-                if not present[j] or live[j] != j:
+                if not has_rows[j] or live[j] != j:
                     continue
                 if rule.min_persons > 0 and persons[j] < rule.min_persons:
                     fail[j] = f"fewer than {rule.min_persons} persons"
                 elif rule.no_variation and n[j] > 0:
                     for o, sm in zip(probits, sums):
-                        s1 = float(sm[j])
-                        if s1 <= 0 or s1 >= n[j]:
-                            fail[j] = f"no variation in {o} (all {'0' if s1 <= 0 else '1'})"
+                        if sm[j] <= 0 or sm[j] >= n[j]:
+                            fail[j] = f"no variation in {o} (all {'0' if sm[j] <= 0 else '1'})"
                             break
             if not fail:
                 break
@@ -393,27 +401,37 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
             outer = [j for j in fail if j not in targets] or [min(fail)]
             for j in outer:
                 t = target(j)
-                n_p = int(persons[j]) if persons[j] < rule.min_persons else int(np.unique(pid[ok & (cur == j)]).size)
+                if big[j]:
+                    n_p = int(np.unique(pid[used_level_rows(X[block], live, j, used)]).size)
+                else:
+                    n_p = int(persons[j])
                 records.append({"horizon": horizon, "block": block, "level": cats[j], "merged into": cats[t],
                                 "reason": fail[j], "persons": n_p, "rows used": int(n[j])})
                 live[live == j] = t
                 changed = True
         if changed:
-            new = np.where(codes_all >= 0, live[np.clip(codes_all, 0, None)], -1).astype(np.asarray(cat.codes).dtype)
+            new = np.where(codes_all >= 0, live[np.clip(codes_all, 0, None)], -1).astype(codes_all.dtype)
             out[block] = pd.Categorical.from_codes(new, dtype=cat.dtype)
     if out:
         X = X.assign(**out)
     table = pd.DataFrame(records, columns=list(POOLING_COLUMNS))
     # a record's "merged into" is where its rows ended up after later merges too
     for blk in table["block"].unique() if len(table) else []:
-        sel = table["block"] == blk
-        final = dict(zip(table.loc[sel, "level"], table.loc[sel, "merged into"]))
+        sel_b = table["block"] == blk
+        final = dict(zip(table.loc[sel_b, "level"], table.loc[sel_b, "merged into"]))
+
         def end(lv: str) -> str:
             while lv in final:
                 lv = final[lv]
             return lv
-        table.loc[sel, "merged into"] = [end(v) for v in table.loc[sel, "merged into"]]
+        table.loc[sel_b, "merged into"] = [end(v) for v in table.loc[sel_b, "merged into"]]
     return X, table
+
+
+def used_level_rows(col: pd.Series, live: np.ndarray, j: int, used: np.ndarray) -> np.ndarray:
+    """Positions among the used rows whose (pooled) level of ``col`` is ``j`` (for exact person counts)."""
+    codes = np.asarray(col.array.codes)[used]
+    return np.flatnonzero((codes >= 0) & (live[np.clip(codes, 0, None)] == j))
 
 
 POOLING_COLUMNS = ("horizon", "block", "level", "merged into", "reason", "persons", "rows used")
