@@ -37,3 +37,15 @@ def test_growth_without_the_column_or_with_gaps_is_a_clear_error() -> None:
     panel.loc[panel.index[:5], GROWTH_COLUMN] = np.nan
     with pytest.raises(ValueError, match="5 of 1,000 panel row"):
         build_covariates(panel, 3, CovariateOptions(include_growth=True))
+
+
+def test_the_synthetic_panel_carries_growth_and_the_model_of_table_4_runs(tiny_panel) -> None:  # type: ignore[no-untyped-def]
+    from arbeidsindikator.pipeline import fit_main_models
+
+    assert GROWTH_COLUMN in tiny_panel.columns and tiny_panel[GROWTH_COLUMN].notna().all()
+    # one value per commuting region and month
+    assert (tiny_panel.groupby(["ba_region", "month"], observed=True)[GROWTH_COLUMN].nunique() == 1).all()
+    mm = fit_main_models(tiny_panel, CovariateOptions(duration_categories=61, include_growth=True), outcomes=("atid3",))
+    names = mm.fits["atid3"].params.index
+    assert any(n.startswith(f"{GROWTH_COLUMN}[g") for n in names)
+    assert "nav_varighet[40]" in names  # 61 duration categories

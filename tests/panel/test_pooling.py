@@ -156,3 +156,23 @@ def test_pooled_probit_converges_and_equals_statsmodels() -> None:
     assert ours.notna().all()
     np.testing.assert_allclose(ours.to_numpy(), ref.params.to_numpy(), rtol=0, atol=1e-7)
     np.testing.assert_allclose(r.bse.reindex(D.columns).to_numpy(), ref.bse.to_numpy(), rtol=1e-6)
+
+
+def test_the_rule_and_the_growth_option_are_read_from_the_run_configuration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import write_config
+
+    from arbeidsindikator.config import ConfigError, load_config
+    from arbeidsindikator.pipeline import covariate_options
+
+    default = covariate_options(load_config(write_config(tmp_path)))
+    assert default.pooling == PoolingRule(10, True) and not default.include_growth
+    cfg = load_config(write_config(tmp_path, **{"model.pooling": {"min_persons": 0, "no_variation": False},
+                                                "model.growth": True}))
+    opts = covariate_options(cfg)
+    assert opts.pooling == NO_POOLING and not opts.pooling.active and opts.include_growth
+    with pytest.raises(ConfigError, match="model.pooling.min_persons"):
+        load_config(write_config(tmp_path, **{"model.pooling.min_persons": -1}))
+    with pytest.raises(ConfigError, match="model.growth: expected true/false"):
+        load_config(write_config(tmp_path, **{"model.growth": "yes"}))
+    with pytest.raises(ConfigError, match="did you mean 'model.pooling.min_persons'"):
+        load_config(write_config(tmp_path, **{"model.pooling.min_person": 5}))
