@@ -63,7 +63,8 @@ SCHEMA: dict[str, Any] = {
     "name": None,
     "data": {"source": None, "path": None, "synthetic": {"n_persons": None, "seed": None}},
     "period": {"start": None, "end": None, "length_months": None},
-    "model": {"duration_categories": None, "gap_months": None, "include_hours_at_t": None},
+    "model": {"duration_categories": None, "gap_months": None, "include_hours_at_t": None, "growth": None,
+              "pooling": {"min_persons": None, "no_variation": None}},
     "indicator": {"min_cell_count": None, "covid_window": None,
                   "seasonal_reference": {"short": None, "long": None}},
     "bootstrap": {"replicates": None, "seed": None},
@@ -218,6 +219,13 @@ class RunConfig:
     duration_categories: int = 20
     gap_months: int = SPELL_GAP_MONTHS
     include_hours_at_t: bool = True
+    #: pooling of rare levels (panel.covariates.PoolingRule): fewer persons than this, or no
+    #: variation in the probit outcome, merges a level into its neighbour (0 / false: off)
+    pool_min_persons: int = 10
+    pool_no_variation: bool = True
+    #: expected employment growth in the commuting region as a regressor (table 4's model; needs
+    #: the optional extract sysselsettingsvekst)
+    include_growth: bool = False
     min_cell_count: int = 10
     seasonal_windows_short: tuple[Window, ...] = ()
     seasonal_windows_long: tuple[Window, ...] = ()
@@ -267,6 +275,11 @@ class RunConfig:
             "persons generated": self.n_persons if self.is_synthetic else "—",
             "duration categories": self.duration_categories,
             "spell gap (months)": self.gap_months,
+            "pooling of rare levels": (f"fewer than {self.pool_min_persons} persons"
+                                       + (" or no variation in the probit outcome" if self.pool_no_variation else "")
+                                       if self.pool_min_persons else
+                                       ("no variation in the probit outcome" if self.pool_no_variation else "off")),
+            "expected employment growth (shift-share)": "in the model" if self.include_growth else "not in the model",
             "minimum cell count": self.min_cell_count,
         }
         return pd.DataFrame({"parameter": list(rows), "value": [str(v) for v in rows.values()]})
@@ -393,6 +406,12 @@ def load_config(path: str | Path | None = None) -> RunConfig:
     include_hours = _get(raw, "model.include_hours_at_t", True)
     if not isinstance(include_hours, bool):
         raise ConfigError(f"model.include_hours_at_t: expected true/false, got {include_hours!r}")
+    include_growth = _get(raw, "model.growth", False)
+    if not isinstance(include_growth, bool):
+        raise ConfigError(f"model.growth: expected true/false, got {include_growth!r}")
+    pool_nv = _get(raw, "model.pooling.no_variation", True)
+    if not isinstance(pool_nv, bool):
+        raise ConfigError(f"model.pooling.no_variation: expected true/false, got {pool_nv!r}")
     problems = check_windows(start, end, covid_window, resolved)
     if problems:
         raise ConfigError(f"{path}: " + "\n  ".join(problems))
@@ -409,6 +428,9 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         duration_categories=dur,
         gap_months=_int(raw, "model.gap_months", SPELL_GAP_MONTHS, lo=1, hi=24),
         include_hours_at_t=include_hours,
+        pool_min_persons=_int(raw, "model.pooling.min_persons", 10, lo=0),
+        pool_no_variation=pool_nv,
+        include_growth=include_growth,
         min_cell_count=_int(raw, "indicator.min_cell_count", 10, lo=1),
         seasonal_windows_short=resolved["short"],
         seasonal_windows_long=resolved["long"],

@@ -25,7 +25,7 @@ import pandas as pd
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import OUTCOMES, validate_panel
 from arbeidsindikator.io import atomic_write, code_fingerprint, data_fingerprint
-from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+from arbeidsindikator.panel.covariates import CovariateOptions, PoolingRule, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY
 from arbeidsindikator.data.extracts import validate_extracts
 from arbeidsindikator.panel.build import PanelOptions, build_panel
@@ -198,7 +198,9 @@ def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
 
 
 def covariate_options(cfg: RunConfig) -> CovariateOptions:
-    return CovariateOptions(duration_categories=cfg.duration_categories, include_hours_at_t=cfg.include_hours_at_t)
+    return CovariateOptions(duration_categories=cfg.duration_categories, include_hours_at_t=cfg.include_hours_at_t,
+                            pooling=PoolingRule(cfg.pool_min_persons, cfg.pool_no_variation),
+                            include_growth=cfg.include_growth)
 
 
 @dataclass

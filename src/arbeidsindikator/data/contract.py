@@ -151,6 +151,17 @@ PANEL_COLUMNS: tuple[ColumnSpec, ...] = (
 
 PANEL_COLUMN_NAMES = tuple(c.name for c in PANEL_COLUMNS)
 
+#: Panel column of expected employment growth (optional; from the extract of the same name).
+GROWTH_COLUMN = "sysselsettingsvekst"
+
+#: Columns a panel may have; checked when present (issue 13: the regressor appendix D removed).
+OPTIONAL_PANEL_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec(GROWTH_COLUMN, "float", "share", "−1 to 10; present only if the raw extracts hold "
+               "the optional table sysselsettingsvekst",
+               "expected employment growth in the commuting region over the 12 months to t (shift-share; "
+               "seed 002 ch. 4, table 4); a regressor only with model.growth: true", lo=-1.0, hi=10.0),
+)
+
 
 class ContractError(ValueError):
     """Input data violate the contract. The message lists every violation found."""
@@ -199,6 +210,7 @@ def _schema() -> pa.DataFrameSchema:
         "atid12": pa.Column("float64", pa.Check.in_range(0, max_week), nullable=True, coerce=True),
         "jobb3": pa.Column("float64", pa.Check.isin([0.0, 1.0]), nullable=True, coerce=True),
         "jobb12": pa.Column("float64", pa.Check.isin([0.0, 1.0]), nullable=True, coerce=True),
+        GROWTH_COLUMN: pa.Column("float64", pa.Check.in_range(-1.0, 10.0), coerce=True, required=False),
     }
     for c in PANEL_COLUMNS:
         if c.dtype == "bool":
@@ -256,7 +268,9 @@ def validate_panel(df: pd.DataFrame, *, period: tuple[pd.Period, pd.Period] | No
 
 def contract_table() -> pd.DataFrame:
     """The panel contract as a table (for the data dictionary)."""
-    return pd.DataFrame([c.doc_row() for c in PANEL_COLUMNS])
+    rows = [c.doc_row() for c in PANEL_COLUMNS]
+    rows += [{**c.doc_row(), "meaning": "optional: " + c.meaning} for c in OPTIONAL_PANEL_COLUMNS]
+    return pd.DataFrame(rows)
 
 
 def outcome_observable(df: pd.DataFrame, outcome: str) -> np.ndarray[Any, np.dtype[np.bool_]]:

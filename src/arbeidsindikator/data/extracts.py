@@ -105,6 +105,8 @@ TILTAK: dict[str, str] = {
     "arbeidsforberedende_trening": "Arbeidsforberedende trening",
 }
 KJONN = ("K", "M")
+#: The optional extract of expected employment growth (shift-share; seed 002 ch. 4, appendix D).
+GROWTH_TABLE = "sysselsettingsvekst"
 #: Months of NAV history needed before the first analysis month (history covariate, ch. 4).
 HISTORY_MONTHS = 60
 #: Minimum number of analysis months (seasonal adjustment, seed 002 ch. 2).
@@ -271,6 +273,28 @@ TABLES: tuple[ExtractTable, ...] = (
         coverage="ba_region",
     ),
     ExtractTable(
+        "sysselsettingsvekst",
+        "Expected employment growth in the commuting region (optional)",
+        "Optional (the model of appendix D does without it; `model.growth: true` needs it). Per commuting "
+        "region and measurement month t, the shift-share growth of employment: the relative change the "
+        "region's employment would have had over the 12 months to t if each of its industries (SSB's 19 "
+        "main groups, SN2007) had grown as the industry did nationally, applied to the region's industry "
+        "structure 12 months before t (seed 002 ch. 4, technical definition; table 4 'Forventet "
+        "sysselsettingsvekst'). When present it must be declared in manifest.coverage.sysselsettingsvekst "
+        "and hold a row for every commuting region of kontor in every month of the period.",
+        ("ba_region", "month"),
+        (
+            ColumnSpec("ba_region", "code", "—", "a code in kontor.ba_region", "commuting region"),
+            ColumnSpec("month", "month", "month", "first day of a month, within coverage.sysselsettingsvekst",
+                       "measurement month t"),
+            ColumnSpec("forventet_vekst", "float", "share", "−1 to 10 (−100 % to +1 000 %)",
+                       "expected relative change in employment over the 12 months to t (0.012 = +1.2 %)",
+                       lo=-1.0, hi=10.0, hi_msg="a twelve-month growth above +1 000 % is not a rate"),
+        ),
+        coverage=GROWTH_TABLE,
+        optional=True,
+    ),
+    ExtractTable(
         "grunnbelop",
         "National Insurance basic amount G",
         "Public figures (data/reference/G.csv is used when the folder has no copy). One row per "
@@ -315,6 +339,7 @@ class Manifest:
 
 
 _MONTH_COVERAGE = ("status", "timer", "lonn", "ba_region")
+_OPTIONAL_MONTH_COVERAGE = (GROWTH_TABLE,)
 
 
 def read_manifest(folder: Path) -> tuple[Manifest | None, list[str]]:
@@ -342,6 +367,18 @@ def read_manifest(folder: Path) -> tuple[Manifest | None, list[str]]:
     coverage: dict[str, tuple[Any, Any]] = {}
     for key in _MONTH_COVERAGE:
         pair = cov_raw.get(key)
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            problems.append(f"- manifest.coverage.{key}: expected [first month, last month], got {pair!r}")
+            continue
+        a, b = month(pair[0], f"coverage.{key}[0]"), month(pair[1], f"coverage.{key}[1]")
+        if a is not None and b is not None:
+            if b < a:
+                problems.append(f"- manifest.coverage.{key}: last month {b} is before first month {a}")
+            coverage[key] = (a, b)
+    for key in _OPTIONAL_MONTH_COVERAGE:  # declared only when the optional table is delivered
+        pair = cov_raw.get(key)
+        if pair is None:
+            continue
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             problems.append(f"- manifest.coverage.{key}: expected [first month, last month], got {pair!r}")
             continue
@@ -665,6 +702,43 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
     return loaded
 
 
+def _growth_checks(con: duckdb.DuckDBPyConnection, loaded: dict[str, _Loaded], manifest: Manifest | None,
+                   problems: list[str]) -> None:
+    """The optional growth extract: declared coverage over the whole period, and a row for every
+    commuting region of ``kontor`` in every month of the period (the covariate has no fallback)."""
+    if GROWTH_TABLE not in loaded or manifest is None:
+        return
+    g = loaded[GROWTH_TABLE]
+    if GROWTH_TABLE not in manifest.coverage:
+        problems.append(f"- manifest.coverage.{GROWTH_TABLE}: missing; the table {GROWTH_TABLE} is delivered, "
+                        "so its months must be declared ([first month, last month])")
+        return
+    a, b = manifest.coverage[GROWTH_TABLE]
+    if a > manifest.start or b < manifest.end:
+        problems.append(f"- manifest.coverage.{GROWTH_TABLE}: {a}–{b} must include the period "
+                        f"{manifest.start}–{manifest.end} (growth is a regressor of every measurement month)")
+        return
+    k = loaded.get("kontor")
+    if k is None or not {"ba_region"} <= set(k.typed) or not {"ba_region", "month"} <= set(g.typed):
+        return
+    n_months = manifest.n_months
+    first = _q(manifest.start.start_time.strftime("%Y-%m-%d"))
+    last = _q(manifest.end.start_time.strftime("%Y-%m-%d"))
+    rows = con.execute(
+        f"WITH r AS (SELECT DISTINCT {k.typed['ba_region']} AS ba_region FROM {k.source}), "
+        f"v AS (SELECT {g.typed['ba_region']} AS ba_region, count(DISTINCT {g.typed['month']}) AS n FROM {g.source} "
+        f"WHERE {g.typed['month']} BETWEEN DATE {first} AND DATE {last} GROUP BY 1) "
+        f"SELECT r.ba_region, coalesce(v.n, 0) AS n FROM r LEFT JOIN v USING (ba_region) "
+        f"WHERE coalesce(v.n, 0) < {n_months} ORDER BY r.ba_region"
+    ).fetchall()
+    if rows:
+        missing = sum(n_months - int(r[1]) for r in rows)
+        ex = ", ".join(f"{r[0]} ({int(r[1])} of {n_months} months)" for r in rows[:2])
+        problems.append(violation(GROWTH_TABLE, "ba_region+month", f"{missing:,}",
+                                  f"missing: {len(rows):,} commuting region(s) of kontor lack months of the period "
+                                  f"{manifest.start}–{manifest.end}", ex))
+
+
 def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads: int = 2,
                       coverage_gaps: str = "error") -> Extracts:
     """Validate a folder of raw extracts against the contract and open it for reading.
@@ -706,6 +780,11 @@ def validate_extracts(folder: str | Path, *, memory_limit: str = "4GB", threads:
     try:
         with checks.guard("extracts", [folder]):
             checks.cross_checks(con, loaded, manifest, problems)
+    except checks._GuardedError as exc:
+        problems.append(exc.line)
+    try:
+        with checks.guard(GROWTH_TABLE, loaded[GROWTH_TABLE].files if GROWTH_TABLE in loaded else [folder]):
+            _growth_checks(con, loaded, manifest, problems)
     except checks._GuardedError as exc:
         problems.append(exc.line)
     own_g = "grunnbelop" in loaded and DEFAULT_G_PATH not in loaded["grunnbelop"].files

@@ -24,6 +24,9 @@ with a §14a service group other than "varig tilpasset innsats" (seed 002 ch. 2)
 * **commuting-region inflow**: new unemployed / labour force of the office's region, averaged over
   t+1..t+3 and t+1..t+12 (footnote 9; 20 quantile classes are made in :mod:`covariates`).
   Where the region series ends before t+h the average uses the months available (counted);
+* **expected employment growth** (optional): the commuting region's value of the extract
+  ``sysselsettingsvekst`` in month t, as column ``sysselsettingsvekst``, only when the extracts
+  hold that table (ch. 4, table 4; appendix D removed it from the model);
 * the four **outcomes** from :func:`arbeidsindikator.panel.outcomes.compute_outcomes`: empty when
   t+3 / t+12 lies after the last month of observed hours (``coverage.timer``), never zero-filled.
 
@@ -40,8 +43,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER, PANEL_COLUMN_NAMES
+from arbeidsindikator.data.contract import FYLKER, GROWTH_COLUMN, HOVEDGRUPPER, PANEL_COLUMN_NAMES
 from arbeidsindikator.data.extracts import (
+    GROWTH_TABLE,
     HISTORY_MONTHS,
     INNSATSGRUPPER_RAW,
     TILTAK,
@@ -221,6 +225,8 @@ class _Global:
     rate: np.ndarray  # (R, M)
     g_first: int
     g_month: np.ndarray  # G per month from g_first
+    growth_first: int | None = None  # first month of the optional growth extract (None: absent)
+    growth: np.ndarray | None = None  # (R, months) expected employment growth (shift-share)
 
 
 def _globals(ex: Extracts, start: pd.Period, end: pd.Period) -> _Global:
@@ -246,12 +252,21 @@ def _globals(ex: Extracts, start: pd.Period, end: pd.Period) -> _Global:
     g = ex.g()
     g_first = min(wage_first - 12, month_to_index(man.coverage["status"][0]) - 24)
     g_last = month_to_index(man.coverage["lonn"][1])
+    growth_first, growth = None, None
+    if GROWTH_TABLE in ex.loaded:  # optional (seed 002 table 4; removed in appendix D)
+        ga, gb = man.coverage[GROWTH_TABLE]
+        growth_first = month_to_index(ga)
+        gg = ex.df(f"SELECT ba_region, {sql_month_index('month')} AS midx, forventet_vekst FROM {GROWTH_TABLE}")
+        gg = gg[gg["ba_region"].isin(regions) & gg["midx"].between(growth_first, month_to_index(gb))]
+        growth = np.full((len(regions), month_to_index(gb) - growth_first + 1), np.nan)
+        growth[pd.Categorical(gg["ba_region"], categories=regions).codes,
+               gg["midx"].to_numpy() - growth_first] = gg["forventet_vekst"].to_numpy(float)
     return _Global(
         start=month_to_index(start), end=month_to_index(end),
         status_first=month_to_index(man.coverage["status"][0]), wage_first=wage_first,
         hours_last=month_to_index(man.coverage["timer"][1]), pgi_years=man.coverage.get("pgi"),
         kontor=kontor, regions=regions, rate_first=rf, rate_last=rl, rate_cs=cs, rate=rate,
-        g_first=g_first, g_month=g_per_month(g, g_first, g_last),
+        g_first=g_first, g_month=g_per_month(g, g_first, g_last), growth_first=growth_first, growth=growth,
     )
 
 
@@ -416,6 +431,8 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
         out[f"innstrom{h}"] = v
         counts[f"flag_inflow{h}_partial_window"] += int(np.sum((used > 0) & (used < h)))
         counts[f"flag_inflow{h}_no_future_month"] += int(np.sum(used == 0))
+    if gl.growth is not None:  # validation guarantees every region and month of the period
+        out[GROWTH_COLUMN] = gl.growth[region, t - gl.growth_first]
     keys = pd.DataFrame({"person_id": pid_r, "month": month_start(t)})
     hours = pd.DataFrame({"person_id": hrs["person_id"].to_numpy(np.int64), "month": month_start(hrs["midx"].to_numpy(np.int64)),
                           "hours": hrs["hours"].to_numpy(float)})
@@ -483,6 +500,8 @@ def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Peri
     for name in ("nav_historikk", "nav_varighet", "ufor", "permittert", "helse_ytelse", "arbeid_ytelse",
                  "timer_t", "innstrom3", "innstrom12", *HORIZONS):
         panel[name] = cols.pop(name)
+    if GROWTH_COLUMN in cols:
+        panel[GROWTH_COLUMN] = cols.pop(GROWTH_COLUMN)
     if options.keep_aux:
         panel["lonn_g"] = cols.pop("lonn_g")
         panel["pgi_g"] = cols.pop("pgi_g")

@@ -4,22 +4,65 @@ Every regressor enters the model as a set of dummies. Here each one becomes a pa
 ``Categorical`` whose **first category is the reference level** (dropped in the design); the
 model engine in :mod:`arbeidsindikator.estimation` relies on that convention. Reference levels are
 the report's where it names one (digest §1.4), else the most frequent value.
+
+Pooling of rare levels (:class:`PoolingRule`, issue 13). A dummy whose used rows are few, or all
+have the same 0/1 outcome, makes the probit's maximum-likelihood estimate infinite (perfect
+separation) and its coefficient meaningless. The report's data are large enough that this does
+not happen; a small build (or a rare cell of a real one) needs a rule. The rule: a non-reference
+level with fewer than ``min_persons`` distinct persons among the rows whose outcomes of the
+horizon are observed, or (``no_variation``) whose used rows all have the same value of a probit
+outcome of the horizon (jobb3 for h = 3, jobb12 for h = 12), is merged into its **neighbour**:
+
+* ordered blocks (age, children, NAV history, duration, hours at t, inflow class, growth class):
+  the adjacent level on the side of the reference (age 18 → 19, 67+ → 66, history >60 → 37–60),
+  skipping levels that no row has;
+* income: the next lower decile of the same income kind; decile 1 → "no income" of that kind;
+  "no pensionable income" → "no wage income" (the reference);
+* country group × residence time ``g:b``: the next longer residence band of the same country
+  group (``-1:<=12`` → ``-1:13-24``), the last band (49–120) → the reference (> 120 months);
+* every other block (country group, the yes/no blocks): the reference level.
+
+Levels are merged one at a time from the outermost (a level that is itself the target of
+another failing level waits), and the merged cell is tested again, so a chain stops as soon as
+the pooled cell passes. The merged level keeps no rows (the design drops it); its rows carry the
+neighbour's label. What was pooled, why, and into what is returned as a table
+(:func:`pooling_table`), never silently. With no rare cell nothing changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from arbeidsindikator.spec import HORIZONS, OUTCOMES
+from arbeidsindikator.data.contract import GROWTH_COLUMN
+from arbeidsindikator.spec import FAMILY, HORIZONS, OUTCOMES
 
 BOTID_LABELS = ("<=12", "13-24", "25-36", "37-48", "49-120", ">120")
 HISTORY_LABELS = ("0", "1-6", "7-12", "13-18", "19-24", "25-36", "37-60", ">60")
 HOURS_LABELS = ("0", "0-8", "8-16", "16-24", "24-32", "32-38", ">38")
 BARN_LABELS = ("0", "1", "2", "3", "4+")
 N_INFLOW_CATEGORIES = 20
+N_GROWTH_INTERVALS = 20  # "20 like intervaller" (seed 002 ch. 4, technical definition)
+
+
+@dataclass(frozen=True)
+class PoolingRule:
+    """When a rare level is merged into its neighbour (module docstring; run configuration
+    ``model.pooling``). ``min_persons = 0`` and ``no_variation = False`` switch pooling off."""
+
+    min_persons: int = 10  # distinct persons among the used rows of a level
+    no_variation: bool = True  # merge a level whose used rows all have the same probit outcome
+
+    @property
+    def active(self) -> bool:
+        return self.min_persons > 0 or self.no_variation
+
+
+#: No pooling at all (the design exactly as the categories come).
+NO_POOLING = PoolingRule(min_persons=0, no_variation=False)
 
 
 @dataclass(frozen=True)
@@ -29,6 +72,11 @@ class CovariateOptions:
     duration_categories: int = 20  # 20 (appendix D: 0..18, 19+ pooled) or 61 (0..59, 60+)
     include_hours_at_t: bool = True  # figure 2: with and without hours at t
     inflow_categories: int = N_INFLOW_CATEGORIES
+    pooling: PoolingRule = PoolingRule()
+    #: expected employment growth in the commuting region (shift-share) as a regressor: the
+    #: model of table 4 before appendix D removed it; needs the panel column ``sysselsettingsvekst``
+    include_growth: bool = False
+    growth_intervals: int = N_GROWTH_INTERVALS
 
 
 def _cat(values: np.ndarray | pd.Series, categories: list[str], reference: str) -> pd.Categorical:
@@ -128,6 +176,26 @@ def quantile_category(x: pd.Series, n: int) -> pd.Categorical:
     return _coded(idx, labels, "q01")
 
 
+def growth_category(growth: pd.Series, n: int = N_GROWTH_INTERVALS) -> pd.Categorical:
+    """``n`` equal-width intervals of expected employment growth over the panel's range; reference
+    the lowest (seed 002 ch. 4: "kategorisk variabel med 20 like intervaller"; table 4 "Referanse").
+
+    Raises ``ValueError`` naming the number of rows without a value (the extract must cover every
+    commuting region and month of the period).
+    """
+    v = growth.to_numpy(dtype=float)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise ValueError(
+            f"{GROWTH_COLUMN}: {int(bad.sum()):,} of {len(v):,} panel row(s) have no expected employment growth "
+            "(the extract sysselsettingsvekst must cover every commuting region and month of the period)")
+    lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 0.0)
+    edges = np.linspace(lo, hi, n + 1)[1:-1]
+    idx = np.searchsorted(edges, v, side="right") if hi > lo else np.zeros(len(v), dtype=np.int64)
+    labels = [f"g{i + 1:02d}" for i in range(n)]
+    return _coded(idx, labels, "g01")
+
+
 _LG_LEVELS = (0, -1, 1, 2, 3)
 INTER_LABELS = ("ref",) + tuple(f"{g}:{b}" for g in _LG_LEVELS for b in BOTID_LABELS[:-1])
 
@@ -174,7 +242,204 @@ def build_covariates(panel: pd.DataFrame, horizon: int, options: CovariateOption
     if options.include_hours_at_t:
         cols["timer_t"] = hours_category(panel["timer_t"])
     cols["innstromming"] = quantile_category(panel[f"innstrom{horizon}"], options.inflow_categories)
-    return pd.DataFrame(cols, index=panel.index)
+    if options.include_growth:
+        if GROWTH_COLUMN not in panel.columns:
+            raise ValueError(
+                f"model.growth is on, but the panel has no column {GROWTH_COLUMN!r}: the raw extracts need the "
+                "optional table sysselsettingsvekst (data/README.md)")
+        cols[GROWTH_COLUMN] = growth_category(panel[GROWTH_COLUMN], options.growth_intervals)
+    X = pd.DataFrame(cols, index=panel.index)
+    if options.pooling.active:
+        X, pooled = pool_rare_levels(X, panel, horizon, options.pooling)
+        X.attrs["pooled"] = pooled.to_dict("records")
+    return X
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling of rare levels (module docstring)
+# ---------------------------------------------------------------------------------------------
+
+_ORDER_KEYS: dict[str, Any] = {
+    "alder": lambda c: int(c.rstrip("+")),
+    "barn": lambda c: int(c.rstrip("+")),
+    "nav_historikk": HISTORY_LABELS.index,
+    "nav_varighet": lambda c: int(c.rstrip("+")),
+    "timer_t": HOURS_LABELS.index,
+    "innstromming": lambda c: int(c[1:]),
+    "sysselsettingsvekst": lambda c: int(c[1:]),
+}
+
+
+def neighbour_map(block: str, categories: list[str]) -> dict[str, str]:
+    """The level each non-reference level of ``block`` is merged into when it is rare (module docstring)."""
+    ref = categories[0]
+    out: dict[str, str] = {}
+    if block in _ORDER_KEYS:
+        key = _ORDER_KEYS[block]
+        order = sorted(categories, key=key)
+        r = order.index(ref)
+        for i, c in enumerate(order):
+            if i != r:
+                out[c] = order[i - 1] if i > r else order[i + 1]
+    elif block == "inntekt":
+        for c in categories:
+            if c == ref:
+                continue
+            kind, _, d = c.partition("_")
+            if d == "ingen":
+                out[c] = ref
+            else:
+                k = int(d[1:])
+                cand = f"{kind}_d{k - 1}" if k > 1 else f"{kind}_ingen"
+                out[c] = cand if cand in categories else ref
+    elif block == "landgruppe_botid":
+        bands = list(BOTID_LABELS[:-1])
+        for c in categories:
+            if c == ref:
+                continue
+            g, _, b = c.partition(":")
+            i = bands.index(b)
+            out[c] = f"{g}:{bands[i + 1]}" if i + 1 < len(bands) and f"{g}:{bands[i + 1]}" in categories else ref
+    else:
+        out = {c: ref for c in categories if c != ref}
+    return out
+
+
+def _used_rows(panel: pd.DataFrame, horizon: int) -> np.ndarray:
+    """Rows whose outcomes of the horizon are observed (those the model is fitted on)."""
+    ok = np.ones(len(panel), dtype=bool)
+    for o in OUTCOMES:
+        if HORIZONS[o] == horizon and o in panel.columns:
+            ok &= panel[o].notna().to_numpy()
+    return ok
+
+
+def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: PoolingRule
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge rare levels of every block of ``X`` into their neighbours (module docstring).
+
+    Parameters
+    ----------
+    X : categorical regressors from :func:`build_covariates` (first category = reference).
+    panel : the rows of ``X``: ``person_id`` (distinct persons; without it rows are counted) and
+        the outcomes of ``horizon`` (used rows; the probit ones for the no-variation test).
+    rule : thresholds.
+
+    Returns
+    -------
+    The pooled frame (same categories, merged levels empty) and one row per merged level:
+    horizon, block, level, merged into (the level its rows carry in the end), reason, and the
+    persons and used rows of the cell when it was merged (with any level merged into it before).
+
+    Cost: a few passes over the rows per block (counts and outcome sums per level are additive
+    over merges); distinct persons are counted only on the rows of levels too small to be sure
+    of ``min_persons`` (fewer rows than ``min_persons`` × months).
+    """
+    records: list[dict[str, Any]] = []
+    if not rule.active or len(X) == 0:
+        return X, pd.DataFrame(records, columns=list(POOLING_COLUMNS))
+    used = _used_rows(panel, horizon)
+    probits = [o for o in OUTCOMES if HORIZONS[o] == horizon and FAMILY[o] == "probit" and o in panel.columns]
+    ys = [(panel[o].to_numpy(dtype=float)[used] > 0.5).astype(np.int64) for o in probits]  # 0/1 outcomes
+    pid = panel["person_id"].to_numpy()[used] if "person_id" in panel.columns else np.arange(int(used.sum()))
+    n_months = int(panel["month"].nunique()) if "month" in panel.columns else len(panel)
+    small_rows = rule.min_persons * n_months  # a cell with at least this many rows has ≥ min_persons persons
+    out = {}
+    for block in X.columns:
+        cat = X[block].array
+        cats = [str(c) for c in cat.categories]
+        K = len(cats)
+        codes_all = np.asarray(cat.codes)
+        has_rows = np.bincount(codes_all.astype(np.int64) + 1, minlength=K + 1)[1:] > 0
+        c1 = codes_all[used].astype(np.int64) + 1  # 0 = missing
+        if rule.no_variation and ys:  # rows and ones per level in one integer pass per outcome
+            both = [np.bincount(2 * c1 + y, minlength=2 * K + 2).reshape(K + 1, 2)[1:] for y in ys]
+            n0 = both[0].sum(axis=1).astype(float)
+            s0 = [b[:, 1].astype(float) for b in both]
+        else:
+            n0 = np.bincount(c1, minlength=K + 1)[1:].astype(float)
+            s0 = []
+        is_small = np.r_[False, n0 < small_rows]
+        sel = is_small[c1]
+        sc, sp = c1[sel] - 1, pid[sel]  # the rows of small levels only
+        del c1, sel
+        parent = {cats.index(a): cats.index(b) for a, b in neighbour_map(block, cats).items()}
+        live = np.arange(K)  # live[j]: the level original level j's rows carry now
+
+        def target(j: int) -> int:
+            """The neighbour, skipping levels that have no rows at all (e.g. ages nobody has)."""
+            t = parent[j]
+            while t != 0 and not has_rows[t] and t in parent:
+                t = parent[t]
+            return int(live[t])
+
+        changed = False
+        while True:
+            n = np.bincount(live, weights=n0, minlength=K)
+            sums = [np.bincount(live, weights=v, minlength=K) for v in s0]
+            big = np.bincount(live, weights=~is_small[1:], minlength=K) > 0  # holds a level with many rows
+            persons = np.where(big, np.iinfo(np.int64).max, 0)
+            if rule.min_persons > 0 and sc.size:
+                pairs = pd.DataFrame({"c": live[sc], "p": sp}).drop_duplicates()
+                cnt = pairs["c"].value_counts()
+                idx = cnt.index.to_numpy()
+                persons[idx[~big[idx]]] = cnt.to_numpy()[~big[idx]]
+            fail: dict[int, str] = {}
+            for j in range(1, K):
+                if not has_rows[j] or live[j] != j:
+                    continue
+                if rule.min_persons > 0 and persons[j] < rule.min_persons:
+                    fail[j] = f"fewer than {rule.min_persons} persons"
+                elif rule.no_variation and n[j] > 0:
+                    for o, sm in zip(probits, sums):
+                        if sm[j] <= 0 or sm[j] >= n[j]:
+                            fail[j] = f"no variation in {o} (all {'0' if sm[j] <= 0 else '1'})"
+                            break
+            if not fail:
+                break
+            targets = {target(j) for j in fail}
+            outer = [j for j in fail if j not in targets] or [min(fail)]
+            for j in outer:
+                t = target(j)
+                if big[j]:
+                    n_p = int(np.unique(pid[used_level_rows(X[block], live, j, used)]).size)
+                else:
+                    n_p = int(persons[j])
+                records.append({"horizon": horizon, "block": block, "level": cats[j], "merged into": cats[t],
+                                "reason": fail[j], "persons": n_p, "rows used": int(n[j])})
+                live[live == j] = t
+                changed = True
+        if changed:
+            new = np.where(codes_all >= 0, live[np.clip(codes_all, 0, None)], -1).astype(codes_all.dtype)
+            out[block] = pd.Categorical.from_codes(new, dtype=cat.dtype)
+    if out:
+        X = X.assign(**out)
+    table = pd.DataFrame(records, columns=list(POOLING_COLUMNS))
+    # a record's "merged into" is where its rows ended up after later merges too
+    for blk in table["block"].unique() if len(table) else []:
+        sel_b = table["block"] == blk
+        final = dict(zip(table.loc[sel_b, "level"], table.loc[sel_b, "merged into"]))
+
+        def end(lv: str) -> str:
+            while lv in final:
+                lv = final[lv]
+            return lv
+        table.loc[sel_b, "merged into"] = [end(v) for v in table.loc[sel_b, "merged into"]]
+    return X, table
+
+
+def used_level_rows(col: pd.Series, live: np.ndarray, j: int, used: np.ndarray) -> np.ndarray:
+    """Positions among the used rows whose (pooled) level of ``col`` is ``j`` (for exact person counts)."""
+    codes = np.asarray(col.array.codes)[used]
+    return np.flatnonzero((codes >= 0) & (live[np.clip(codes, 0, None)] == j))
+
+
+POOLING_COLUMNS = ("horizon", "block", "level", "merged into", "reason", "persons", "rows used")
+
+
+def pooling_table(X: pd.DataFrame) -> pd.DataFrame:
+    """The levels :func:`build_covariates` pooled for ``X`` (empty when none or pooling is off)."""
+    return pd.DataFrame(X.attrs.get("pooled", []), columns=list(POOLING_COLUMNS))
 
 
 def horizon_of(outcome: str) -> int:

@@ -416,6 +416,8 @@ def generate_extracts(
     })
     reg.to_parquet(folder / ".ba_region.parquet.tmp", index=False)
     os.replace(folder / ".ba_region.parquet.tmp", folder / "ba_region.parquet")
+    from arbeidsindikator.synthetic.growth import write_growth  # optional extract (issue 13, helper growth)
+    write_growth(folder, geo, reg["month"].iloc[:M].to_numpy())
     shutil.copyfile(DEFAULT_G_PATH, folder / ".grunnbelop.csv.tmp")
     os.replace(folder / ".grunnbelop.csv.tmp", folder / "grunnbelop.csv")
     man = Manifest(start, end, {
@@ -423,6 +425,7 @@ def generate_extracts(
         "timer": (start, hours_end),
         "lonn": (index_to_month(su.wages_first), end),
         "ba_region": (start, hours_end),
+        "sysselsettingsvekst": (start, hours_end),
         "pgi": su.pgi_years,
     }, {"generator": {"module": __name__, "version": GENERATOR_VERSION, "seed": seed, "n_persons": n_persons}})
     write_manifest(folder, man)
