@@ -25,6 +25,7 @@ import pandas as pd
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import GROWTH_COLUMN
 from arbeidsindikator.panel.covariates import NO_POOLING, CovariateOptions, build_covariates, pooling_table
+from arbeidsindikator.spec import OUTCOMES
 from arbeidsindikator.pipeline import covariate_options, main_models, store_frame, store_panel_path
 
 #: "Vi forklarer om lag 20 prosent av variasjonen ... for målene Atid3 og Atid12" (seed 002,
@@ -60,7 +61,7 @@ def _frame(cfg: RunConfig, extra: list[str]) -> pd.DataFrame:
     if not path.exists():
         main_models(cfg)
     have = set(pq.read_schema(path).names)
-    cols = [c for c in _COVARIATE_COLUMNS + ["atid3", "atid12", "jobb3", "jobb12"] + extra if c in have]
+    cols = [c for c in _COVARIATE_COLUMNS + list(OUTCOMES) + extra if c in have]
     return store_frame(cfg, cols, memo=False)
 
 
