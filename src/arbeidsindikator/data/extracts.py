@@ -38,6 +38,7 @@ import duckdb
 import pandas as pd
 
 from arbeidsindikator.config import REPO_ROOT
+from arbeidsindikator.windows import parse_month
 from arbeidsindikator.data import checks
 from arbeidsindikator.data.checks import _TIME_TEXT, _WIDE_INT_TYPES, ExtractWarning, glob_literal
 from arbeidsindikator.data.checks import raw_present as _raw_present
@@ -355,9 +356,9 @@ def read_manifest(folder: Path) -> tuple[Manifest | None, list[str]]:
 
     def month(v: Any, where: str) -> pd.Period | None:
         try:
-            return pd.Period(str(v), freq="M")
-        except (ValueError, TypeError):
-            problems.append(f"- manifest.{where}: expected a month 'YYYY-MM', got {v!r}")
+            return parse_month(v, f"manifest.{where}", error=ValueError)
+        except ValueError as exc:
+            problems.append(f"- {exc}")
             return None
 
     period = raw.get("period", {}) if isinstance(raw, dict) else {}
