@@ -87,8 +87,31 @@ def test_lag_correlation_of_residuals() -> None:
 
 
 def test_noise_defaults_leave_the_committed_world_alone() -> None:
-    """Residual noise and burn-in are explicit parameters; the committed values switch them off
-    (issue 13 is not calibrated yet: data/README.md)."""
+    """Residual noise, recording errors, the market dip and burn-in are explicit parameters; the
+    committed values switch them off (data/README.md)."""
     c = sp.CALIBRATED
     assert c["noise_sd"] == 0.0 and c["noise_person_share"] == 0.0 and c["burn_in"] is False
     assert c["hours_noise_sd"] == 0.0 and c["hours_noise_person_share"] == 0.0
+    assert c["record_error_rate"] == 0.0 and c["market_dip"] == 0.0
+
+
+def test_record_errors_inflate_records_of_jobs_over_19_hours_only() -> None:
+    """Recording errors (own random stream) multiply the record of a job over 19 h: the share of
+    months recorded over 19 h barely moves, records over 60 h appear, and none exceeds the cap.
+    (The wage income is hours × wage, so an erroneous record also feeds the income covariate of a
+    later spell: the job paths of the two runs are not identical.)"""
+    import numpy as np
+    import pandas as pd
+
+    from arbeidsindikator.synthetic import simulate, world
+
+    base = {**sp.CALIBRATED, "hours_noise_sd": 0.0, "record_error_rate": 0.0}
+    err = {**base, "record_error_rate": 0.05, "record_error_months": 4.0, "record_error_factor": 4.33}
+    out = []
+    for prm in (base, err):
+        su = world._setup(5, pd.Period("2017-12", "M"), pd.Period("2019-06", "M"), pd.Period("2019-06", "M"), prm)
+        out.append(simulate._simulate(su, 0, 1, 1000, 250).JF)
+    a, b = out
+    assert abs(np.mean(a > 19) - np.mean(b > 19)) < 0.01
+    assert np.mean(a > 60) == 0 and np.mean(b > 60) > 0.005
+    assert b.max() <= simulate.MAX_RECORDED_HOURS

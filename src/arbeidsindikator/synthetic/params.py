@@ -163,6 +163,15 @@ class CalibratedParams(_Strict):
     #: ρ = ``hours_noise_person_share``; the job process itself is unchanged.
     hours_noise_sd: Annotated[float, Field(ge=0.0)]
     hours_noise_person_share: Share
+    #: Recording errors of the hours of jobs over 19 h: an episode starts with probability
+    #: ``record_error_rate`` per job-month, lasts ``record_error_months`` on average (geometric)
+    #: and while it lasts the month's record is ``record_error_factor`` × the agreed hours
+    #: (4.33: a month's hours reported as weekly hours); wages and the job process are unchanged.
+    record_error_rate: Share
+    record_error_months: Annotated[float, Field(ge=1.0)]
+    record_error_factor: Annotated[float, Field(ge=1.0)]
+    #: Depth (μ units) of the weaker labour market before 2018 (world.MARKET_KNOTS; 0: none).
+    market_dip: Annotated[float, Field(ge=0.0)]
     #: Focal spells that start before the period may end before it (no start-up transient);
     #: persons without a row in the period are then not candidates.
     burn_in: bool

@@ -26,6 +26,11 @@ from arbeidsindikator.synthetic.world import (
 )
 
 
+#: Upper bound of the recorded weekly hours of a month (the record noise can push a full-time
+#: job's record up to this; the contract rejects more than 24 h × days a month).
+MAX_RECORDED_HOURS = 150.0
+
+
 @dataclass
 class _Chunk:
     """Everything generated for one chunk of persons (arrays over persons or persons × months)."""
@@ -269,6 +274,14 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     if noise_sd > 0:
         nrng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 90_210]))
         noise_z = nrng.normal(0.0, 1.0, n)
+    # recording errors of the hours of a job over 19 h: episodes (start rate per job-month, mean
+    # length in months) in which the record is a multiple of the agreed hours (own random stream)
+    err_rate = float(prm.get("record_error_rate", 0.0))
+    err_len = float(prm.get("record_error_months", 1.0))
+    err_factor = float(prm.get("record_error_factor", 1.0))
+    if err_rate > 0:
+        erng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 90_212]))
+        err_on = np.zeros(n, bool)
     lonn_edges = np.asarray(prm["lonn_edges"])
     pgi_edges = np.asarray(prm["pgi_edges"])
     lt_code = _T["midlertidig_lonnstilskudd"]
@@ -451,8 +464,13 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         if hours_noise_sd > 0:  # recorded hours vary around the job's hours (mean one)
             e = np.sqrt(hours_noise_rho) * hours_z + np.sqrt(1.0 - hours_noise_rho) * hrng.normal(0.0, 1.0, n)
             rec = rec * np.minimum(np.exp(hours_noise_sd * e - hours_noise_sd ** 2 / 2), 4.0)
-        JF[:, j] = J * rec
-        JC[:, j] = Jc * rec
+        if err_rate > 0:
+            r_err = erng.random(n)
+            err_on = (J > 19) & np.where(err_on, r_err >= 1.0 / err_len, r_err < err_rate)
+            rec = np.where(err_on, rec * err_factor, rec)
+        # at most MAX_RECORDED_HOURS recorded hours a week (a month's record can never exceed its 24 h × days)
+        JF[:, j] = np.minimum(J * rec, MAX_RECORDED_HOURS)
+        JC[:, j] = np.minimum(Jc * rec, MAX_RECORDED_HOURS)
         reg_prev = reg
         # pensionable income of a finished calendar year: wages plus benefits
         year_wage += J * wage_factor * su.g_month[m - su.g_first]

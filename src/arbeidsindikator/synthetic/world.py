@@ -78,6 +78,12 @@ SEASON = np.array([-0.4, -0.8, -0.8, -0.5, 0.0, 0.3, 0.0, 0.2, 0.8, 0.8, 0.4, -0
 HOURS_SEASON = 1.0 + np.array([-0.02, -0.05, -0.05, -0.04, 0.0, 0.01, 0.0, 0.02, 0.05, 0.05, 0.04, 0.0])
 #: Labour-market shock of the COVID waves (spring 2020, winter 2020/21) on job starts (μ units) by month.
 COVID_SHOCK = {"2020-03": -1.0, "2020-04": -1.0, "2020-05": -0.5, "2020-11": -0.3, "2020-12": -0.3, "2021-01": -0.5}
+#: Labour-market cycle on job starts (μ units, piecewise linear): weaker at
+#: the start of the period, so that the December 2017 stock's outcomes lie as far below the
+#: period mean as in the report (ch. 3, figure 1: atid3 ≈ 7.7 h against a mean of 9.31 h). It is
+#: the labour market, not NAV: it is not part of the planted truth.
+#: The depth of the dip is the parameter ``market_dip`` (0: no cycle); MARKET_KNOTS is its shape.
+MARKET_KNOTS = [("2018-01", 1.0), ("2018-10", 0.0)]  # constant before the first knot
 #: Months in which the furloughed of the COVID waves register, and the share of them in each
 #: (seed 002 ch. 3: "Store grupper ble da permittert … Mange av disse kom raskt tilbake i jobb").
 COVID_ENTRY = {"2020-03": 0.55, "2020-04": 0.17, "2020-05": 0.04, "2020-10": 0.04, "2020-11": 0.08,
@@ -246,7 +252,7 @@ class _Setup:
     g_ref: float
     inflow_cat: np.ndarray  # (R, months inflow_first..) quantile class 0..19 of the 3-month mean
     tau: np.ndarray  # planted NAV-wide effect per month (sim_first..sim_last)
-    covid: np.ndarray  # COVID shock per month
+    covid: np.ndarray  # labour-market shock per month (COVID waves, MARKET_KNOTS cycle)
     prog_cum: dict[str, np.ndarray]
     prog_len: np.ndarray
 
@@ -282,6 +288,9 @@ def _setup(seed: int, start: pd.Period, end: pd.Period, hours_end: pd.Period, pr
     kn_v = np.array([v for _, v in NAV_TIME_KNOTS])
     tau = np.where(months < kn_m[0], 0.0, np.interp(months, kn_m, kn_v))
     covid = np.array([COVID_SHOCK.get(str(index_to_month(m)), 0.0) for m in months])
+    mk_m = np.array([month_to_index(k) for k, _ in MARKET_KNOTS])
+    mk_v = np.array([v for _, v in MARKET_KNOTS])
+    covid = covid - float(prm.get("market_dip", 0.0)) * np.interp(months, mk_m, mk_v)  # constant before the first knot, 0 after the last
     prog_cum = {}
     for k, mix in PROGRAMME_MIX.items():
         p = np.zeros(len(TILTAK_CODES))
