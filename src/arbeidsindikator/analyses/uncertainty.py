@@ -40,14 +40,13 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, Literal, Sequence
 
-import numba as nb
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.special import ndtr, ndtri
+from scipy import stats
 
 from arbeidsindikator.config import RunConfig, Window
 from arbeidsindikator.estimation import Design, DesignError, FitResult, SeparationWarning, build_design, fit
@@ -55,8 +54,10 @@ from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY
 from arbeidsindikator.analyses.refit import _csr, RefitResult, aliased_columns, fit_replicate  # noqa: F401 (re-exported)
+from arbeidsindikator.analyses.influence import (  # noqa: F401 (re-exported)
+    GroupSums, Influence, Layout, Level, PanelChunk, accumulate_levels, multiplier_deviations, unit_covariance,
+)
 
-Level = Literal["observation", "person"]
 Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
 LEVELS = (0.5, 0.8, 0.95)
 #: grouping -> (unit column, boolean subset column)
@@ -76,40 +77,24 @@ DEFAULT_METHOD = "analytic_person"
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading the panel (the one place; the lead adapts it to the on-disk panel)
+# Chunks of whole persons from an in-memory panel (the store's chunks: analyses/streaming.py)
 # ---------------------------------------------------------------------------------------------
 
 
 def read_panel(cfg: RunConfig, outcome: str) -> tuple[pd.DataFrame, FitResult]:
-    """The panel with expected values and derived groups, and the outcome's main fit."""
+    """The whole panel with expected values and derived groups, and the outcome's main fit.
+
+    Small panels only (tests, the coverage study, the refit bootstrap); the book's intervals
+    stream over the store (:func:`arbeidsindikator.analyses.streaming.store_influences`).
+    """
     from arbeidsindikator import pipeline
 
     return pipeline.panel_with_expected(cfg), pipeline.main_models(cfg).fits[outcome]
 
 
-@dataclass
-class PanelChunk:
-    """Rows of whole persons: design codes, outcome, expected value, person and group codes."""
-
-    codes: np.ndarray  # rows × blocks, design column per block (−1 reference, −2 dropped level)
-    y: np.ndarray
-    expected: np.ndarray
-    person: np.ndarray  # global cluster code (person, or row for observation level)
-    month: np.ndarray  # index into Layout.months
-    units: dict[str, np.ndarray]  # grouping -> unit code (−1: row not in the grouping)
-
-
-@dataclass
-class Layout:
-    """What the chunks refer to: months, unit labels per grouping, sizes."""
-
-    outcome: str
-    family: str
-    months: pd.DatetimeIndex
-    units: dict[str, pd.Index]
-    n_clusters: int
-    names: list[str]
-    level: str
+def unit_labels(values: pd.Series | np.ndarray) -> np.ndarray:
+    """The text label of a unit value (as the interval tables name units)."""
+    return pd.Series(values).astype(str).to_numpy()
 
 
 def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
@@ -121,7 +106,7 @@ def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, n
             c = np.zeros(len(df), dtype=np.int64)
             labels[g] = pd.Index(["Norge"])
         else:
-            cat = pd.Categorical(df[col].astype(str))
+            cat = pd.Categorical(unit_labels(df[col]))
             c = cat.codes.astype(np.int64)
             labels[g] = pd.Index(cat.categories)
         if subset is not None:
@@ -178,274 +163,58 @@ def design_chunks(
     level: Level = "person",
     chunk_rows: int = 250_000,
 ) -> tuple[Layout, Callable[[], Iterator[PanelChunk]]]:
-    """Chunks of whole persons from a design, outcome, fit and group codes (rows with NaN y skipped)."""
+    """Chunks of whole persons from a design, outcome, fit and group codes (rows with NaN y skipped).
+
+    Persons are numbered in person-id order and rows by their position (the multiplier draws
+    follow these ordinals, as in the store's chunks); ``level`` is the layout's default level.
+    """
     expected = fit_result.predict(design, unseen="nan")
-    rows = np.flatnonzero(~np.isnan(y) & (design.mask if design.mask is not None else True))
-    if level == "person":
-        _, pcode = np.unique(person_id[rows], return_inverse=True)
-        order = np.argsort(pcode, kind="stable")
-        rows, pcode = rows[order], pcode[order]
-    else:
-        pcode = np.arange(rows.size)
-    n_clusters = int(pcode.max()) + 1 if rows.size else 0
-    layout = Layout(outcome, family, months, unit_labels, n_clusters, list(design.names), level)
+    _, pcode_all = np.unique(person_id, return_inverse=True)
+    rows = np.flatnonzero(~np.isnan(y) & ~np.isnan(expected) & (design.mask if design.mask is not None else True))
+    order = np.argsort(pcode_all[rows], kind="stable")
+    rows = rows[order]
+    pcode = pcode_all[rows]
+    n_clusters = (int(pcode_all.max()) + 1 if level == "person" else rows.size) if rows.size else 0
+    layout = Layout(outcome, family, months, unit_labels, list(design.names), n_clusters, level)
     cuts = list(range(0, rows.size, chunk_rows)) + [rows.size]
-    if level == "person":  # move each cut to the start of the next person
-        cuts = sorted({int(np.searchsorted(pcode, pcode[c], side="left")) if c < rows.size else c for c in cuts})
+    cuts = sorted({int(np.searchsorted(pcode, pcode[c], side="left")) if c < rows.size else c for c in cuts})
 
     def chunks() -> Iterator[PanelChunk]:
         for a, b in zip(cuts[:-1], cuts[1:]):
             if b <= a:
                 continue
             r = rows[a:b]
-            yield PanelChunk(
-                codes=design.codes[r], y=y[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
-                units={g: c[r] for g, c in unit_codes.items()},
-            )
+            yield PanelChunk(codes=design.codes[r], y=y[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
+                             units={g: c[r] for g, c in unit_codes.items()}, person_ordinal=pcode[a:b], row_ordinal=r)
 
     return layout, chunks
 
 
-# ---------------------------------------------------------------------------------------------
-# Sparse helpers
-# ---------------------------------------------------------------------------------------------
+def accumulate(layout: Layout, res: FitResult, chunks: Callable[[], Iterable[PanelChunk]], *, replicates: int = 0,
+               seed: int = 0) -> Influence:
+    """The influence sums at the layout's level (:func:`influence.accumulate_levels`)."""
+    lv = layout.level
+    return accumulate_levels(layout, res, chunks, replicates=replicates if lv == "person" else 0,
+                             obs_replicates=replicates if lv == "observation" else 0, seed=seed,
+                             levels=(lv,))[lv]  # type: ignore[arg-type]
 
-
-def _indicator_matrix(rows_to: np.ndarray, n_to: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
-    """n_to × rows sparse matrix with ``values`` (default 1) at (rows_to[i], i); rows_to < 0 skipped."""
-    sel = np.flatnonzero(rows_to >= 0)
-    v = np.ones(sel.size) if values is None else values[sel]
-    return sparse.csr_matrix((v, (rows_to[sel], sel)), shape=(n_to, rows_to.size))
-
-
-def _row_terms(ch: PanelChunk, family: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Residual r, score factor s and derivative d of the expected value per row."""
-    r = ch.y - ch.expected
-    if family == "probit":
-        p = np.clip(ch.expected, 1e-300, 1 - 1e-16)
-        eta = ndtri(p)
-        d = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-        s = d * r / (p * (1 - p))
-    else:
-        d = np.ones_like(r)
-        s = r
-    return r, s, d
-
-
-def _hinv(res: FitResult, names: list[str]) -> np.ndarray:
-    """Inverse Hessian over all design columns (zero rows/columns for columns not in the fit)."""
-    pos = np.array([names.index(n) for n in res.params.index])
-    H = np.zeros((len(names), len(names)))
-    scale = res.scale if res.family != "probit" else 1.0
-    H[np.ix_(pos, pos)] = res.cov.to_numpy() / scale
-    return H
-
-
-# ---------------------------------------------------------------------------------------------
-# Influence functions: accumulate over chunks
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class GroupSums:
-    """Per grouping: group g = unit × month (``unit * T + month``)."""
-
-    n: np.ndarray
-    sy: np.ndarray
-    syy: np.ndarray
-    sr: np.ndarray
-    srr: np.ndarray
-    D: np.ndarray  # G × p, Σ d_i x_i (divided by n after pass 1)
-    persons: np.ndarray  # distinct clusters per unit
-    blocks: np.ndarray | None = None  # units × T × T: Σ_p a_gp a_hp within each unit
-    AS: np.ndarray | None = None
-    Axi: np.ndarray | None = None
-
-    @property
-    def indicator(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.sr / self.n
-
-
-@dataclass
-class Influence:
-    """Accumulated influence-function pieces of one outcome at one clustering level."""
-
-    layout: Layout
-    Hinv: np.ndarray
-    M: np.ndarray
-    groups: dict[str, GroupSums]
-    Sxi: np.ndarray | None = None
-    replicates: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def B(self, g: str) -> np.ndarray:
-        """D_g H⁻¹ for every group of a grouping (G × p)."""
-        return self.groups[g].D @ self.Hinv
-
-
-@nb.njit(cache=True)
-def _k_person_terms(codes, s, d, starts, gid, val, unit, month, T, D, AS, blocks, M, do_m):  # type: ignore[no-untyped-def]
-    """Per cluster (rows starts[k]..starts[k+1]): S_p = Σ x_i s_i; add Σ_i val_i S_p to AS[g(i)],
-    d_i x_i to D[g(i)], val_i val_j to the unit's month block, and (do_m) S_p S_p' to M."""
-    p = AS.shape[1]
-    scratch = np.zeros(p)
-    mark = np.zeros(p, dtype=np.bool_)
-    nz = np.empty(p, dtype=np.int64)
-    nb_ = codes.shape[1]
-    for k in range(starts.shape[0] - 1):
-        a = starts[k]
-        b = starts[k + 1]
-        m = 0
-        for i in range(a, b):
-            if not mark[0]:
-                mark[0] = True
-                nz[m] = 0
-                m += 1
-            scratch[0] += s[i]
-            for q in range(nb_):
-                c = codes[i, q]
-                if c >= 0:
-                    if not mark[c]:
-                        mark[c] = True
-                        nz[m] = c
-                        m += 1
-                    scratch[c] += s[i]
-        if do_m:
-            for u in range(m):
-                cu = nz[u]
-                su = scratch[cu]
-                for v in range(m):
-                    M[cu, nz[v]] += su * scratch[nz[v]]
-        for i in range(a, b):
-            g = gid[i]
-            if g < 0:
-                continue
-            vi = val[i]
-            for u in range(m):
-                AS[g, nz[u]] += vi * scratch[nz[u]]
-            di = d[i]
-            D[g, 0] += di
-            for q in range(nb_):
-                c = codes[i, q]
-                if c >= 0:
-                    D[g, c] += di
-            ui = unit[i]
-            for j in range(a, b):
-                if gid[j] >= 0 and unit[j] == ui:
-                    blocks[ui, month[i], month[j]] += vi * val[j]
-        for u in range(m):
-            scratch[nz[u]] = 0.0
-            mark[nz[u]] = False
-
-
-def accumulate(
-    layout: Layout,
-    res: FitResult,
-    chunks: Callable[[], Iterable[PanelChunk]],
-    *,
-    replicates: int = 0,
-    seed: int = 0,
-) -> Influence:
-    """Two passes over the chunks: group sums, then the covariance pieces and multiplier sums.
-
-    Pass 1 (bincounts): counts, outcome and residual sums per group, persons per unit. Pass 2
-    (a numba kernel over whole persons): ``D_g``, ``Σ_p a_gp S_p'``, the unit blocks of
-    ``Σ_p a_gp a_hp`` and ``M = Σ_p S_p S_p'``; the multiplier sums ``A ξ`` and ``S'ξ`` as sparse
-    products. Multipliers ξ are drawn per chunk from ``SeedSequence([seed, chunk number])``:
-    deterministic for a given seed and chunking.
-    """
-    t0 = time.perf_counter()
-    p = len(layout.names)
-    T = len(layout.months)
-    Hinv = _hinv(res, layout.names)
-    groups: dict[str, GroupSums] = {}
-    for g, labels in layout.units.items():
-        G = len(labels) * T
-        groups[g] = GroupSums(n=np.zeros(G), sy=np.zeros(G), syy=np.zeros(G), sr=np.zeros(G), srr=np.zeros(G),
-                              D=np.zeros((G, p)), persons=np.zeros(len(labels)))
-    for ch in chunks():
-        r = ch.y - ch.expected
-        for g, gs in groups.items():
-            u = ch.units[g]
-            gid = np.where(u >= 0, u * T + ch.month, -1)
-            sel = gid >= 0
-            G = gs.n.size
-            gs.n += np.bincount(gid[sel], minlength=G)
-            gs.sy += np.bincount(gid[sel], weights=ch.y[sel], minlength=G)
-            gs.syy += np.bincount(gid[sel], weights=ch.y[sel] ** 2, minlength=G)
-            gs.sr += np.bincount(gid[sel], weights=r[sel], minlength=G)
-            gs.srr += np.bincount(gid[sel], weights=r[sel] ** 2, minlength=G)
-            pairs = np.unique(u[sel] * layout.n_clusters + ch.person[sel])
-            gs.persons += np.bincount(pairs // layout.n_clusters, minlength=gs.persons.size)
-    for g, gs in groups.items():
-        gs.AS = np.zeros((gs.n.size, p))
-        gs.blocks = np.zeros((len(layout.units[g]), T, T))
-        if replicates:
-            gs.Axi = np.zeros((gs.n.size, replicates))
-    t1 = time.perf_counter()
-    M = np.zeros((p, p))
-    Sxi = np.zeros((p, replicates)) if replicates else None
-    for k, ch in enumerate(chunks()):
-        r, s, d = _row_terms(ch, layout.family)
-        codes = np.ascontiguousarray(ch.codes)
-        starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
-        local = np.repeat(np.arange(starts.size - 1), np.diff(starts))
-        n_loc = starts.size - 1
-        xi = np.random.default_rng([seed, k]).standard_normal((n_loc, replicates)) if replicates else None
-        if replicates:
-            S = (_indicator_matrix(local, n_loc) @ _csr(codes, p, s)).tocsr()
-            Sxi += S.T @ xi
-        for j, (g, gs) in enumerate(groups.items()):
-            u = ch.units[g]
-            gid = np.where(u >= 0, u * T + ch.month, -1).astype(np.int64)
-            sel = gid >= 0
-            ind = gs.indicator
-            val = np.zeros(r.size)
-            ng = gs.n[gid[sel]]
-            # small-sample factor √(n/(n−1)) per cell, as the cluster correction G/(G−1)
-            val[sel] = (r[sel] - ind[gid[sel]]) / ng * np.sqrt(ng / np.maximum(ng - 1, 1))
-            _k_person_terms(codes, s, d, starts, gid, val, np.maximum(u, 0).astype(np.int64),
-                            ch.month.astype(np.int64), T, gs.D, gs.AS, gs.blocks, M, j == 0)
-            if replicates:
-                A = sparse.csr_matrix((val[sel], (gid[sel], local[sel])), shape=(gs.n.size, n_loc))
-                gs.Axi += A @ xi
-    for gs in groups.values():
-        gs.D = np.where(gs.n[:, None] > 0, gs.D / np.maximum(gs.n, 1)[:, None], 0.0)
-    return Influence(layout=layout, Hinv=Hinv, M=M, groups=groups, Sxi=Sxi, replicates=replicates,
-                     seconds={"pass1": t1 - t0, "pass2": time.perf_counter() - t1})
-
-
-def unit_covariance(inf: Influence, grouping: str, unit: int, blocks: np.ndarray | None = None,
-                    B_all: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Covariance of a unit's monthly indicators (observed months) and those months' positions.
-
-    ``Σ = AA' − AS'B' − BSA' + BMB'`` restricted to the unit (``B = D H⁻¹``).
-    """
-    gs = inf.groups[grouping]
-    T = len(inf.layout.months)
-    idx = unit * T + np.arange(T)
-    obs = gs.n[idx] > 0
-    idx = idx[obs]
-    B = (gs.D[idx] @ inf.Hinv) if B_all is None else B_all[idx]
-    AS = gs.AS[idx]
-    blk = gs.blocks if blocks is None else blocks
-    assert blk is not None
-    aa = blk[unit][np.ix_(obs, obs)]
-    C = aa - AS @ B.T - B @ AS.T + B @ inf.M @ B.T
-    return (C + C.T) / 2, idx
-
-
-def multiplier_deviations(inf: Influence, grouping: str) -> np.ndarray:
-    """Replicate deviations δ (G × R) of every monthly group indicator."""
-    gs = inf.groups[grouping]
-    assert gs.Axi is not None and inf.Sxi is not None
-    return gs.Axi - (gs.D @ inf.Hinv) @ inf.Sxi
 
 
 # ---------------------------------------------------------------------------------------------
 # Statistics as linear maps of a unit's monthly indicators
 # ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _adjustment(months: tuple[pd.Timestamp, ...], windows: tuple[Window, ...]) -> np.ndarray | None:
+    """:func:`seasonal.adjustment_matrix` for a unit's months (None: not adjustable), memoised:
+    most units share the same months."""
+    try:
+        L = seasonal.adjustment_matrix(pd.DatetimeIndex(months), windows)
+    except seasonal.SeasonalError:
+        return None
+    L.setflags(write=False)
+    return L
 
 
 def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Window] | None,
@@ -461,10 +230,7 @@ def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Windo
     T = len(months)
     L_adj = None
     if windows is not None and any(s.endswith("adjusted") for s in statistics):
-        try:
-            L_adj = seasonal.adjustment_matrix(months, windows)
-        except seasonal.SeasonalError:
-            L_adj = None
+        L_adj = _adjustment(tuple(months), tuple(windows))
     tkey = months.year.to_numpy() * 3 + (months.month.to_numpy() - 1) // 4
     uk, inv, cnt = np.unique(tkey, return_inverse=True, return_counts=True)
     full = np.flatnonzero(cnt == 4)
@@ -486,12 +252,37 @@ def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Windo
     return out
 
 
-def _bounds(point: np.ndarray, se: np.ndarray, levels: Sequence[float] = LEVELS) -> dict[str, np.ndarray]:
+def _bounds(point: np.ndarray, se: np.ndarray, levels: Sequence[float] = LEVELS,
+            df: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Normal bounds, or Student t bounds with ``df`` degrees of freedom per value."""
     out: dict[str, np.ndarray] = {"indicator": point, "se": se}
     for lv in levels:
-        out[f"lower_{int(lv * 100)}"] = point - Z[lv] * se
-        out[f"upper_{int(lv * 100)}"] = point + Z[lv] * se
+        q = Z[lv] if df is None else stats.t.ppf(0.5 + lv / 2, np.maximum(df, 1))
+        out[f"lower_{int(lv * 100)}"] = point - q * se
+        out[f"upper_{int(lv * 100)}"] = point + q * se
     return out
+
+
+def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, periods: object) -> np.ndarray:
+    """Distinct clusters G behind each value of a statistic (for the few-clusters correction).
+
+    A month: the cell's clusters; a tertial: the unit's clusters in those four months; adjusted
+    values and the period mean (averages over many months): the unit's clusters.
+    """
+    if stat == "month" and gs.clusters_cell is not None:
+        return gs.clusters_cell[idx]
+    if stat == "tertial" and gs.clusters_tertial is not None and gs.tertial_keys is not None:
+        p = pd.DatetimeIndex(periods)  # type: ignore[arg-type]
+        pos = np.searchsorted(gs.tertial_keys, p.year.to_numpy() * 3 + (p.month.to_numpy() - 1) // 4)
+        return gs.clusters_tertial[unit][pos]
+    k = 1 if stat == "period" else len(periods)  # type: ignore[arg-type]
+    return np.full(k, gs.persons[unit])
+
+
+def cr1_factor(G: np.ndarray) -> np.ndarray:
+    """CR1 small-sample factor ``G/(G−1)`` of a cluster-robust variance with G clusters."""
+    G = np.asarray(G, dtype=float)
+    return np.where(G > 1, G / np.maximum(G - 1, 1), np.nan)
 
 
 def appendix_c_bounds(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -608,6 +399,7 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
             for stat, periods, L, nn in linear_maps(months, n, windows, statistics):
                 point = L @ ind[idx]
                 persons = np.array([gs.persons[u]]) if stat == "period" else None
+                G = clusters_behind(gs, u, stat, idx, periods)
                 for m in methods:
                     if m.endswith("observation") and stat not in MONTHLY:
                         continue  # observation-level intervals under-cover multi-month means
@@ -615,19 +407,21 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
                         se_m = (se_printed if m == "printed" else se_resid)[idx]
                         cols = _bounds(point, np.sqrt((L**2) @ se_m**2))
                     elif m.startswith("analytic"):
-                        cols = _bounds(point, np.sqrt(np.clip(((L @ C) * L).sum(axis=1), 0, None)))
+                        # CR1 (G/(G−1)) and a t reference with G−1 degrees of freedom: few clusters
+                        var = np.clip(((L @ C) * L).sum(axis=1), 0, None) * cr1_factor(G)
+                        cols = _bounds(point, np.sqrt(var), df=G - 1)
                     else:
                         if m.startswith("multiplier"):
                             if dev is None:
                                 continue
-                            reps = point[:, None] + L @ dev[idx]
+                            reps = point[:, None] + np.sqrt(cr1_factor(G))[:, None] * (L @ dev[idx])
                         else:
                             if not curves or m not in curves:
                                 continue
                             reps = L @ curves[m][g][idx]
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore", RuntimeWarning)
-                            cols = _bounds(point, np.nanstd(reps, axis=1, ddof=1))
+                            cols = _bounds(point, np.nanstd(reps, axis=1, ddof=1), df=(G - 1) if m.startswith("multiplier") else None)
                             cols["lower_95_pct"] = _quantile(reps, 0.025)
                             cols["upper_95_pct"] = _quantile(reps, 0.975)
                         cols["lower_90_appc"], cols["upper_90_appc"] = appendix_c_bounds(reps)
@@ -659,13 +453,13 @@ def clustered_intervals(
     parts: list[pd.DataFrame] = []
     seconds: dict[str, float] = {}
     result = Intervals(table=pd.DataFrame())
+    layout, res, chunks = panel_chunks(df, outcome, options, fit_result, groupings=groupings, chunk_rows=chunk_rows)
+    infs = accumulate_levels(layout, res, chunks, replicates=replicates if "person" in levels else 0,
+                             obs_replicates=replicates if "observation" in levels else 0, seed=seed,
+                             levels=tuple(levels))
+    seconds["influence"] = time.perf_counter() - t0
     for lv in levels:
-        t1 = time.perf_counter()
-        layout, res, chunks = panel_chunks(df, outcome, options, fit_result, groupings=groupings, level=lv,
-                                           chunk_rows=chunk_rows)
-        fit_result = res
-        inf = accumulate(layout, res, chunks, replicates=replicates, seed=seed + (lv == "observation"))
-        seconds[f"influence_{lv}"] = time.perf_counter() - t1
+        inf = infs[lv]
         methods = [f"analytic_{lv}"] + ([f"multiplier_{lv}"] if replicates else [])
         if lv == levels[0]:
             methods = ["printed", "residual"] + methods
