@@ -257,10 +257,26 @@ def _bounds(point: np.ndarray, se: np.ndarray, levels: Sequence[float] = LEVELS,
     """Normal bounds, or Student t bounds with ``df`` degrees of freedom per value."""
     out: dict[str, np.ndarray] = {"indicator": point, "se": se}
     for lv in levels:
-        q = Z[lv] if df is None else stats.t.ppf(0.5 + lv / 2, np.maximum(df, 1))
+        q = Z[lv] if df is None else _t_quantile(lv, df)
         out[f"lower_{int(lv * 100)}"] = point - q * se
         out[f"upper_{int(lv * 100)}"] = point + q * se
     return out
+
+
+_T_MAX_DF = 20_000
+
+
+@lru_cache(maxsize=8)
+def _t_table(level: float) -> np.ndarray:
+    """Two-sided ``level`` Student t quantiles for 1…_T_MAX_DF degrees of freedom (index = df)."""
+    return np.r_[np.nan, stats.t.ppf(0.5 + level / 2, np.arange(1, _T_MAX_DF + 1))]
+
+
+def _t_quantile(level: float, df: np.ndarray) -> np.ndarray:
+    """t quantile per value (NaN for df < 1; the normal one beyond _T_MAX_DF, within 1e-4)."""
+    d = np.asarray(df, dtype=float)
+    k = np.where(np.isfinite(d), np.clip(d, 0, _T_MAX_DF), 0).astype(np.int64)
+    return np.where(d > _T_MAX_DF, Z[level], _t_table(level)[k])
 
 
 def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, periods: object) -> np.ndarray:
@@ -355,6 +371,36 @@ def _quantile(a: np.ndarray, q: float) -> np.ndarray:
     return np.quantile(a, q, axis=1) if not np.isnan(a).any() else np.nanquantile(a, q, axis=1)
 
 
+def _percentile_bounds(reps: np.ndarray) -> dict[str, np.ndarray]:
+    """95 % percentile bounds (numpy's linear rule) and appendix C's 90 % bounds from one sort.
+
+    Replicates that failed everywhere (NaN columns) are left out; statistics without any
+    finite replicate get NaN; a statistic with some NaN replicates falls back to nanquantile.
+    """
+    keep = ~np.isnan(reps).all(axis=0)
+    reps = reps[:, keep]
+    out = {k: np.full(reps.shape[0], np.nan) for k in ("lower_95_pct", "upper_95_pct", "lower_90_appc", "upper_90_appc")}
+    R = reps.shape[1]
+    if R == 0:
+        return out
+    rows_nan = np.isnan(reps)
+    full = ~rows_nan.any(axis=1)
+    srt = np.sort(reps[full], axis=1)
+    for key, q in (("lower_95_pct", 0.025), ("upper_95_pct", 0.975)):
+        h = q * (R - 1)
+        lo = int(np.floor(h))
+        hi = min(lo + 1, R - 1)
+        out[key][full] = srt[:, lo] + (h - lo) * (srt[:, hi] - srt[:, lo])
+    lo_c, hi_c = max(int(round(0.05 * R)), 1) - 1, min(int(round(0.95 * R)), R) - 1
+    out["lower_90_appc"][full], out["upper_90_appc"][full] = srt[:, lo_c], srt[:, hi_c]
+    part = ~full & ~rows_nan.all(axis=1)
+    if part.any():
+        out["lower_95_pct"][part] = np.nanquantile(reps[part], 0.025, axis=1)
+        out["upper_95_pct"][part] = np.nanquantile(reps[part], 0.975, axis=1)
+        out["lower_90_appc"][part], out["upper_90_appc"][part] = appendix_c_bounds(reps[part])
+    return out
+
+
 def summarise(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
                curves: dict[str, dict[str, np.ndarray]] | None = None,
                statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
@@ -422,9 +468,7 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore", RuntimeWarning)
                             cols = _bounds(point, np.nanstd(reps, axis=1, ddof=1), df=(G - 1) if m.startswith("multiplier") else None)
-                            cols["lower_95_pct"] = _quantile(reps, 0.025)
-                            cols["upper_95_pct"] = _quantile(reps, 0.975)
-                        cols["lower_90_appc"], cols["upper_90_appc"] = appendix_c_bounds(reps)
+                            cols.update(_percentile_bounds(reps))
                     out.add(lay.outcome, g, str(label), m, stat, periods, nn, persons, cols)
     return out.frame()
 
