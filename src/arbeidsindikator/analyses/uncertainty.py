@@ -667,59 +667,67 @@ def book_intervals(
     refit_groupings: tuple[str, ...] = ("national", "county"),
     refit_outcomes: tuple[str, ...] = ("atid3",),
     multiplier_factor: int = 1,
-    max_refit_rows: int = 2_000_000,
+    max_refit_rows: int | None = None,
+    max_observation_multiplier_rows: int = 2_000_000,
 ) -> BookIntervals:
     """Every method for every outcome and grouping at the configuration's scale, cached on disk.
 
-    Multiplier replicates: ``multiplier_factor × cfg.bootstrap_replicates``; refit bootstrap (by
-    observation and by person) with ``cfg.bootstrap_replicates`` replicates for
-    ``refit_groupings`` and ``refit_outcomes`` (each refit replicate costs a full fit: ~0.4 s for
-    OLS and ~0.8 s for probit at the default 12 000 persons, hours at full scale), when the panel
-    has at most ``max_refit_rows`` observable rows.
-    The cache key is the configuration, the input files, the panel's fingerprint and these
-    modules' sources.
+    The analytic and multiplier intervals stream over the store
+    (:func:`streaming.store_influences`; ``multiplier_factor × cfg.bootstrap_replicates``
+    replicates by person, and by observation up to ``max_observation_multiplier_rows`` rows).
+    The refit bootstrap (by observation and by person, ``cfg.bootstrap_replicates`` replicates,
+    for ``refit_groupings`` and ``refit_outcomes``) refits the model per replicate, so it runs
+    on the whole panel only up to ``max_refit_rows`` observable rows (``bootstrap.max_refit_rows``,
+    default 2 000 000); above that on a deterministic person subsample of about that many rows,
+    where its methods are named ``refit_*_subsample`` and compared with ``analytic_person_subsample``
+    on the same subsample (the diagnostics say so).
+    The cache key is the configuration, the input files, the panel's fingerprint and the code.
     """
     import hashlib
     import json
     from pathlib import Path
 
+    import pyarrow.parquet as pq
+
     from arbeidsindikator import pipeline
+    from arbeidsindikator.analyses import streaming
     from arbeidsindikator.io import atomic_write
 
-    pdata = pipeline.load_panel(cfg)
+    if max_refit_rows is None:
+        raw = (getattr(cfg, "raw", None) or {}).get("bootstrap", {}) or {}
+        max_refit_rows = int(raw.get("max_refit_rows", 2_000_000))
+    pdata = pipeline.panel_meta(cfg)
     key = hashlib.sha256(json.dumps([cfg.fingerprint(), pipeline.input_fingerprint(cfg), pdata.fingerprint,
-                                     _module_fingerprint(), list(outcomes), list(refit_groupings),
-                                     list(refit_outcomes), multiplier_factor, max_refit_rows]).encode()).hexdigest()[:16]
+                                     _module_fingerprint(), list(outcomes), list(refit_groupings), list(refit_outcomes),
+                                     multiplier_factor, max_refit_rows, max_observation_multiplier_rows,
+                                     str(pipeline.store_dir(cfg))]).encode()).hexdigest()[:16]
     folder = Path(cfg.cache_dir) / f"intervals-{key}"
     if (folder / "table.parquet").exists() and (folder / "diagnostics.parquet").exists():
         return BookIntervals(pd.read_parquet(folder / "table.parquet"), pd.read_parquet(folder / "diagnostics.parquet"),
                              refit_groupings)
     opts = pipeline.covariate_options(cfg)
     R = cfg.bootstrap_replicates
+    pipeline.main_models(cfg)
+    n_rows = pq.ParquetFile(pipeline.store_panel_path(cfg)).metadata.num_rows
+    Ro = multiplier_factor * R if n_rows <= max_observation_multiplier_rows else 0
+    t0 = time.perf_counter()
+    infs, secs = streaming.store_influences(cfg, outcomes, replicates=multiplier_factor * R, obs_replicates=Ro,
+                                            seeds={o: cfg.bootstrap_seed + 100 * k for k, o in enumerate(outcomes)})
+    t_stream = time.perf_counter() - t0
     parts, diag = [], []
     for k, o in enumerate(outcomes):
-        df, f = read_panel(cfg, o)
-        n_obs = int(df[o].notna().sum())
-        refit = R if (n_obs <= max_refit_rows and o in refit_outcomes) else 0
         w = seasonal.windows_for(cfg, o)
-        iv = clustered_intervals(df, o, opts, w, fit_result=f, replicates=multiplier_factor * R,
-                                 seed=cfg.bootstrap_seed + 100 * k)
-        parts.append(iv.table)
+        t1 = time.perf_counter()
+        pm = ["printed", "residual", "analytic_person"] + (["multiplier_person"] if R else [])
+        parts.append(summarise(infs[o]["person"], w, pm))
+        parts.append(summarise(infs[o]["observation"], w, ["analytic_observation"] + (["multiplier_observation"] if Ro else [])))
+        n_obs = int(infs[o]["person"].groups["national"].n.sum()) if "national" in infs[o]["person"].groups else 0
         d = {"outcome": o, "rows": n_obs, "multiplier_replicates": multiplier_factor * R,
-             **{f"seconds_{a}": b for a, b in iv.seconds.items()}}
-        if refit:
-            rb_parts = []
-            for lv in ("observation", "person"):
-                t0 = time.perf_counter()
-                layout, res, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings, level=lv)
-                inf = accumulate(layout, res, chunks)
-                rb = refit_bootstrap(df, o, opts, replicates=refit, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
-                                     level=lv, groupings=refit_groupings, fit_result=f)
-                rb_parts.append(summarise(inf, w, [f"refit_{lv}"], {f"refit_{lv}": rb.curves}))
-                d.update({f"refit_{lv}_seconds_per_replicate": rb.seconds / refit, f"refit_{lv}_aliased": rb.aliased,
-                          f"refit_{lv}_failed": rb.failed, f"refit_{lv}_separated": rb.separated,
-                          f"refit_{lv}_replicates": refit, f"seconds_refit_{lv}": time.perf_counter() - t0})
-            parts += rb_parts
+             "multiplier_observation_replicates": Ro, "seconds_influence_person": t_stream / len(outcomes),
+             "seconds_stream_all_outcomes": t_stream, "seconds_tables": time.perf_counter() - t1,
+             **{f"seconds_{a}": b for a, b in secs.items() if a.startswith(o)}}
+        if R and o in refit_outcomes:
+            parts += _book_refit(cfg, o, k, opts, w, refit_groupings, R, n_obs, max_refit_rows, d)
         diag.append(d)
     table = pd.concat(parts, ignore_index=True)
     diagnostics = pd.DataFrame(diag)
@@ -728,3 +736,45 @@ def book_intervals(
     return BookIntervals(table, diagnostics, refit_groupings)
 
 
+def person_subsample(cfg: RunConfig, rows: int, seed: int) -> pd.DataFrame:
+    """About ``rows`` person-months of whole persons from the store (deterministic in ``seed``)."""
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator import pipeline
+
+    share = min(1.0, rows / max(pq.ParquetFile(pipeline.store_panel_path(cfg)).metadata.num_rows, 1))
+    parts = []
+    for df in pipeline.iter_chunks(cfg):
+        pid = pd.util.hash_array(df["person_id"].to_numpy(), hash_key=f"{seed:016d}"[:16])
+        parts.append(df[(pid % 1_000_003) < share * 1_000_003])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _book_refit(cfg: RunConfig, o: str, k: int, opts: CovariateOptions, w: Sequence[Window] | None,
+                refit_groupings: tuple[str, ...], R: int, n_obs: int, max_refit_rows: int,
+                d: dict[str, object]) -> list[pd.DataFrame]:
+    """The refit bootstrap of one outcome for the book: whole panel, or a person subsample."""
+    sub = n_obs > max_refit_rows
+    if sub:
+        df, f = person_subsample(cfg, max_refit_rows, cfg.bootstrap_seed), None
+    else:
+        df, f = read_panel(cfg, o)
+    suffix = "_subsample" if sub else ""
+    layout, f, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings)
+    infs = accumulate_levels(layout, f, chunks)
+    out = []
+    if sub:
+        t = summarise(infs["person"], w, ["analytic_person"])
+        out.append(t.assign(method=t["method"] + suffix))
+        d.update({"refit_sample_persons": int(df["person_id"].nunique()), "refit_sample_rows": int(df[o].notna().sum())})
+    d["refit_sample"] = "subsample" if sub else "panel"
+    for lv in ("observation", "person"):
+        t0 = time.perf_counter()
+        rb = refit_bootstrap(df, o, opts, replicates=R, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
+                             level=lv, groupings=refit_groupings, fit_result=f)  # type: ignore[arg-type]
+        t = summarise(infs[lv], w, [f"refit_{lv}"], {f"refit_{lv}": rb.curves})
+        out.append(t.assign(method=t["method"] + suffix))
+        d.update({f"refit_{lv}_seconds_per_replicate": rb.seconds / R, f"refit_{lv}_aliased": rb.aliased,
+                  f"refit_{lv}_failed": rb.failed, f"refit_{lv}_separated": rb.separated,
+                  f"refit_{lv}_replicates": R, f"seconds_refit_{lv}": time.perf_counter() - t0})
+    return out
