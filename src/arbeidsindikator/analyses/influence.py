@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Literal
+from typing import Callable, Iterable, Literal, Sequence
 
 import numba as nb
 import numpy as np
@@ -41,12 +41,45 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import ndtri
 
-from arbeidsindikator.analyses.refit import _csr
 from arbeidsindikator.estimation import FitResult
 
 Level = Literal["observation", "person"]
 LEVEL_CODE = {"person": 0, "observation": 1}
 DRAW_BLOCK = 8192
+#: grouping -> (unit column, boolean subset column)
+GROUPINGS: dict[str, tuple[str | None, str | None]] = {
+    "national": (None, None),
+    "county": ("fylke", None),
+    "office": ("nav_kontor", None),
+    "service_group": ("innsatsgruppe", None),
+    "programme": ("tiltak", None),
+    "youth_guarantee": (None, "ungdomsgaranti"),
+    "country_group_3": (None, "landgruppe3"),
+}
+
+
+def unit_labels(values: pd.Series | np.ndarray) -> np.ndarray:
+    """The text label of a unit value (as the interval tables name units)."""
+    return pd.Series(values).astype(str).to_numpy()
+
+
+def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
+    codes: dict[str, np.ndarray] = {}
+    labels: dict[str, pd.Index] = {}
+    for g in groupings:
+        col, subset = GROUPINGS[g]
+        if col is None:
+            c = np.zeros(len(df), dtype=np.int64)
+            labels[g] = pd.Index(["Norge"])
+        else:
+            cat = pd.Categorical(unit_labels(df[col]))
+            c = cat.codes.astype(np.int64)
+            labels[g] = pd.Index(cat.categories)
+        if subset is not None:
+            c = np.where(df[subset].to_numpy(dtype=bool), c, -1)
+        codes[g] = c
+    return codes, labels
+
 
 
 @dataclass
@@ -128,6 +161,16 @@ class Influence:
     def B(self, g: str) -> np.ndarray:
         """D_g H⁻¹ for every group of a grouping (G × p)."""
         return self.groups[g].D @ self.Hinv
+
+
+def _csr(codes: np.ndarray, p: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
+    """Sparse design rows (constant + one dummy per non-reference block), rows scaled by ``values``."""
+    n = codes.shape[0]
+    cols = np.concatenate([np.zeros((n, 1), dtype=np.int64), codes.astype(np.int64)], axis=1)
+    keep = cols >= 0
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    data = np.ones(int(indptr[-1])) if values is None else np.repeat(values, keep.sum(axis=1))
+    return sparse.csr_matrix((data, cols[keep], indptr), shape=(n, p))
 
 
 def hinv(res: FitResult, names: list[str]) -> np.ndarray:

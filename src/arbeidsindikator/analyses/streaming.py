@@ -25,23 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from arbeidsindikator.analyses.influence import Accumulator, Influence, Layout, Level, PanelChunk
+from arbeidsindikator.analyses.influence import GROUPINGS, Accumulator, Influence, Layout, Level, PanelChunk, unit_labels
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.estimation import FitResult, build_design
 from arbeidsindikator.panel.covariates import build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY, OUTCOMES
-
-
-def _groupings() -> dict[str, tuple[str | None, str | None]]:
-    from arbeidsindikator.analyses.uncertainty import GROUPINGS
-
-    return GROUPINGS
-
-
-def _labels(values: pd.Series) -> np.ndarray:
-    from arbeidsindikator.analyses.uncertainty import unit_labels
-
-    return unit_labels(values)
 
 
 def inflow_edges(values: np.ndarray, n_categories: int) -> np.ndarray:
@@ -102,7 +90,7 @@ def store_influences(
     """Influence sums of every outcome (per level) from the store; seconds per pass."""
     from arbeidsindikator import pipeline
 
-    G = _groupings()
+    G = GROUPINGS
     groupings = tuple(groupings or G)
     fits = {o: pipeline.main_models(cfg).fits[o] for o in outcomes}
     opts = pipeline.covariate_options(cfg)
@@ -116,7 +104,7 @@ def store_influences(
     inflow: dict[int, list[np.ndarray]] = {h: [] for h in horizons}
     for df in pipeline.iter_chunks(cfg, light + [f"innstrom{h}" for h in horizons]):
         for g in labels:
-            labels[g].update(pd.unique(_labels(df[G[g][0]])))
+            labels[g].update(pd.unique(unit_labels(df[G[g][0]])))
         m = df["month"].to_numpy(dtype="datetime64[ns]")
         for o in outcomes:
             months[o].update(np.unique(m[df[o].notna().to_numpy()]))
@@ -142,7 +130,7 @@ def store_influences(
             units = {}
             for g in groupings:
                 col, subset = G[g]
-                u = (unit_index[g].get_indexer(_labels(df[col])) if col is not None else np.zeros(len(df), np.int64))
+                u = (unit_index[g].get_indexer(unit_labels(df[col])) if col is not None else np.zeros(len(df), np.int64))
                 if subset is not None:
                     u = np.where(df[subset].to_numpy(dtype=bool), u, -1)
                 units[g] = u.astype(np.int64)

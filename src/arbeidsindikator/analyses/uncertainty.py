@@ -29,11 +29,14 @@ Methods (the ``method`` column):
 Observation-level methods give monthly statistics only: they under-cover tertial and period
 means, which average months of the same persons (issue 14).
 
-The per-person computations stream over the panel in chunks of whole persons
-(:class:`PanelChunk`, two passes): pass 1 sums per group (counts, residual sums, ``D_g``) and the
-person score outer products ``M = Σ_p S_p S_p'``; pass 2 the cross terms ``Σ_p a_gp a_hp``,
-``Σ_p a_gp S_p'`` and the multiplier sums. Memory is O(groups × parameters + chunk), not
-O(persons × parameters). :func:`read_panel` is the one place that reads the panel.
+Analytic and multiplier intervals use a few-clusters correction: the CR1 factor ``G/(G−1)``
+and Student t bounds with ``G − 1`` degrees of freedom, G the distinct clusters (persons, or
+rows) behind the value (:func:`clusters_behind`).
+
+Modules: the influence sums over chunks of whole persons in :mod:`.influence`, streamed from the
+store in :mod:`.streaming` (the book's path at any scale); the refit bootstrap in :mod:`.refit`;
+this module turns the sums into interval tables (:func:`summarise`) and computes the book's
+table (:func:`book_intervals`). :func:`read_panel` (whole panel in memory) is for small panels.
 """
 
 from __future__ import annotations
@@ -41,35 +44,27 @@ from __future__ import annotations
 import time
 import warnings
 from functools import lru_cache
-from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Iterator, Literal, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from arbeidsindikator.config import RunConfig, Window
-from arbeidsindikator.estimation import Design, DesignError, FitResult, SeparationWarning, build_design, fit
+from arbeidsindikator.estimation import Design, FitResult, SeparationWarning, build_design, fit
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY
 from arbeidsindikator.analyses.refit import _csr, RefitResult, aliased_columns, fit_replicate  # noqa: F401 (re-exported)
 from arbeidsindikator.analyses.influence import (  # noqa: F401 (re-exported)
-    GroupSums, Influence, Layout, Level, PanelChunk, accumulate_levels, multiplier_deviations, unit_covariance,
+    GROUPINGS, GroupSums, Influence, Layout, Level, PanelChunk, _unit_codes, accumulate_levels, multiplier_deviations,
+    unit_covariance, unit_labels,
 )
+from arbeidsindikator.analyses.refit import refit_bootstrap, refit_design  # noqa: F401 (re-exported)
 
 Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
 LEVELS = (0.5, 0.8, 0.95)
-#: grouping -> (unit column, boolean subset column)
-GROUPINGS: dict[str, tuple[str | None, str | None]] = {
-    "national": (None, None),
-    "county": ("fylke", None),
-    "office": ("nav_kontor", None),
-    "service_group": ("innsatsgruppe", None),
-    "programme": ("tiltak", None),
-    "youth_guarantee": (None, "ungdomsgaranti"),
-    "country_group_3": (None, "landgruppe3"),
-}
 STATISTICS = ("month", "month_adjusted", "tertial", "tertial_adjusted", "period")
 MONTHLY = ("month", "month_adjusted")
 #: The method whose bounds go into the export (validated by the coverage study).
@@ -90,29 +85,6 @@ def read_panel(cfg: RunConfig, outcome: str) -> tuple[pd.DataFrame, FitResult]:
     from arbeidsindikator import pipeline
 
     return pipeline.panel_with_expected(cfg), pipeline.main_models(cfg).fits[outcome]
-
-
-def unit_labels(values: pd.Series | np.ndarray) -> np.ndarray:
-    """The text label of a unit value (as the interval tables name units)."""
-    return pd.Series(values).astype(str).to_numpy()
-
-
-def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
-    codes: dict[str, np.ndarray] = {}
-    labels: dict[str, pd.Index] = {}
-    for g in groupings:
-        col, subset = GROUPINGS[g]
-        if col is None:
-            c = np.zeros(len(df), dtype=np.int64)
-            labels[g] = pd.Index(["Norge"])
-        else:
-            cat = pd.Categorical(unit_labels(df[col]))
-            c = cat.codes.astype(np.int64)
-            labels[g] = pd.Index(cat.categories)
-        if subset is not None:
-            c = np.where(df[subset].to_numpy(dtype=bool), c, -1)
-        codes[g] = c
-    return codes, labels
 
 
 def panel_chunks(
@@ -524,84 +496,6 @@ def clustered_intervals(
     seconds["total"] = time.perf_counter() - t0
     result.seconds = seconds
     return result
-
-
-# ---------------------------------------------------------------------------------------------
-# The refit bootstrap's design for the book (the bootstrap itself: analyses/refit.py)
-# ---------------------------------------------------------------------------------------------
-
-
-def refit_bootstrap(
-    df: pd.DataFrame,
-    outcome: str,
-    options: CovariateOptions,
-    *,
-    replicates: int,
-    seed: int,
-    level: Level = "observation",
-    groupings: Sequence[str] = ("national",),
-    fit_result: FitResult | None = None,
-) -> RefitResult:
-    """Appendix C: resample rows (or persons) to the original size, refit, predict, regroup.
-
-    Replicates that stay rank deficient after dropping aliased columns are NaN and counted in
-    ``failed``; replicates needing the drop in ``aliased``; probit replicates with a separated
-    dummy in ``separated`` (their fitted values are still identified).
-    """
-    t0 = time.perf_counter()
-    obs = df[outcome].notna().to_numpy()
-    design = build_design(build_covariates(df, horizon_of(outcome), options), mask=obs)
-    y = df[outcome].to_numpy(dtype=float)
-    family = FAMILY[outcome]
-    months_all = pd.DatetimeIndex(df["month"])
-    months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
-    mi = months.get_indexer(months_all)
-    T = len(months)
-    ucodes, labels = _unit_codes(df, groupings)
-    gids = {g: np.where(obs & (c >= 0), c * T + mi, -1) for g, c in ucodes.items()}
-    sizes = {g: len(labels[g]) * T for g in groupings}
-    out = refit_design(design, y, family, outcome, df["person_id"].to_numpy(), gids, sizes,
-                       replicates=replicates, seed=seed, level=level)
-    out.seconds = time.perf_counter() - t0
-    return out
-
-
-def refit_design(design: Design, y: np.ndarray, family: str, outcome: str, person_id: np.ndarray,
-                 gids: dict[str, np.ndarray], sizes: dict[str, int], *, replicates: int, seed: int,
-                 level: Level = "observation") -> RefitResult:
-    """The refit bootstrap on a prebuilt design; ``gids`` map rows to groups (−1: none)."""
-    t0 = time.perf_counter()
-    obs = ~np.isnan(y) & (design.mask if design.mask is not None else True)
-    _, person = np.unique(person_id, return_inverse=True)
-    n_persons = int(person.max()) + 1
-    rows = np.flatnonzero(obs)
-    rng = np.random.default_rng(seed)
-    curves = {g: np.full((sizes[g], replicates), np.nan) for g in gids}
-    failed = aliased = separated = 0
-    for r in range(replicates):
-        w = np.zeros(y.size)
-        if level == "person":
-            w = np.bincount(rng.integers(0, n_persons, n_persons), minlength=n_persons).astype(float)[person]
-            w[~obs] = 0.0
-        else:
-            w[rows] = np.bincount(rng.integers(0, rows.size, rows.size), minlength=rows.size)
-        res, d_used, was_aliased, was_sep = fit_replicate(design, y, family, outcome, w)
-        aliased += was_aliased
-        separated += was_sep
-        if res is None:
-            failed += 1
-            continue
-        pred = res.predict(d_used, unseen="nan")
-        resid = np.where(w > 0, y - pred, 0.0)
-        for g, gid in gids.items():
-            sel = gid >= 0
-            G = curves[g].shape[0]
-            num = np.bincount(gid[sel], weights=(w * resid)[sel], minlength=G)
-            den = np.bincount(gid[sel], weights=w[sel], minlength=G)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                curves[g][:, r] = np.where(den > 0, num / den, np.nan)
-    return RefitResult(curves=curves, failed=failed, aliased=aliased, separated=separated,
-                       seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
