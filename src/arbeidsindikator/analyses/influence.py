@@ -122,9 +122,10 @@ class Layout:
 
 @dataclass
 class GroupSums:
-    """Per grouping: group g = unit × month (``unit * T + month``); ``clusters_*`` count the
-    distinct clusters (persons, or rows at observation level) behind a cell, a unit's tertial
-    (keys ``tertial_keys``) and a unit (for the small-sample correction)."""
+    """Per grouping: group g = unit × month (``unit * T + month``); ``persons`` the distinct
+    clusters per unit; ``clusters_*`` the effective number of clusters ``(Σ_p n_p)² / Σ_p n_p²``
+    (n_p a cluster's rows) behind a cell, a unit's tertial (keys ``tertial_keys``) and a unit,
+    for the few-clusters correction (equal to the distinct count when clusters are balanced)."""
 
     n: np.ndarray
     sy: np.ndarray
@@ -139,6 +140,7 @@ class GroupSums:
     clusters_cell: np.ndarray | None = None
     clusters_tertial: np.ndarray | None = None  # units × tertials
     tertial_keys: np.ndarray | None = None
+    clusters_unit: np.ndarray | None = None
 
     @property
     def indicator(self) -> np.ndarray:
@@ -296,14 +298,17 @@ def _k_pass2(codes, s, d, a, cell, unit, month, starts, D, AS, ASo, blocks, M, M
             mark[nz[u]] = False
 
 
-def _distinct_count(keys: np.ndarray, persons: np.ndarray, size: int) -> np.ndarray:
-    """Distinct persons per key (keys ≥ 0) within a chunk."""
+def _cluster_counts(keys: np.ndarray, persons: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per key (keys ≥ 0) within a chunk: distinct persons G and Σ_p n_p² (n_p the person's rows)."""
     sel = keys >= 0
     if not sel.any():
-        return np.zeros(size)
+        return np.zeros(size), np.zeros(size)
     _, pinv = np.unique(persons[sel], return_inverse=True)
-    pairs = np.unique(keys[sel].astype(np.int64) * (int(pinv.max()) + 1) + pinv)
-    return np.bincount(pairs // (int(pinv.max()) + 1), minlength=size).astype(float)
+    m = int(pinv.max()) + 1
+    pairs, cnt = np.unique(keys[sel].astype(np.int64) * m + pinv, return_counts=True)
+    k = pairs // m
+    return (np.bincount(k, minlength=size).astype(float),
+            np.bincount(k, weights=cnt.astype(float) ** 2, minlength=size))
 
 
 class Accumulator:
@@ -330,6 +335,7 @@ class Accumulator:
         self.n, self.sy, self.syy, self.sr, self.srr = (np.zeros(C) for _ in range(5))
         self.pers_cell, self.pers_unit = np.zeros(C), np.zeros(U)
         self.pers_tert = np.zeros(U * len(self.tkeys))
+        self.sq_cell, self.sq_unit, self.sq_tert = np.zeros(C), np.zeros(U), np.zeros(U * len(self.tkeys))
         self.draws = Draws(seed, "person", replicates) if replicates else None
         self.draws_o = Draws(seed, "observation", self.Ro) if self.Ro else None
         self.seconds = {"pass1": 0.0, "pass2": 0.0, "multiplier": 0.0}
@@ -361,10 +367,12 @@ class Accumulator:
             self.syy += np.bincount(cs, weights=ch.y[sel] ** 2, minlength=C)
             self.sr += np.bincount(cs, weights=r[sel], minlength=C)
             self.srr += np.bincount(cs, weights=r[sel] ** 2, minlength=C)
-            self.pers_cell += _distinct_count(c, ch.person, C)
-            self.pers_unit += _distinct_count(unit[:, q], ch.person, self.U)
             tkey = np.where(unit[:, q] >= 0, unit[:, q] * len(self.tkeys) + self.tidx[ch.month], -1)
-            self.pers_tert += _distinct_count(tkey, ch.person, self.pers_tert.size)
+            for keys, G, sq in ((c, self.pers_cell, self.sq_cell), (unit[:, q], self.pers_unit, self.sq_unit),
+                                (tkey, self.pers_tert, self.sq_tert)):
+                g_add, sq_add = _cluster_counts(keys, ch.person, G.size)
+                G += g_add
+                sq += sq_add
         self.seconds["pass1"] += time.perf_counter() - t0
 
     def _start(self) -> None:
@@ -424,6 +432,13 @@ class Accumulator:
             self._start()
         T, NT = self.T, len(self.tkeys)
         D = self.D * self.inv_n[:, None]
+        nt_all = np.zeros((self.U, NT))
+        np.add.at(nt_all, (slice(None), self.tidx), self.n.reshape(self.U, T))
+        nu_all = self.n.reshape(self.U, T).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # effective clusters (Σ n_p)² / Σ n_p²
+            eff_cell = np.where(self.sq_cell > 0, self.n**2 / self.sq_cell, 0.0)
+            eff_tert = np.where(self.sq_tert.reshape(self.U, NT) > 0, nt_all**2 / self.sq_tert.reshape(self.U, NT), 0.0)
+            eff_unit = np.where(self.sq_unit > 0, nu_all**2 / self.sq_unit, 0.0)
         out: dict[str, Influence] = {}
         for lv in self.levels:
             groups: dict[str, GroupSums] = {}
@@ -439,15 +454,16 @@ class Accumulator:
                 if lv == "person":
                     gs = GroupSums(n=n, sy=self.sy[sl], syy=self.syy[sl], sr=self.sr[sl], srr=self.srr[sl], D=D[sl],
                                    persons=self.pers_unit[u0:u0 + nu], blocks=self.blocks[u0:u0 + nu], AS=self.AS[sl],
-                                   Axi=self.Axi[sl] if self.R else None, clusters_cell=self.pers_cell[sl],
-                                   clusters_tertial=self.pers_tert.reshape(self.U, NT)[u0:u0 + nu], tertial_keys=self.tkeys)
+                                   Axi=self.Axi[sl] if self.R else None, clusters_cell=eff_cell[sl],
+                                   clusters_tertial=eff_tert[u0:u0 + nu], tertial_keys=self.tkeys,
+                                   clusters_unit=eff_unit[u0:u0 + nu])
                 else:
                     nt = np.zeros((nu, NT))
                     np.add.at(nt, (slice(None), self.tidx), n.reshape(nu, T))
                     gs = GroupSums(n=n, sy=self.sy[sl], syy=self.syy[sl], sr=self.sr[sl], srr=self.srr[sl], D=D[sl],
                                    persons=n.reshape(nu, T).sum(axis=1), blocks=blocks[u0:u0 + nu], AS=self.ASo[sl],
                                    Axi=self.Axi_o[sl] if self.Ro else None, clusters_cell=n, clusters_tertial=nt,
-                                   tertial_keys=self.tkeys)
+                                   tertial_keys=self.tkeys, clusters_unit=n.reshape(nu, T).sum(axis=1))
                 groups[g] = gs
             lay = Layout(self.layout.outcome, self.layout.family, self.layout.months, self.layout.units,
                          self.layout.names, self.layout.n_clusters, lv)

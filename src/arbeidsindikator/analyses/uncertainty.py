@@ -245,17 +245,21 @@ def _t_table(level: float) -> np.ndarray:
 
 
 def _t_quantile(level: float, df: np.ndarray) -> np.ndarray:
-    """t quantile per value (NaN for df < 1; the normal one beyond _T_MAX_DF, within 1e-4)."""
+    """t quantile per value, df rounded down (conservative); NaN for df < 1; the normal one beyond
+    _T_MAX_DF (within 1e-4)."""
     d = np.asarray(df, dtype=float)
     k = np.where(np.isfinite(d), np.clip(d, 0, _T_MAX_DF), 0).astype(np.int64)
     return np.where(d > _T_MAX_DF, Z[level], _t_table(level)[k])
 
 
 def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, periods: object) -> np.ndarray:
-    """Distinct clusters G behind each value of a statistic (for the few-clusters correction).
+    """Effective clusters G behind each value of a statistic (for the few-clusters correction).
 
-    A month: the cell's clusters; a tertial: the unit's clusters in those four months; adjusted
-    values and the period mean (averages over many months): the unit's clusters.
+    ``G = (Σ_p n_p)² / Σ_p n_p²`` over the clusters (persons) p with n_p rows in: the cell (a
+    month), the unit's four months (a tertial), the unit (adjusted values and the period mean,
+    which average over many months). With unbalanced clusters this is Carter, Schnepel and
+    Steigerwald's (2017) effective number of clusters for a mean whose within-person correlation
+    dominates; balanced clusters give the distinct count, and one row per person (a month) n.
     """
     if stat == "month" and gs.clusters_cell is not None:
         return gs.clusters_cell[idx]
@@ -264,7 +268,7 @@ def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, period
         pos = np.searchsorted(gs.tertial_keys, p.year.to_numpy() * 3 + (p.month.to_numpy() - 1) // 4)
         return gs.clusters_tertial[unit][pos]
     k = 1 if stat == "period" else len(periods)  # type: ignore[arg-type]
-    return np.full(k, gs.persons[unit])
+    return np.full(k, (gs.clusters_unit if gs.clusters_unit is not None else gs.persons)[unit])
 
 
 def cr1_factor(G: np.ndarray) -> np.ndarray:
