@@ -199,3 +199,34 @@ def intro(cfg: RunConfig) -> dict[str, Any]:
 def planted_truth(cfg: RunConfig, name: str) -> pd.Series | None:
     """A planted effect of the synthetic generator (None for real data)."""
     return pipeline.panel_meta(cfg).truth.get(name)
+
+
+# --- uncertainty ---
+
+def long_export(cfg: RunConfig, folder: "Path") -> dict[str, Any]:
+    """The long-format export with the default method's person-clustered 95 % bounds, written once.
+
+    Written when the intervals exist (:func:`analyses.uncertainty.book_intervals`, cached), as
+    CSV and Excel in ``folder``; a stamp beside the files names the cube and interval inputs, so
+    the second chapter asking for it (04 describes it, 06 explains its bounds) reuses the files
+    instead of writing them again. Returns the file paths, rows and suppressed rows.
+    """
+    import json
+    from pathlib import Path
+
+    from arbeidsindikator.analyses import interval_views, uncertainty
+    from arbeidsindikator.indicator import export
+    from arbeidsindikator.io import atomic_write
+
+    stamp = Path(folder) / "arbeidsindikator_long.stamp.json"
+    key = [str(pipeline.store_dir(cfg)), cfg.fingerprint(), uncertainty._module_fingerprint()]
+    files = {"csv": Path(folder) / "arbeidsindikator_long.csv", "xlsx": Path(folder) / "arbeidsindikator_long.xlsx"}
+    if stamp.exists() and all(p.exists() for p in files.values()):
+        info = json.loads(stamp.read_text(encoding="utf-8"))
+        if info.get("key") == key:
+            return {"files": files, "rows": info["rows"], "suppressed": info["suppressed"], "written": False}
+    long = interval_views.add_export_intervals(long_format(cfg), uncertainty.book_intervals(cfg).table)
+    files = export.write_exports(long, Path(folder))
+    info = {"key": key, "rows": int(len(long)), "suppressed": int(long["PRIKKET"].sum())}
+    atomic_write(stamp, lambda p: p.write_text(json.dumps(info), encoding="utf-8"))
+    return {"files": files, "rows": info["rows"], "suppressed": info["suppressed"], "written": True}
