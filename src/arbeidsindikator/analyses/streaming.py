@@ -86,8 +86,13 @@ def store_influences(
     obs_replicates: int = 0,
     seeds: dict[str, int] | None = None,
     levels: tuple[Level, ...] = ("person", "observation"),
+    edges: dict[int, np.ndarray] | None = None,
 ) -> tuple[dict[str, dict[str, Influence]], dict[str, float]]:
-    """Influence sums of every outcome (per level) from the store; seconds per pass."""
+    """Influence sums of every outcome (per level) from the store; seconds per pass.
+
+    ``edges`` (horizon -> inflow quantile edges) replaces pass 0's whole-panel edges (a
+    benchmark reading part of the store passes the whole panel's).
+    """
     from arbeidsindikator import pipeline
 
     G = GROUPINGS
@@ -110,7 +115,7 @@ def store_influences(
             months[o].update(np.unique(m[df[o].notna().to_numpy()]))
         for h in horizons:
             inflow[h].append(df[f"innstrom{h}"].to_numpy(dtype=float))
-    edges = {h: inflow_edges(np.concatenate(v), opts.inflow_categories) for h, v in inflow.items()}
+    edges = edges or {h: inflow_edges(np.concatenate(v), opts.inflow_categories) for h, v in inflow.items()}
     del inflow
     unit_index = {g: pd.Index(sorted(labels[g])) if g in labels else pd.Index(["Norge"]) for g in groupings}
     names = {o: fit_names(fits[o]) for o in outcomes}
