@@ -60,7 +60,12 @@ GROUPINGS: dict[str, tuple[str | None, str | None]] = {
 
 def unit_labels(values: pd.Series | np.ndarray) -> np.ndarray:
     """The text label of a unit value (as the interval tables name units)."""
-    return pd.Series(values).astype(str).to_numpy()
+    s = pd.Series(values)
+    if isinstance(s.dtype, pd.CategoricalDtype):  # label the categories, not every row
+        cats = np.asarray(pd.Series(s.cat.categories).astype(str).to_numpy(), dtype=object)
+        codes = s.cat.codes.to_numpy()
+        return np.where(codes >= 0, cats[np.clip(codes, 0, None)], "nan") if len(cats) else s.astype(str).to_numpy()
+    return s.astype(str).to_numpy()
 
 
 def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
@@ -299,16 +304,71 @@ def _k_pass2(codes, s, d, a, cell, unit, month, starts, D, AS, ASo, blocks, M, M
 
 
 def _cluster_counts(keys: np.ndarray, persons: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per key (keys ≥ 0) within a chunk: distinct persons G and Σ_p n_p² (n_p the person's rows)."""
-    sel = keys >= 0
-    if not sel.any():
-        return np.zeros(size), np.zeros(size)
-    _, pinv = np.unique(persons[sel], return_inverse=True)
-    m = int(pinv.max()) + 1
-    pairs, cnt = np.unique(keys[sel].astype(np.int64) * m + pinv, return_counts=True)
-    k = pairs // m
-    return (np.bincount(k, minlength=size).astype(float),
-            np.bincount(k, weights=cnt.astype(float) ** 2, minlength=size))
+    """Per key (keys ≥ 0): distinct persons G and Σ_p n_p² (n_p the person's rows); rows of a
+    person are consecutive."""
+    G, S = np.zeros(size), np.zeros(size)
+    starts = np.flatnonzero(np.r_[True, persons[1:] != persons[:-1], True]).astype(np.int64)
+    _k_count(np.ascontiguousarray(keys, dtype=np.int64), starts, G, S)
+    return G, S
+
+
+@nb.njit(cache=True)
+def _k_count(keys, starts, G, S):  # type: ignore[no-untyped-def]
+    """Per person (rows starts[k]..starts[k+1]) and distinct key v ≥ 0 with c rows: G[v] += 1, S[v] += c²."""
+    for k in range(starts.shape[0] - 1):
+        ks = np.sort(keys[starts[k]:starts[k + 1]])
+        prev = -1
+        run = 0
+        for v in ks:
+            if v < 0:
+                continue
+            if v == prev:
+                run += 1
+            else:
+                if prev >= 0:
+                    G[prev] += 1
+                    S[prev] += run * run
+                prev = v
+                run = 1
+        if prev >= 0:
+            G[prev] += 1
+            S[prev] += run * run
+
+
+@nb.njit(cache=True)
+def _k_pass1(y, r, cell, unit, tkey, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su, Gt, St):  # type: ignore[no-untyped-def]
+    """Pass 1 over whole persons: per cell counts, outcome and residual sums and squares; per
+    cell, unit and unit-tertial the distinct persons and Σ_p n_p²."""
+    Q = cell.shape[1]
+    for i in range(y.shape[0]):
+        for q in range(Q):
+            c = cell[i, q]
+            if c >= 0:
+                n[c] += 1.0
+                sy[c] += y[i]
+                syy[c] += y[i] * y[i]
+                sr[c] += r[i]
+                srr[c] += r[i] * r[i]
+    for q in range(Q):
+        for keys, G, S in ((cell[:, q], Gc, Sc), (unit[:, q], Gu, Su), (tkey[:, q], Gt, St)):
+            for k in range(starts.shape[0] - 1):
+                ks = np.sort(keys[starts[k]:starts[k + 1]])
+                prev = -1
+                run = 0
+                for v in ks:
+                    if v < 0:
+                        continue
+                    if v == prev:
+                        run += 1
+                    else:
+                        if prev >= 0:
+                            G[prev] += 1
+                            S[prev] += run * run
+                        prev = v
+                        run = 1
+                if prev >= 0:
+                    G[prev] += 1
+                    S[prev] += run * run
 
 
 class Accumulator:
@@ -357,22 +417,10 @@ class Accumulator:
         t0 = time.perf_counter()
         cell, unit = self._cells(ch)
         r = ch.y - ch.expected
-        C = self.C
-        for q in range(cell.shape[1]):
-            c = cell[:, q]
-            sel = c >= 0
-            cs = c[sel]
-            self.n += np.bincount(cs, minlength=C)
-            self.sy += np.bincount(cs, weights=ch.y[sel], minlength=C)
-            self.syy += np.bincount(cs, weights=ch.y[sel] ** 2, minlength=C)
-            self.sr += np.bincount(cs, weights=r[sel], minlength=C)
-            self.srr += np.bincount(cs, weights=r[sel] ** 2, minlength=C)
-            tkey = np.where(unit[:, q] >= 0, unit[:, q] * len(self.tkeys) + self.tidx[ch.month], -1)
-            for keys, G, sq in ((c, self.pers_cell, self.sq_cell), (unit[:, q], self.pers_unit, self.sq_unit),
-                                (tkey, self.pers_tert, self.sq_tert)):
-                g_add, sq_add = _cluster_counts(keys, ch.person, G.size)
-                G += g_add
-                sq += sq_add
+        tkey = np.where(unit >= 0, unit * len(self.tkeys) + self.tidx[ch.month][:, None], -1)
+        starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
+        _k_pass1(np.asarray(ch.y, dtype=float), r, cell, unit, tkey, starts, self.n, self.sy, self.syy, self.sr,
+                 self.srr, self.pers_cell, self.sq_cell, self.pers_unit, self.sq_unit, self.pers_tert, self.sq_tert)
         self.seconds["pass1"] += time.perf_counter() - t0
 
     def _start(self) -> None:
