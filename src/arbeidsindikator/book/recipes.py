@@ -203,30 +203,33 @@ def planted_truth(cfg: RunConfig, name: str) -> pd.Series | None:
 
 # --- uncertainty ---
 
-def long_export(cfg: RunConfig, folder: "Path") -> dict[str, Any]:
-    """The long-format export with the default method's person-clustered 95 % bounds, written once.
+LONG_EXPORT_FILES = {"csv": "arbeidsindikator_long.csv", "xlsx": "arbeidsindikator_long.xlsx"}
 
-    Written when the intervals exist (:func:`analyses.uncertainty.book_intervals`, cached), as
-    CSV and Excel in ``folder``; a stamp beside the files names the cube and interval inputs, so
-    the second chapter asking for it (04 describes it, 06 explains its bounds) reuses the files
-    instead of writing them again. Returns the file paths, rows and suppressed rows.
+
+def long_export(cfg: RunConfig, folder: "Path") -> dict[str, Any]:
+    """Write the long-format export with the default method's person-clustered 95 % bounds.
+
+    The one place that writes it (the results chapter calls it once per build): after the
+    intervals exist (:func:`analyses.uncertainty.book_intervals`, cached, so the uncertainty
+    chapter reuses them), as CSV and Excel in ``folder``. Returns the file paths, rows and
+    suppressed rows.
     """
-    import json
     from pathlib import Path
 
     from arbeidsindikator.analyses import interval_views, uncertainty
     from arbeidsindikator.indicator import export
-    from arbeidsindikator.io import atomic_write
 
-    stamp = Path(folder) / "arbeidsindikator_long.stamp.json"
-    key = [str(pipeline.store_dir(cfg)), cfg.fingerprint(), uncertainty._module_fingerprint()]
-    files = {"csv": Path(folder) / "arbeidsindikator_long.csv", "xlsx": Path(folder) / "arbeidsindikator_long.xlsx"}
-    if stamp.exists() and all(p.exists() for p in files.values()):
-        info = json.loads(stamp.read_text(encoding="utf-8"))
-        if info.get("key") == key:
-            return {"files": files, "rows": info["rows"], "suppressed": info["suppressed"], "written": False}
     long = interval_views.add_export_intervals(long_format(cfg), uncertainty.book_intervals(cfg).table)
     files = export.write_exports(long, Path(folder))
-    info = {"key": key, "rows": int(len(long)), "suppressed": int(long["PRIKKET"].sum())}
-    atomic_write(stamp, lambda p: p.write_text(json.dumps(info), encoding="utf-8"))
-    return {"files": files, "rows": info["rows"], "suppressed": info["suppressed"], "written": True}
+    return {"files": files, "rows": int(len(long)), "suppressed": int(long["PRIKKET"].sum())}
+
+
+def long_export_files(cfg: RunConfig, folder: "Path") -> dict[str, "Path"]:
+    """The export files the results chapter wrote in ``folder`` (written here only if missing,
+    e.g. when the uncertainty chapter runs on its own)."""
+    from pathlib import Path
+
+    files = {k: Path(folder) / v for k, v in LONG_EXPORT_FILES.items()}
+    if not all(p.is_file() for p in files.values()):
+        files = long_export(cfg, folder)["files"]
+    return files
