@@ -16,6 +16,23 @@ Peak memory is the process's ``ru_maxrss`` (cumulative). Goals at full scale (23
 ``--store DIR`` reads a finished store built by another code version (e.g. the lead's
 ``/work/fullscale/cache-main/store-*``) read-only: its panel and models are used as they are,
 and every chunk's design is checked against the stored expected values before use.
+Measured 2026-12-02 ~01:15 UTC on the full-scale store (24.8 M person-months, 1.5 M persons,
+seed 20261201; main's store), first row group only (``--row-groups 1``: 2 000 000 person-months
+of whole persons, the whole panel's inflow edges), all four outcomes, every curve (747 408
+table rows analytic; 393 024 multiplier), load average 12–13 on the 2 shared cores, so wall
+times are ~3× the CPU times:
+
+* analytic (person + observation level, every curve): 165.7 s wall, **42.0 s CPU**, peak 3.4 GB
+  (of which ~0.4 GB the whole panel's two inflow columns);
+* 200 multiplier replicates by person of every curve: 147.8 s wall, **57.8 s CPU**, peak 4.5 GB.
+
+The passes are linear in rows with constant per-chunk memory, so the full panel (×12.4 rows)
+needs ≈ 520 CPU-s analytic (goal 180 s: **not met**, ~3×) and ≈ 720 CPU-s for 200 multiplier
+replicates (goal 900 s: met on one idle core), peak ≈ the same 4.5 GB (goal 8 GB: met). A
+complete full-scale run (killed after 13 min wall / 2.5 CPU-min at load 12) was not possible
+under the shared load before the deadline. The refit bootstrap's time per replicate at full
+scale (``--refit``) was not measured this session (it needs the whole panel in memory).
+
 Run under the shared lock at full scale::
 
     flock /work/fullscale/big.lock env PYTHONPATH=src python benchmarks/bench_intervals.py \\
