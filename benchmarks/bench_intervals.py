@@ -1,36 +1,49 @@
-"""Benchmark of the interval methods (arbeidsindikator.analyses.uncertainty) on a synthetic design.
+"""Benchmark of the interval methods at the store's scale (issue 14's performance goals).
 
-The design is bench_models.py's (18 blocks, 249 columns, persons over 79 months). Groupings as
-the book's: national, county (15), office (``--offices``), service group (7), programme (10),
-youth guarantee and country group 3 (flags). For each of the four outcomes: the fit, then
+Streams the store (:func:`arbeidsindikator.analyses.streaming.store_influences`) and times,
+for all four outcomes and every curve the book and the export show (national, county, office,
+service group, programme, youth guarantee, country group 3; monthly, adjusted, tertials of both,
+period; printed, residual, analytic by person and by observation):
 
-* ``analytic``: the person-clustered analytic intervals of every curve (monthly, adjusted,
-  tertials, period) for every grouping;
-* ``multiplier``: ``--replicates`` multiplier-bootstrap replicates of the same curves;
-* ``refit``: the time of one refit replicate (weighted fit + prediction + regrouping).
+* ``analytic``: the three passes over the store and the interval table of every curve;
+* ``multiplier``: ``--replicates`` multiplier replicates by person of every curve;
+* ``refit``: one refit replicate by person (weighted fit + prediction + regrouping) per outcome
+  on the whole panel (``--refit``), i.e. the refit bootstrap's time per replicate.
 
-Peak memory is the process's ``ru_maxrss``. Goals (issue 14): full scale (23 M rows, 1.5 M
-persons, four outcomes) analytic ≤ 3 min, 200 multiplier replicates ≤ 15 min, ≤ 8 GB.
+Peak memory is the process's ``ru_maxrss`` (cumulative). Goals at full scale (23–25 M rows,
+1.5 M persons): analytic ≤ 3 min; 200 multiplier replicates ≤ 15 min and ≤ 8 GB on 2 cores.
 
-Measured 2026-12-01 (2 cores shared with ~7 other jobs, load average 8–12, so these are
-upper bounds): 2 M rows, 130 000 persons, 250 offices, all four outcomes: analytic 237 s,
-200 multiplier replicates 322 s, peak 1.29 GB; refit 2.5–4.0 s (OLS) and 6.9–7.2 s (probit)
-per replicate, i.e. 1.15 h for 200 replicates of the four outcomes. Full scale could not be run
-under that load; linear extrapolation (×11.5 rows) gives ~45 min analytic and ~60 min
-multiplier: the goals (3 and 15 min) are not met yet. Time goes to the per-person kernel of
-pass 2 (a person's score vector is added to each of its groups in 7 groupings) and to pass 1's
-per-grouping bincounts and distinct-person counts.
+``--store DIR`` reads a finished store built by another code version (e.g. the lead's
+``/work/fullscale/cache-main/store-*``) read-only: its panel and models are used as they are,
+and every chunk's design is checked against the stored expected values before use.
+Measured 2026-12-02 ~01:15 UTC on the full-scale store (24.8 M person-months, 1.5 M persons,
+seed 20261201; main's store), first row group only (``--row-groups 1``: 2 000 000 person-months
+of whole persons, the whole panel's inflow edges), all four outcomes, every curve (747 408
+table rows analytic; 393 024 multiplier), load average 12–13 on the 2 shared cores, so wall
+times are ~3× the CPU times:
 
-Usage::
+* analytic (person + observation level, every curve): 165.7 s wall, **42.0 s CPU**, peak 3.4 GB
+  (of which ~0.4 GB the whole panel's two inflow columns);
+* 200 multiplier replicates by person of every curve: 147.8 s wall, **57.8 s CPU**, peak 4.5 GB.
 
-    PYTHONPATH=src python benchmarks/bench_intervals.py --rows 23_000_000 --persons 1_500_000
+The passes are linear in rows with constant per-chunk memory, so the full panel (×12.4 rows)
+needs ≈ 520 CPU-s analytic (goal 180 s: **not met**, ~3×) and ≈ 720 CPU-s for 200 multiplier
+replicates (goal 900 s: met on one idle core), peak ≈ the same 4.5 GB (goal 8 GB: met). A
+complete full-scale run (killed after 13 min wall / 2.5 CPU-min at load 12) was not possible
+under the shared load before the deadline. The refit bootstrap's time per replicate at full
+scale (``--refit``) was not measured this session (it needs the whole panel in memory).
+
+Run under the shared lock at full scale::
+
+    flock /work/fullscale/big.lock env PYTHONPATH=src python benchmarks/bench_intervals.py \\
+        --config /work/fullscale/fullscale.yml --store /work/fullscale/cache-main/store-...
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
+import resource
 import time
 import warnings
 from pathlib import Path
@@ -38,105 +51,122 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_models import N_MONTHS, make_data, peak_rss_gb  # noqa: E402
-
-from arbeidsindikator.analyses import uncertainty as unc  # noqa: E402
-from arbeidsindikator.config import Window  # noqa: E402
-from arbeidsindikator.estimation import SeparationWarning, build_design, fit  # noqa: E402
-
-OUTCOMES = {"atid3": "ols", "jobb3": "probit", "atid12": "ols", "jobb12": "probit"}
+from arbeidsindikator import pipeline
+from arbeidsindikator.analyses import streaming
+from arbeidsindikator.analyses import uncertainty as unc
+from arbeidsindikator.config import load_config
+from arbeidsindikator.indicator import seasonal
+from arbeidsindikator.spec import OUTCOMES
 
 
-def groupings(data: dict, offices: int, seed: int) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
-    rng = np.random.default_rng(seed)
-    person = data["person"]
-    n = person.size
-    p_office = rng.integers(0, offices, int(person.max()) + 1)
-    codes = {
-        "national": np.zeros(n, dtype=np.int64),
-        "county": data["county"].astype(np.int64),
-        "office": p_office[person].astype(np.int64),
-        "service_group": rng.integers(0, 7, n).astype(np.int64),
-        "programme": np.where(rng.random(n) < 0.3, rng.integers(0, 10, n), -1).astype(np.int64),
-        "youth_guarantee": np.where(rng.random(n) < 0.15, 0, -1).astype(np.int64),
-        "country_group_3": np.where(rng.random(n) < 0.2, 0, -1).astype(np.int64),
-    }
-    labels = {"national": pd.Index(["Norge"]), "county": pd.Index([f"f{i}" for i in range(15)]),
-              "office": pd.Index([f"o{i}" for i in range(offices)]), "service_group": pd.Index([f"s{i}" for i in range(7)]),
-              "programme": pd.Index([f"t{i}" for i in range(10)]), "youth_guarantee": pd.Index(["ja"]),
-              "country_group_3": pd.Index(["ja"])}
-    return codes, labels
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process (user + system): comparable across machine loads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _tables(cfg, infs, levels_methods) -> int:  # type: ignore[no-untyped-def]
+    rows = 0
+    for o, by_level in infs.items():
+        w = seasonal.windows_for(cfg, o)
+        for lv, methods in levels_methods.items():
+            rows += len(unc.summarise(by_level[lv], w, methods))
+    return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, default=2_000_000)
-    ap.add_argument("--persons", type=int, default=None, help="default rows / 15.3")
-    ap.add_argument("--offices", type=int, default=250)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--store", default=None, help="an existing store folder to read (read-only)")
     ap.add_argument("--replicates", type=int, default=200)
     ap.add_argument("--outcomes", default=",".join(OUTCOMES))
-    ap.add_argument("--chunk-rows", type=int, default=250_000)
-    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--refit", action="store_true", help="time one refit replicate per outcome on the whole panel")
+    ap.add_argument("--skip", default="", help="comma list of stages to skip: analytic,multiplier")
+    ap.add_argument("--row-groups", type=int, default=0, help="read only the first N row groups (0: all)")
     args = ap.parse_args()
-    persons = args.persons or int(args.rows / 15.3)
-    t0 = time.perf_counter()
-    data = make_data(args.rows, persons, args.seed)
-    codes, labels = groupings(data, args.offices, args.seed + 1)
-    months = pd.date_range("2017-12-01", periods=N_MONTHS, freq="MS")
-    month_idx = data["month"].astype(np.int64)
-    win = (Window(pd.Period("2017-12", "M"), pd.Period("2019-11", "M")), Window(pd.Period("2022-04", "M"), pd.Period("2023-03", "M")))
-    print(f"data: {args.rows:,} rows, {persons:,} persons, {time.perf_counter() - t0:.1f} s, peak {peak_rss_gb():.2f} GB", flush=True)
-    designs: dict[int, object] = {}
-    out: dict[str, dict[str, float]] = {}
-    totals = {"analytic": 0.0, "multiplier": 0.0}
-    for o in args.outcomes.split(","):
-        fam = OUTCOMES[o]
-        y = data[o]
-        h = 3 if o.endswith("3") else 12
-        if h not in designs:
-            designs.clear()
-            designs[h] = build_design(data["X"], mask=~np.isnan(y))
-        design = designs[h]
+    cfg = load_config(args.config)
+    if args.store:
+        store = Path(args.store)
+        pipeline.store_dir = lambda _cfg: store  # type: ignore[assignment]  # read another version's store
+    outcomes = tuple(args.outcomes.split(","))
+    edges = None
+    if args.row_groups:
+        import pyarrow.parquet as pq
+
+        whole = pd.read_parquet(pipeline.store_panel_path(cfg), columns=["innstrom3", "innstrom12"])
+        opts = pipeline.covariate_options(cfg)
+        edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
+        del whole
+
+        def first_groups(cfg_, columns=None):  # type: ignore[no-untyped-def]
+            pf = pq.ParquetFile(pipeline.store_panel_path(cfg_))
+            for i in range(min(args.row_groups, pf.num_row_groups)):
+                yield pf.read_row_group(i, columns=columns).to_pandas()
+
+        pipeline.iter_chunks = first_groups  # type: ignore[assignment]
+    n_rows = sum(len(c) for c in pipeline.iter_chunks(cfg, ["person_id"]))
+    print(f"store {pipeline.store_dir(cfg)}: {n_rows:,} person-months", flush=True)
+    out: dict[str, object] = {"rows": n_rows, "outcomes": outcomes, "load_average": open("/proc/loadavg").read().split()[:3]}
+    skip = set(args.skip.split(","))
+    if "analytic" not in skip:
+        t0, c0 = time.perf_counter(), cpu_s()
+        infs, secs = streaming.store_influences(cfg, outcomes, edges=edges)
         t1 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SeparationWarning)
-            res = fit(design, y, family=fam, outcome=o)
-        t_fit = time.perf_counter() - t1
-        rec: dict[str, float] = {"fit_s": t_fit}
-        for kind, R in (("analytic", 0), ("multiplier", args.replicates)):
-            t2 = time.perf_counter()
-            layout, chunks = unc.design_chunks(design, y, res, data["person"], month_idx, months, codes, labels,
-                                               outcome=o, family=fam, level="person", chunk_rows=args.chunk_rows)
-            inf = unc.accumulate(layout, res, chunks, replicates=R, seed=args.seed)
-            methods = ["analytic_person"] + (["multiplier_person"] if R else [])
-            table = unc.summarise(inf, win, methods)
-            rec[f"{kind}_s"] = time.perf_counter() - t2
-            rec[f"{kind}_rows_out"] = len(table)
-            totals[kind] += rec[f"{kind}_s"]
-            del inf, table
-            print(f"{o} {kind}: {rec[f'{kind}_s']:.1f} s (peak {peak_rss_gb():.2f} GB)", flush=True)
-        # one refit replicate: weighted fit by person + prediction + regrouping
-        t3 = time.perf_counter()
-        rng = np.random.default_rng(args.seed)
-        w = np.bincount(rng.integers(0, persons, persons), minlength=persons).astype(float)[data["person"]]
-        r2, d2, _, _ = unc.fit_replicate(design, y, fam, o, w)
-        if r2 is not None:
-            pred = r2.predict(d2, unseen="nan")
-            resid = np.where(w > 0, y - pred, 0.0)
-            for g, c in codes.items():
-                sel = (c >= 0) & ~np.isnan(y)
-                np.bincount(c[sel] * N_MONTHS + month_idx[sel], weights=(w * resid)[sel])
-        rec["refit_per_replicate_s"] = time.perf_counter() - t3
-        print(f"{o} refit: {rec['refit_per_replicate_s']:.1f} s per replicate", flush=True)
-        out[o] = rec
-    summary = {
-        "rows": args.rows, "persons": persons, "offices": args.offices, "replicates": args.replicates,
-        "analytic_total_s": round(totals["analytic"], 1), "multiplier_total_s": round(totals["multiplier"], 1),
-        "peak_gb": round(peak_rss_gb(), 2), "per_outcome": out,
-        "refit_200_replicates_all_outcomes_h": round(sum(v["refit_per_replicate_s"] for v in out.values()) * 200 / 3600, 2),
-    }
-    print(json.dumps(summary, indent=1))
+        rows = _tables(cfg, infs, {"person": ["printed", "residual", "analytic_person"],
+                                   "observation": ["analytic_observation"]})
+        t2 = time.perf_counter()
+        del infs
+        out["analytic"] = {"passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
+                           "cpu_s": round(cpu_s() - c0, 1),
+                           "table_rows": rows, "peak_gb": round(peak_gb(), 2),
+                           "passes": {k: round(v, 1) for k, v in secs.items()}}
+        print("analytic:", json.dumps(out["analytic"]), flush=True)
+    if "multiplier" not in skip:
+        t0, c0 = time.perf_counter(), cpu_s()
+        infs, secs = streaming.store_influences(cfg, outcomes, replicates=args.replicates, levels=("person",),
+                                                seeds={o: 100 * k for k, o in enumerate(outcomes)}, edges=edges)
+        t1 = time.perf_counter()
+        rows = _tables(cfg, infs, {"person": ["analytic_person", "multiplier_person"]})
+        t2 = time.perf_counter()
+        del infs
+        out["multiplier"] = {"replicates": args.replicates, "passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1),
+                             "total_s": round(t2 - t0, 1), "cpu_s": round(cpu_s() - c0, 1), "table_rows": rows, "peak_gb": round(peak_gb(), 2),
+                             "passes": {k: round(v, 1) for k, v in secs.items()}}
+        print("multiplier:", json.dumps(out["multiplier"]), flush=True)
+    if args.refit:
+        from arbeidsindikator.estimation import build_design
+        from arbeidsindikator.panel.covariates import build_covariates, horizon_of
+        from arbeidsindikator.spec import FAMILY
+
+        refit: dict[str, float] = {}
+        df = pipeline.panel_with_expected(cfg)
+        opts = pipeline.covariate_options(cfg)
+        _, person = np.unique(df["person_id"].to_numpy(), return_inverse=True)
+        for o in outcomes:
+            t0 = time.perf_counter()
+            y = df[o].to_numpy(dtype=float)
+            design = build_design(build_covariates(df, horizon_of(o), opts), mask=~np.isnan(y))
+            t1 = time.perf_counter()
+            rng = np.random.default_rng(1)
+            w = np.bincount(rng.integers(0, person.max() + 1, person.max() + 1), minlength=person.max() + 1)[person].astype(float)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res, d_used, _, _ = unc.fit_replicate(design, y, FAMILY[o], o, w)
+            if res is not None:
+                pred = res.predict(d_used, unseen="nan")
+                np.bincount(person % 97, weights=np.nan_to_num(w * (y - pred)))
+            refit[o] = round(time.perf_counter() - t1, 1)
+            refit[f"{o}_design_s"] = round(t1 - t0, 1)
+            del design
+            print(f"{o} refit: {refit[o]} s per replicate (design {refit[f'{o}_design_s']} s), peak {peak_gb():.2f} GB", flush=True)
+        out["refit_per_replicate_s"] = refit
+        out["refit_200_replicates_all_outcomes_h"] = round(sum(refit[o] for o in outcomes) * 200 / 3600, 2)
+        out["peak_gb"] = round(peak_gb(), 2)
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ SCHEMA: dict[str, Any] = {
               "pooling": {"min_persons": None, "no_variation": None}},
     "indicator": {"min_cell_count": None, "covid_window": None,
                   "seasonal_reference": {"short": None, "long": None}},
-    "bootstrap": {"replicates": None, "seed": None},
+    "bootstrap": {"replicates": None, "seed": None, "max_refit_rows": None},
     "output": {"cache_dir": None, "archive_dir": None, "previous_publication": None, "chunk_rows": None},
     "profiling": {"scale": None, "seed": None, "per_month": None, **{k: None for k in PROFILING_PARAM_KINDS}},
 }

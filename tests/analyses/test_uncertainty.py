@@ -50,7 +50,7 @@ def test_streamed_covariance_equals_dense_closed_form():
             for k in idx:
                 m = gid == k
                 n = m.sum()
-                a = np.where(m, (r - r[m].mean()) / n * np.sqrt(n / (n - 1)), 0.0)
+                a = np.where(m, (r - r[m].mean()) / n, 0.0)
                 D = X[m].mean(axis=0)
                 psi.append(a - (X @ (xtx_inv @ D)) * r)
             psi = np.array(psi)
@@ -99,6 +99,9 @@ def test_multiplier_matches_analytic_within_monte_carlo_error():
     a = t[t["method"] == "analytic_person"]["se"].to_numpy()
     m = t[t["method"] == "multiplier_person"]["se"].to_numpy()
     ratio = (m / a) ** 2
+    # one-person cells have no clustered variance (G − 1 = 0): NaN in both, not estimable
+    assert np.array_equal(np.isnan(a), np.isnan(m)) and np.isnan(a).mean() < 0.05
+    ratio = ratio[~np.isnan(ratio)]
     tol = 4 * np.sqrt(2 / R)
     assert np.all(np.abs(ratio - 1) < tol), (ratio.min(), ratio.max())
     assert abs(ratio.mean() - 1) < 0.02
@@ -225,3 +228,37 @@ def test_export_columns(tiny_cfg):
     assert nat[iv_views.EXPORT_COLUMNS].notna().all().all()
     assert (nat["NEDRE_95_PERSON"] < nat["INDIKATOR"]).all() and (nat["INDIKATOR"] < nat["OVRE_95_PERSON"]).all()
     assert out.loc[out.PRIKKET, iv_views.EXPORT_COLUMNS].isna().all().all()
+
+
+def test_effective_clusters_and_few_cluster_bounds():
+    """G = (Σn_p)²/Σn_p² per key; analytic bounds are point ± t(G−1)·√(G/(G−1))·raw SE."""
+    from scipy import stats
+
+    from arbeidsindikator.analyses import influence
+
+    keys = np.array([0, 0, 0, 0, 1, 1, 1, -1])
+    persons = np.array([5, 5, 5, 6, 7, 8, 9, 9])
+    G, sq = influence._cluster_counts(keys, persons, 2)
+    np.testing.assert_array_equal(G, [2, 3])
+    np.testing.assert_allclose(sq, [3**2 + 1, 3])
+    np.testing.assert_allclose((np.array([4, 3]) ** 2) / sq, [1.6, 3.0])  # unbalanced: fewer than 2
+    assert unc.cr1_factor(np.array([1.0]))[0] != unc.cr1_factor(np.array([1.0]))[0]  # NaN: not estimable
+    q = unc._t_quantile(0.95, np.array([1.6 - 1, 2.0, 30.0, 1e6]))
+    np.testing.assert_allclose(q[1:], [stats.t.ppf(0.975, 2), stats.t.ppf(0.975, 30), 1.959963984540054], rtol=1e-4)
+    spec, d0, codes, labels, mi, design = _small()
+    rng = np.random.default_rng(8)
+    pid = d0.frame["person_id"].to_numpy()
+    y = d0.f + rng.normal(0, 3, pid.max() + 1)[pid] + rng.normal(0, 4, pid.size)
+    _, inf = _influence(d0, design, codes, labels, mi, y)
+    win = (Window(d0.months[0].to_period("M"), d0.months[-1].to_period("M")),)
+    t = unc.summarise(inf, win, ["analytic_person"], statistics=("period",))
+    gs = inf.groups["office"]
+    row = t[t["grouping"] == "office"].iloc[0]
+    u = list(labels["office"]).index(row["unit"])
+    C, idx = unc.unit_covariance(inf, "office", u)
+    n = gs.n[idx]
+    raw = float(np.sqrt((n / n.sum()) @ C @ (n / n.sum())))
+    Ge = gs.clusters_unit[u]
+    assert 1 < Ge <= gs.persons[u]
+    np.testing.assert_allclose(row["se"], raw * np.sqrt(Ge / (Ge - 1)), rtol=1e-10)
+    np.testing.assert_allclose(row["upper_95"] - row["indicator"], stats.t.ppf(0.975, np.floor(Ge - 1)) * row["se"], rtol=1e-6)

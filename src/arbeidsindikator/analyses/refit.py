@@ -6,24 +6,18 @@ where it runs (it refits the main model for every replicate: hours at full scale
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
-from scipy import sparse
+import pandas as pd
 
-from arbeidsindikator.estimation import Design, DesignError, FitResult, SeparationWarning, fit
-
-
-def _csr(codes: np.ndarray, p: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
-    """Sparse design rows (constant + one dummy per non-reference block), rows scaled by ``values``."""
-    n = codes.shape[0]
-    cols = np.concatenate([np.zeros((n, 1), dtype=np.int64), codes.astype(np.int64)], axis=1)
-    keep = cols >= 0
-    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
-    data = np.ones(int(indptr[-1])) if values is None else np.repeat(values, keep.sum(axis=1))
-    return sparse.csr_matrix((data, cols[keep], indptr), shape=(n, p))
-
+from arbeidsindikator.analyses.influence import Level, _csr, _unit_codes  # noqa: F401 (_csr re-exported)
+from arbeidsindikator.estimation import Design, DesignError, FitResult, SeparationWarning, build_design, fit
+from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+from arbeidsindikator.spec import FAMILY
 
 
 @dataclass
@@ -89,3 +83,76 @@ def fit_replicate(design: Design, y: np.ndarray, family: str, outcome: str, w: n
         except DesignError:
             return None, d2, True, False
         return res, d2, True, any(issubclass(c.category, SeparationWarning) for c in caught)
+
+
+def refit_bootstrap(
+    df: pd.DataFrame,
+    outcome: str,
+    options: CovariateOptions,
+    *,
+    replicates: int,
+    seed: int,
+    level: Level = "observation",
+    groupings: Sequence[str] = ("national",),
+    fit_result: FitResult | None = None,
+) -> RefitResult:
+    """Appendix C: resample rows (or persons) to the original size, refit, predict, regroup.
+
+    Replicates that stay rank deficient after dropping aliased columns are NaN and counted in
+    ``failed``; replicates needing the drop in ``aliased``; probit replicates with a separated
+    dummy in ``separated`` (their fitted values are still identified).
+    """
+    t0 = time.perf_counter()
+    obs = df[outcome].notna().to_numpy()
+    design = build_design(build_covariates(df, horizon_of(outcome), options), mask=obs)
+    y = df[outcome].to_numpy(dtype=float)
+    family = FAMILY[outcome]
+    months_all = pd.DatetimeIndex(df["month"])
+    months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
+    mi = months.get_indexer(months_all)
+    T = len(months)
+    ucodes, labels = _unit_codes(df, groupings)
+    gids = {g: np.where(obs & (c >= 0), c * T + mi, -1) for g, c in ucodes.items()}
+    sizes = {g: len(labels[g]) * T for g in groupings}
+    out = refit_design(design, y, family, outcome, df["person_id"].to_numpy(), gids, sizes,
+                       replicates=replicates, seed=seed, level=level)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def refit_design(design: Design, y: np.ndarray, family: str, outcome: str, person_id: np.ndarray,
+                 gids: dict[str, np.ndarray], sizes: dict[str, int], *, replicates: int, seed: int,
+                 level: Level = "observation") -> RefitResult:
+    """The refit bootstrap on a prebuilt design; ``gids`` map rows to groups (−1: none)."""
+    t0 = time.perf_counter()
+    obs = ~np.isnan(y) & (design.mask if design.mask is not None else True)
+    _, person = np.unique(person_id, return_inverse=True)
+    n_persons = int(person.max()) + 1
+    rows = np.flatnonzero(obs)
+    rng = np.random.default_rng(seed)
+    curves = {g: np.full((sizes[g], replicates), np.nan) for g in gids}
+    failed = aliased = separated = 0
+    for r in range(replicates):
+        w = np.zeros(y.size)
+        if level == "person":
+            w = np.bincount(rng.integers(0, n_persons, n_persons), minlength=n_persons).astype(float)[person]
+            w[~obs] = 0.0
+        else:
+            w[rows] = np.bincount(rng.integers(0, rows.size, rows.size), minlength=rows.size)
+        res, d_used, was_aliased, was_sep = fit_replicate(design, y, family, outcome, w)
+        aliased += was_aliased
+        separated += was_sep
+        if res is None:
+            failed += 1
+            continue
+        pred = res.predict(d_used, unseen="nan")
+        resid = np.where(w > 0, y - pred, 0.0)
+        for g, gid in gids.items():
+            sel = gid >= 0
+            G = curves[g].shape[0]
+            num = np.bincount(gid[sel], weights=(w * resid)[sel], minlength=G)
+            den = np.bincount(gid[sel], weights=w[sel], minlength=G)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                curves[g][:, r] = np.where(den > 0, num / den, np.nan)
+    return RefitResult(curves=curves, failed=failed, aliased=aliased, separated=separated,
+                       seconds=time.perf_counter() - t0)

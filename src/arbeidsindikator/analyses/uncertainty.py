@@ -29,46 +29,42 @@ Methods (the ``method`` column):
 Observation-level methods give monthly statistics only: they under-cover tertial and period
 means, which average months of the same persons (issue 14).
 
-The per-person computations stream over the panel in chunks of whole persons
-(:class:`PanelChunk`, two passes): pass 1 sums per group (counts, residual sums, ``D_g``) and the
-person score outer products ``M = Σ_p S_p S_p'``; pass 2 the cross terms ``Σ_p a_gp a_hp``,
-``Σ_p a_gp S_p'`` and the multiplier sums. Memory is O(groups × parameters + chunk), not
-O(persons × parameters). :func:`read_panel` is the one place that reads the panel.
+Analytic and multiplier intervals use a few-clusters correction: the CR1 factor ``G/(G−1)``
+and Student t bounds with ``G − 1`` degrees of freedom, G the distinct clusters (persons, or
+rows) behind the value (:func:`clusters_behind`).
+
+Modules: the influence sums over chunks of whole persons in :mod:`.influence`, streamed from the
+store in :mod:`.streaming` (the book's path at any scale); the refit bootstrap in :mod:`.refit`;
+this module turns the sums into interval tables (:func:`summarise`) and computes the book's
+table (:func:`book_intervals`). :func:`read_panel` (whole panel in memory) is for small panels.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Iterator, Literal, Sequence
+from functools import lru_cache
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence
 
-import numba as nb
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.special import ndtr, ndtri
+from scipy import stats
 
 from arbeidsindikator.config import RunConfig, Window
-from arbeidsindikator.estimation import Design, DesignError, FitResult, SeparationWarning, build_design, fit
+from arbeidsindikator.estimation import Design, FitResult, SeparationWarning, build_design, fit
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY
 from arbeidsindikator.analyses.refit import _csr, RefitResult, aliased_columns, fit_replicate  # noqa: F401 (re-exported)
+from arbeidsindikator.analyses.influence import (  # noqa: F401 (re-exported)
+    GROUPINGS, GroupSums, Influence, Layout, Level, PanelChunk, _unit_codes, accumulate_levels, multiplier_deviations,
+    unit_covariance, unit_labels,
+)
+from arbeidsindikator.analyses.refit import refit_bootstrap, refit_design  # noqa: F401 (re-exported)
 
-Level = Literal["observation", "person"]
 Z = {0.5: 0.6744897501960817, 0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
 LEVELS = (0.5, 0.8, 0.95)
-#: grouping -> (unit column, boolean subset column)
-GROUPINGS: dict[str, tuple[str | None, str | None]] = {
-    "national": (None, None),
-    "county": ("fylke", None),
-    "office": ("nav_kontor", None),
-    "service_group": ("innsatsgruppe", None),
-    "programme": ("tiltak", None),
-    "youth_guarantee": (None, "ungdomsgaranti"),
-    "country_group_3": (None, "landgruppe3"),
-}
 STATISTICS = ("month", "month_adjusted", "tertial", "tertial_adjusted", "period")
 MONTHLY = ("month", "month_adjusted")
 #: The method whose bounds go into the export (validated by the coverage study).
@@ -76,58 +72,19 @@ DEFAULT_METHOD = "analytic_person"
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading the panel (the one place; the lead adapts it to the on-disk panel)
+# Chunks of whole persons from an in-memory panel (the store's chunks: analyses/streaming.py)
 # ---------------------------------------------------------------------------------------------
 
 
 def read_panel(cfg: RunConfig, outcome: str) -> tuple[pd.DataFrame, FitResult]:
-    """The panel with expected values and derived groups, and the outcome's main fit."""
+    """The whole panel with expected values and derived groups, and the outcome's main fit.
+
+    Small panels only (tests, the coverage study, the refit bootstrap); the book's intervals
+    stream over the store (:func:`arbeidsindikator.analyses.streaming.store_influences`).
+    """
     from arbeidsindikator import pipeline
 
     return pipeline.panel_with_expected(cfg), pipeline.main_models(cfg).fits[outcome]
-
-
-@dataclass
-class PanelChunk:
-    """Rows of whole persons: design codes, outcome, expected value, person and group codes."""
-
-    codes: np.ndarray  # rows × blocks, design column per block (−1 reference, −2 dropped level)
-    y: np.ndarray
-    expected: np.ndarray
-    person: np.ndarray  # global cluster code (person, or row for observation level)
-    month: np.ndarray  # index into Layout.months
-    units: dict[str, np.ndarray]  # grouping -> unit code (−1: row not in the grouping)
-
-
-@dataclass
-class Layout:
-    """What the chunks refer to: months, unit labels per grouping, sizes."""
-
-    outcome: str
-    family: str
-    months: pd.DatetimeIndex
-    units: dict[str, pd.Index]
-    n_clusters: int
-    names: list[str]
-    level: str
-
-
-def _unit_codes(df: pd.DataFrame, groupings: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, pd.Index]]:
-    codes: dict[str, np.ndarray] = {}
-    labels: dict[str, pd.Index] = {}
-    for g in groupings:
-        col, subset = GROUPINGS[g]
-        if col is None:
-            c = np.zeros(len(df), dtype=np.int64)
-            labels[g] = pd.Index(["Norge"])
-        else:
-            cat = pd.Categorical(df[col].astype(str))
-            c = cat.codes.astype(np.int64)
-            labels[g] = pd.Index(cat.categories)
-        if subset is not None:
-            c = np.where(df[subset].to_numpy(dtype=bool), c, -1)
-        codes[g] = c
-    return codes, labels
 
 
 def panel_chunks(
@@ -178,274 +135,58 @@ def design_chunks(
     level: Level = "person",
     chunk_rows: int = 250_000,
 ) -> tuple[Layout, Callable[[], Iterator[PanelChunk]]]:
-    """Chunks of whole persons from a design, outcome, fit and group codes (rows with NaN y skipped)."""
+    """Chunks of whole persons from a design, outcome, fit and group codes (rows with NaN y skipped).
+
+    Persons are numbered in person-id order and rows by their position (the multiplier draws
+    follow these ordinals, as in the store's chunks); ``level`` is the layout's default level.
+    """
     expected = fit_result.predict(design, unseen="nan")
-    rows = np.flatnonzero(~np.isnan(y) & (design.mask if design.mask is not None else True))
-    if level == "person":
-        _, pcode = np.unique(person_id[rows], return_inverse=True)
-        order = np.argsort(pcode, kind="stable")
-        rows, pcode = rows[order], pcode[order]
-    else:
-        pcode = np.arange(rows.size)
-    n_clusters = int(pcode.max()) + 1 if rows.size else 0
-    layout = Layout(outcome, family, months, unit_labels, n_clusters, list(design.names), level)
+    _, pcode_all = np.unique(person_id, return_inverse=True)
+    rows = np.flatnonzero(~np.isnan(y) & ~np.isnan(expected) & (design.mask if design.mask is not None else True))
+    order = np.argsort(pcode_all[rows], kind="stable")
+    rows = rows[order]
+    pcode = pcode_all[rows]
+    n_clusters = (int(pcode_all.max()) + 1 if level == "person" else rows.size) if rows.size else 0
+    layout = Layout(outcome, family, months, unit_labels, list(design.names), n_clusters, level)
     cuts = list(range(0, rows.size, chunk_rows)) + [rows.size]
-    if level == "person":  # move each cut to the start of the next person
-        cuts = sorted({int(np.searchsorted(pcode, pcode[c], side="left")) if c < rows.size else c for c in cuts})
+    cuts = sorted({int(np.searchsorted(pcode, pcode[c], side="left")) if c < rows.size else c for c in cuts})
 
     def chunks() -> Iterator[PanelChunk]:
         for a, b in zip(cuts[:-1], cuts[1:]):
             if b <= a:
                 continue
             r = rows[a:b]
-            yield PanelChunk(
-                codes=design.codes[r], y=y[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
-                units={g: c[r] for g, c in unit_codes.items()},
-            )
+            yield PanelChunk(codes=design.codes[r], y=y[r], expected=expected[r], person=pcode[a:b], month=month_idx[r],
+                             units={g: c[r] for g, c in unit_codes.items()}, person_ordinal=pcode[a:b], row_ordinal=r)
 
     return layout, chunks
 
 
-# ---------------------------------------------------------------------------------------------
-# Sparse helpers
-# ---------------------------------------------------------------------------------------------
+def accumulate(layout: Layout, res: FitResult, chunks: Callable[[], Iterable[PanelChunk]], *, replicates: int = 0,
+               seed: int = 0) -> Influence:
+    """The influence sums at the layout's level (:func:`influence.accumulate_levels`)."""
+    lv = layout.level
+    return accumulate_levels(layout, res, chunks, replicates=replicates if lv == "person" else 0,
+                             obs_replicates=replicates if lv == "observation" else 0, seed=seed,
+                             levels=(lv,))[lv]  # type: ignore[arg-type]
 
-
-def _indicator_matrix(rows_to: np.ndarray, n_to: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
-    """n_to × rows sparse matrix with ``values`` (default 1) at (rows_to[i], i); rows_to < 0 skipped."""
-    sel = np.flatnonzero(rows_to >= 0)
-    v = np.ones(sel.size) if values is None else values[sel]
-    return sparse.csr_matrix((v, (rows_to[sel], sel)), shape=(n_to, rows_to.size))
-
-
-def _row_terms(ch: PanelChunk, family: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Residual r, score factor s and derivative d of the expected value per row."""
-    r = ch.y - ch.expected
-    if family == "probit":
-        p = np.clip(ch.expected, 1e-300, 1 - 1e-16)
-        eta = ndtri(p)
-        d = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-        s = d * r / (p * (1 - p))
-    else:
-        d = np.ones_like(r)
-        s = r
-    return r, s, d
-
-
-def _hinv(res: FitResult, names: list[str]) -> np.ndarray:
-    """Inverse Hessian over all design columns (zero rows/columns for columns not in the fit)."""
-    pos = np.array([names.index(n) for n in res.params.index])
-    H = np.zeros((len(names), len(names)))
-    scale = res.scale if res.family != "probit" else 1.0
-    H[np.ix_(pos, pos)] = res.cov.to_numpy() / scale
-    return H
-
-
-# ---------------------------------------------------------------------------------------------
-# Influence functions: accumulate over chunks
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class GroupSums:
-    """Per grouping: group g = unit × month (``unit * T + month``)."""
-
-    n: np.ndarray
-    sy: np.ndarray
-    syy: np.ndarray
-    sr: np.ndarray
-    srr: np.ndarray
-    D: np.ndarray  # G × p, Σ d_i x_i (divided by n after pass 1)
-    persons: np.ndarray  # distinct clusters per unit
-    blocks: np.ndarray | None = None  # units × T × T: Σ_p a_gp a_hp within each unit
-    AS: np.ndarray | None = None
-    Axi: np.ndarray | None = None
-
-    @property
-    def indicator(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.sr / self.n
-
-
-@dataclass
-class Influence:
-    """Accumulated influence-function pieces of one outcome at one clustering level."""
-
-    layout: Layout
-    Hinv: np.ndarray
-    M: np.ndarray
-    groups: dict[str, GroupSums]
-    Sxi: np.ndarray | None = None
-    replicates: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def B(self, g: str) -> np.ndarray:
-        """D_g H⁻¹ for every group of a grouping (G × p)."""
-        return self.groups[g].D @ self.Hinv
-
-
-@nb.njit(cache=True)
-def _k_person_terms(codes, s, d, starts, gid, val, unit, month, T, D, AS, blocks, M, do_m):  # type: ignore[no-untyped-def]
-    """Per cluster (rows starts[k]..starts[k+1]): S_p = Σ x_i s_i; add Σ_i val_i S_p to AS[g(i)],
-    d_i x_i to D[g(i)], val_i val_j to the unit's month block, and (do_m) S_p S_p' to M."""
-    p = AS.shape[1]
-    scratch = np.zeros(p)
-    mark = np.zeros(p, dtype=np.bool_)
-    nz = np.empty(p, dtype=np.int64)
-    nb_ = codes.shape[1]
-    for k in range(starts.shape[0] - 1):
-        a = starts[k]
-        b = starts[k + 1]
-        m = 0
-        for i in range(a, b):
-            if not mark[0]:
-                mark[0] = True
-                nz[m] = 0
-                m += 1
-            scratch[0] += s[i]
-            for q in range(nb_):
-                c = codes[i, q]
-                if c >= 0:
-                    if not mark[c]:
-                        mark[c] = True
-                        nz[m] = c
-                        m += 1
-                    scratch[c] += s[i]
-        if do_m:
-            for u in range(m):
-                cu = nz[u]
-                su = scratch[cu]
-                for v in range(m):
-                    M[cu, nz[v]] += su * scratch[nz[v]]
-        for i in range(a, b):
-            g = gid[i]
-            if g < 0:
-                continue
-            vi = val[i]
-            for u in range(m):
-                AS[g, nz[u]] += vi * scratch[nz[u]]
-            di = d[i]
-            D[g, 0] += di
-            for q in range(nb_):
-                c = codes[i, q]
-                if c >= 0:
-                    D[g, c] += di
-            ui = unit[i]
-            for j in range(a, b):
-                if gid[j] >= 0 and unit[j] == ui:
-                    blocks[ui, month[i], month[j]] += vi * val[j]
-        for u in range(m):
-            scratch[nz[u]] = 0.0
-            mark[nz[u]] = False
-
-
-def accumulate(
-    layout: Layout,
-    res: FitResult,
-    chunks: Callable[[], Iterable[PanelChunk]],
-    *,
-    replicates: int = 0,
-    seed: int = 0,
-) -> Influence:
-    """Two passes over the chunks: group sums, then the covariance pieces and multiplier sums.
-
-    Pass 1 (bincounts): counts, outcome and residual sums per group, persons per unit. Pass 2
-    (a numba kernel over whole persons): ``D_g``, ``Σ_p a_gp S_p'``, the unit blocks of
-    ``Σ_p a_gp a_hp`` and ``M = Σ_p S_p S_p'``; the multiplier sums ``A ξ`` and ``S'ξ`` as sparse
-    products. Multipliers ξ are drawn per chunk from ``SeedSequence([seed, chunk number])``:
-    deterministic for a given seed and chunking.
-    """
-    t0 = time.perf_counter()
-    p = len(layout.names)
-    T = len(layout.months)
-    Hinv = _hinv(res, layout.names)
-    groups: dict[str, GroupSums] = {}
-    for g, labels in layout.units.items():
-        G = len(labels) * T
-        groups[g] = GroupSums(n=np.zeros(G), sy=np.zeros(G), syy=np.zeros(G), sr=np.zeros(G), srr=np.zeros(G),
-                              D=np.zeros((G, p)), persons=np.zeros(len(labels)))
-    for ch in chunks():
-        r = ch.y - ch.expected
-        for g, gs in groups.items():
-            u = ch.units[g]
-            gid = np.where(u >= 0, u * T + ch.month, -1)
-            sel = gid >= 0
-            G = gs.n.size
-            gs.n += np.bincount(gid[sel], minlength=G)
-            gs.sy += np.bincount(gid[sel], weights=ch.y[sel], minlength=G)
-            gs.syy += np.bincount(gid[sel], weights=ch.y[sel] ** 2, minlength=G)
-            gs.sr += np.bincount(gid[sel], weights=r[sel], minlength=G)
-            gs.srr += np.bincount(gid[sel], weights=r[sel] ** 2, minlength=G)
-            pairs = np.unique(u[sel] * layout.n_clusters + ch.person[sel])
-            gs.persons += np.bincount(pairs // layout.n_clusters, minlength=gs.persons.size)
-    for g, gs in groups.items():
-        gs.AS = np.zeros((gs.n.size, p))
-        gs.blocks = np.zeros((len(layout.units[g]), T, T))
-        if replicates:
-            gs.Axi = np.zeros((gs.n.size, replicates))
-    t1 = time.perf_counter()
-    M = np.zeros((p, p))
-    Sxi = np.zeros((p, replicates)) if replicates else None
-    for k, ch in enumerate(chunks()):
-        r, s, d = _row_terms(ch, layout.family)
-        codes = np.ascontiguousarray(ch.codes)
-        starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
-        local = np.repeat(np.arange(starts.size - 1), np.diff(starts))
-        n_loc = starts.size - 1
-        xi = np.random.default_rng([seed, k]).standard_normal((n_loc, replicates)) if replicates else None
-        if replicates:
-            S = (_indicator_matrix(local, n_loc) @ _csr(codes, p, s)).tocsr()
-            Sxi += S.T @ xi
-        for j, (g, gs) in enumerate(groups.items()):
-            u = ch.units[g]
-            gid = np.where(u >= 0, u * T + ch.month, -1).astype(np.int64)
-            sel = gid >= 0
-            ind = gs.indicator
-            val = np.zeros(r.size)
-            ng = gs.n[gid[sel]]
-            # small-sample factor √(n/(n−1)) per cell, as the cluster correction G/(G−1)
-            val[sel] = (r[sel] - ind[gid[sel]]) / ng * np.sqrt(ng / np.maximum(ng - 1, 1))
-            _k_person_terms(codes, s, d, starts, gid, val, np.maximum(u, 0).astype(np.int64),
-                            ch.month.astype(np.int64), T, gs.D, gs.AS, gs.blocks, M, j == 0)
-            if replicates:
-                A = sparse.csr_matrix((val[sel], (gid[sel], local[sel])), shape=(gs.n.size, n_loc))
-                gs.Axi += A @ xi
-    for gs in groups.values():
-        gs.D = np.where(gs.n[:, None] > 0, gs.D / np.maximum(gs.n, 1)[:, None], 0.0)
-    return Influence(layout=layout, Hinv=Hinv, M=M, groups=groups, Sxi=Sxi, replicates=replicates,
-                     seconds={"pass1": t1 - t0, "pass2": time.perf_counter() - t1})
-
-
-def unit_covariance(inf: Influence, grouping: str, unit: int, blocks: np.ndarray | None = None,
-                    B_all: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Covariance of a unit's monthly indicators (observed months) and those months' positions.
-
-    ``Σ = AA' − AS'B' − BSA' + BMB'`` restricted to the unit (``B = D H⁻¹``).
-    """
-    gs = inf.groups[grouping]
-    T = len(inf.layout.months)
-    idx = unit * T + np.arange(T)
-    obs = gs.n[idx] > 0
-    idx = idx[obs]
-    B = (gs.D[idx] @ inf.Hinv) if B_all is None else B_all[idx]
-    AS = gs.AS[idx]
-    blk = gs.blocks if blocks is None else blocks
-    assert blk is not None
-    aa = blk[unit][np.ix_(obs, obs)]
-    C = aa - AS @ B.T - B @ AS.T + B @ inf.M @ B.T
-    return (C + C.T) / 2, idx
-
-
-def multiplier_deviations(inf: Influence, grouping: str) -> np.ndarray:
-    """Replicate deviations δ (G × R) of every monthly group indicator."""
-    gs = inf.groups[grouping]
-    assert gs.Axi is not None and inf.Sxi is not None
-    return gs.Axi - (gs.D @ inf.Hinv) @ inf.Sxi
 
 
 # ---------------------------------------------------------------------------------------------
 # Statistics as linear maps of a unit's monthly indicators
 # ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _adjustment(months: tuple[pd.Timestamp, ...], windows: tuple[Window, ...]) -> np.ndarray | None:
+    """:func:`seasonal.adjustment_matrix` for a unit's months (None: not adjustable), memoised:
+    most units share the same months."""
+    try:
+        L = seasonal.adjustment_matrix(pd.DatetimeIndex(months), windows)
+    except seasonal.SeasonalError:
+        return None
+    L.setflags(write=False)
+    return L
 
 
 def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Window] | None,
@@ -461,10 +202,7 @@ def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Windo
     T = len(months)
     L_adj = None
     if windows is not None and any(s.endswith("adjusted") for s in statistics):
-        try:
-            L_adj = seasonal.adjustment_matrix(months, windows)
-        except seasonal.SeasonalError:
-            L_adj = None
+        L_adj = _adjustment(tuple(months), tuple(windows))
     tkey = months.year.to_numpy() * 3 + (months.month.to_numpy() - 1) // 4
     uk, inv, cnt = np.unique(tkey, return_inverse=True, return_counts=True)
     full = np.flatnonzero(cnt == 4)
@@ -486,12 +224,57 @@ def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Windo
     return out
 
 
-def _bounds(point: np.ndarray, se: np.ndarray, levels: Sequence[float] = LEVELS) -> dict[str, np.ndarray]:
+def _bounds(point: np.ndarray, se: np.ndarray, levels: Sequence[float] = LEVELS,
+            df: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Normal bounds, or Student t bounds with ``df`` degrees of freedom per value."""
     out: dict[str, np.ndarray] = {"indicator": point, "se": se}
     for lv in levels:
-        out[f"lower_{int(lv * 100)}"] = point - Z[lv] * se
-        out[f"upper_{int(lv * 100)}"] = point + Z[lv] * se
+        q = Z[lv] if df is None else _t_quantile(lv, df)
+        out[f"lower_{int(lv * 100)}"] = point - q * se
+        out[f"upper_{int(lv * 100)}"] = point + q * se
     return out
+
+
+_T_MAX_DF = 20_000
+
+
+@lru_cache(maxsize=8)
+def _t_table(level: float) -> np.ndarray:
+    """Two-sided ``level`` Student t quantiles for 1…_T_MAX_DF degrees of freedom (index = df)."""
+    return np.r_[np.nan, stats.t.ppf(0.5 + level / 2, np.arange(1, _T_MAX_DF + 1))]
+
+
+def _t_quantile(level: float, df: np.ndarray) -> np.ndarray:
+    """t quantile per value, df rounded down (conservative); NaN for df < 1; the normal one beyond
+    _T_MAX_DF (within 1e-4)."""
+    d = np.asarray(df, dtype=float)
+    k = np.where(np.isfinite(d), np.clip(d, 0, _T_MAX_DF), 0).astype(np.int64)
+    return np.where(d > _T_MAX_DF, Z[level], _t_table(level)[k])
+
+
+def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, periods: object) -> np.ndarray:
+    """Effective clusters G behind each value of a statistic (for the few-clusters correction).
+
+    ``G = (Σ_p n_p)² / Σ_p n_p²`` over the clusters (persons) p with n_p rows in: the cell (a
+    month), the unit's four months (a tertial), the unit (adjusted values and the period mean,
+    which average over many months). With unbalanced clusters this is Carter, Schnepel and
+    Steigerwald's (2017) effective number of clusters for a mean whose within-person correlation
+    dominates; balanced clusters give the distinct count, and one row per person (a month) n.
+    """
+    if stat == "month" and gs.clusters_cell is not None:
+        return gs.clusters_cell[idx]
+    if stat == "tertial" and gs.clusters_tertial is not None and gs.tertial_keys is not None:
+        p = pd.DatetimeIndex(periods)  # type: ignore[arg-type]
+        pos = np.searchsorted(gs.tertial_keys, p.year.to_numpy() * 3 + (p.month.to_numpy() - 1) // 4)
+        return gs.clusters_tertial[unit][pos]
+    k = 1 if stat == "period" else len(periods)  # type: ignore[arg-type]
+    return np.full(k, (gs.clusters_unit if gs.clusters_unit is not None else gs.persons)[unit])
+
+
+def cr1_factor(G: np.ndarray) -> np.ndarray:
+    """CR1 small-sample factor ``G/(G−1)`` of a cluster-robust variance with G clusters."""
+    G = np.asarray(G, dtype=float)
+    return np.where(G > 1, G / np.maximum(G - 1, 1), np.nan)
 
 
 def appendix_c_bounds(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -564,6 +347,36 @@ def _quantile(a: np.ndarray, q: float) -> np.ndarray:
     return np.quantile(a, q, axis=1) if not np.isnan(a).any() else np.nanquantile(a, q, axis=1)
 
 
+def _percentile_bounds(reps: np.ndarray) -> dict[str, np.ndarray]:
+    """95 % percentile bounds (numpy's linear rule) and appendix C's 90 % bounds from one sort.
+
+    Replicates that failed everywhere (NaN columns) are left out; statistics without any
+    finite replicate get NaN; a statistic with some NaN replicates falls back to nanquantile.
+    """
+    keep = ~np.isnan(reps).all(axis=0)
+    reps = reps[:, keep]
+    out = {k: np.full(reps.shape[0], np.nan) for k in ("lower_95_pct", "upper_95_pct", "lower_90_appc", "upper_90_appc")}
+    R = reps.shape[1]
+    if R == 0:
+        return out
+    rows_nan = np.isnan(reps)
+    full = ~rows_nan.any(axis=1)
+    srt = np.sort(reps[full], axis=1)
+    for key, q in (("lower_95_pct", 0.025), ("upper_95_pct", 0.975)):
+        h = q * (R - 1)
+        lo = int(np.floor(h))
+        hi = min(lo + 1, R - 1)
+        out[key][full] = srt[:, lo] + (h - lo) * (srt[:, hi] - srt[:, lo])
+    lo_c, hi_c = max(int(round(0.05 * R)), 1) - 1, min(int(round(0.95 * R)), R) - 1
+    out["lower_90_appc"][full], out["upper_90_appc"][full] = srt[:, lo_c], srt[:, hi_c]
+    part = ~full & ~rows_nan.all(axis=1)
+    if part.any():
+        out["lower_95_pct"][part] = np.nanquantile(reps[part], 0.025, axis=1)
+        out["upper_95_pct"][part] = np.nanquantile(reps[part], 0.975, axis=1)
+        out["lower_90_appc"][part], out["upper_90_appc"][part] = appendix_c_bounds(reps[part])
+    return out
+
+
 def summarise(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
                curves: dict[str, dict[str, np.ndarray]] | None = None,
                statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
@@ -608,6 +421,7 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
             for stat, periods, L, nn in linear_maps(months, n, windows, statistics):
                 point = L @ ind[idx]
                 persons = np.array([gs.persons[u]]) if stat == "period" else None
+                G = clusters_behind(gs, u, stat, idx, periods)
                 for m in methods:
                     if m.endswith("observation") and stat not in MONTHLY:
                         continue  # observation-level intervals under-cover multi-month means
@@ -615,22 +429,22 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
                         se_m = (se_printed if m == "printed" else se_resid)[idx]
                         cols = _bounds(point, np.sqrt((L**2) @ se_m**2))
                     elif m.startswith("analytic"):
-                        cols = _bounds(point, np.sqrt(np.clip(((L @ C) * L).sum(axis=1), 0, None)))
+                        # CR1 (G/(G−1)) and a t reference with G−1 degrees of freedom: few clusters
+                        var = np.clip(((L @ C) * L).sum(axis=1), 0, None) * cr1_factor(G)
+                        cols = _bounds(point, np.sqrt(var), df=G - 1)
                     else:
                         if m.startswith("multiplier"):
                             if dev is None:
                                 continue
-                            reps = point[:, None] + L @ dev[idx]
+                            reps = point[:, None] + np.sqrt(cr1_factor(G))[:, None] * (L @ dev[idx])
                         else:
                             if not curves or m not in curves:
                                 continue
                             reps = L @ curves[m][g][idx]
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore", RuntimeWarning)
-                            cols = _bounds(point, np.nanstd(reps, axis=1, ddof=1))
-                            cols["lower_95_pct"] = _quantile(reps, 0.025)
-                            cols["upper_95_pct"] = _quantile(reps, 0.975)
-                        cols["lower_90_appc"], cols["upper_90_appc"] = appendix_c_bounds(reps)
+                            cols = _bounds(point, np.nanstd(reps, axis=1, ddof=1), df=(G - 1) if m.startswith("multiplier") else None)
+                            cols.update(_percentile_bounds(reps))
                     out.add(lay.outcome, g, str(label), m, stat, periods, nn, persons, cols)
     return out.frame()
 
@@ -659,13 +473,13 @@ def clustered_intervals(
     parts: list[pd.DataFrame] = []
     seconds: dict[str, float] = {}
     result = Intervals(table=pd.DataFrame())
+    layout, res, chunks = panel_chunks(df, outcome, options, fit_result, groupings=groupings, chunk_rows=chunk_rows)
+    infs = accumulate_levels(layout, res, chunks, replicates=replicates if "person" in levels else 0,
+                             obs_replicates=replicates if "observation" in levels else 0, seed=seed,
+                             levels=tuple(levels))
+    seconds["influence"] = time.perf_counter() - t0
     for lv in levels:
-        t1 = time.perf_counter()
-        layout, res, chunks = panel_chunks(df, outcome, options, fit_result, groupings=groupings, level=lv,
-                                           chunk_rows=chunk_rows)
-        fit_result = res
-        inf = accumulate(layout, res, chunks, replicates=replicates, seed=seed + (lv == "observation"))
-        seconds[f"influence_{lv}"] = time.perf_counter() - t1
+        inf = infs[lv]
         methods = [f"analytic_{lv}"] + ([f"multiplier_{lv}"] if replicates else [])
         if lv == levels[0]:
             methods = ["printed", "residual"] + methods
@@ -686,84 +500,6 @@ def clustered_intervals(
     seconds["total"] = time.perf_counter() - t0
     result.seconds = seconds
     return result
-
-
-# ---------------------------------------------------------------------------------------------
-# The refit bootstrap's design for the book (the bootstrap itself: analyses/refit.py)
-# ---------------------------------------------------------------------------------------------
-
-
-def refit_bootstrap(
-    df: pd.DataFrame,
-    outcome: str,
-    options: CovariateOptions,
-    *,
-    replicates: int,
-    seed: int,
-    level: Level = "observation",
-    groupings: Sequence[str] = ("national",),
-    fit_result: FitResult | None = None,
-) -> RefitResult:
-    """Appendix C: resample rows (or persons) to the original size, refit, predict, regroup.
-
-    Replicates that stay rank deficient after dropping aliased columns are NaN and counted in
-    ``failed``; replicates needing the drop in ``aliased``; probit replicates with a separated
-    dummy in ``separated`` (their fitted values are still identified).
-    """
-    t0 = time.perf_counter()
-    obs = df[outcome].notna().to_numpy()
-    design = build_design(build_covariates(df, horizon_of(outcome), options), mask=obs)
-    y = df[outcome].to_numpy(dtype=float)
-    family = FAMILY[outcome]
-    months_all = pd.DatetimeIndex(df["month"])
-    months = pd.DatetimeIndex(sorted(months_all[obs].unique()))
-    mi = months.get_indexer(months_all)
-    T = len(months)
-    ucodes, labels = _unit_codes(df, groupings)
-    gids = {g: np.where(obs & (c >= 0), c * T + mi, -1) for g, c in ucodes.items()}
-    sizes = {g: len(labels[g]) * T for g in groupings}
-    out = refit_design(design, y, family, outcome, df["person_id"].to_numpy(), gids, sizes,
-                       replicates=replicates, seed=seed, level=level)
-    out.seconds = time.perf_counter() - t0
-    return out
-
-
-def refit_design(design: Design, y: np.ndarray, family: str, outcome: str, person_id: np.ndarray,
-                 gids: dict[str, np.ndarray], sizes: dict[str, int], *, replicates: int, seed: int,
-                 level: Level = "observation") -> RefitResult:
-    """The refit bootstrap on a prebuilt design; ``gids`` map rows to groups (−1: none)."""
-    t0 = time.perf_counter()
-    obs = ~np.isnan(y) & (design.mask if design.mask is not None else True)
-    _, person = np.unique(person_id, return_inverse=True)
-    n_persons = int(person.max()) + 1
-    rows = np.flatnonzero(obs)
-    rng = np.random.default_rng(seed)
-    curves = {g: np.full((sizes[g], replicates), np.nan) for g in gids}
-    failed = aliased = separated = 0
-    for r in range(replicates):
-        w = np.zeros(y.size)
-        if level == "person":
-            w = np.bincount(rng.integers(0, n_persons, n_persons), minlength=n_persons).astype(float)[person]
-            w[~obs] = 0.0
-        else:
-            w[rows] = np.bincount(rng.integers(0, rows.size, rows.size), minlength=rows.size)
-        res, d_used, was_aliased, was_sep = fit_replicate(design, y, family, outcome, w)
-        aliased += was_aliased
-        separated += was_sep
-        if res is None:
-            failed += 1
-            continue
-        pred = res.predict(d_used, unseen="nan")
-        resid = np.where(w > 0, y - pred, 0.0)
-        for g, gid in gids.items():
-            sel = gid >= 0
-            G = curves[g].shape[0]
-            num = np.bincount(gid[sel], weights=(w * resid)[sel], minlength=G)
-            den = np.bincount(gid[sel], weights=w[sel], minlength=G)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                curves[g][:, r] = np.where(den > 0, num / den, np.nan)
-    return RefitResult(curves=curves, failed=failed, aliased=aliased, separated=separated,
-                       seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -829,59 +565,67 @@ def book_intervals(
     refit_groupings: tuple[str, ...] = ("national", "county"),
     refit_outcomes: tuple[str, ...] = ("atid3",),
     multiplier_factor: int = 1,
-    max_refit_rows: int = 2_000_000,
+    max_refit_rows: int | None = None,
+    max_observation_multiplier_rows: int = 2_000_000,
 ) -> BookIntervals:
     """Every method for every outcome and grouping at the configuration's scale, cached on disk.
 
-    Multiplier replicates: ``multiplier_factor × cfg.bootstrap_replicates``; refit bootstrap (by
-    observation and by person) with ``cfg.bootstrap_replicates`` replicates for
-    ``refit_groupings`` and ``refit_outcomes`` (each refit replicate costs a full fit: ~0.4 s for
-    OLS and ~0.8 s for probit at the default 12 000 persons, hours at full scale), when the panel
-    has at most ``max_refit_rows`` observable rows.
-    The cache key is the configuration, the input files, the panel's fingerprint and these
-    modules' sources.
+    The analytic and multiplier intervals stream over the store
+    (:func:`streaming.store_influences`; ``multiplier_factor × cfg.bootstrap_replicates``
+    replicates by person, and by observation up to ``max_observation_multiplier_rows`` rows).
+    The refit bootstrap (by observation and by person, ``cfg.bootstrap_replicates`` replicates,
+    for ``refit_groupings`` and ``refit_outcomes``) refits the model per replicate, so it runs
+    on the whole panel only up to ``max_refit_rows`` observable rows (``bootstrap.max_refit_rows``,
+    default 2 000 000); above that on a deterministic person subsample of about that many rows,
+    where its methods are named ``refit_*_subsample`` and compared with ``analytic_person_subsample``
+    on the same subsample (the diagnostics say so).
+    The cache key is the configuration, the input files, the panel's fingerprint and the code.
     """
     import hashlib
     import json
     from pathlib import Path
 
+    import pyarrow.parquet as pq
+
     from arbeidsindikator import pipeline
+    from arbeidsindikator.analyses import streaming
     from arbeidsindikator.io import atomic_write
 
-    pdata = pipeline.load_panel(cfg)
+    if max_refit_rows is None:
+        raw = (getattr(cfg, "raw", None) or {}).get("bootstrap", {}) or {}
+        max_refit_rows = int(raw.get("max_refit_rows", 2_000_000))
+    pdata = pipeline.panel_meta(cfg)
     key = hashlib.sha256(json.dumps([cfg.fingerprint(), pipeline.input_fingerprint(cfg), pdata.fingerprint,
-                                     _module_fingerprint(), list(outcomes), list(refit_groupings),
-                                     list(refit_outcomes), multiplier_factor, max_refit_rows]).encode()).hexdigest()[:16]
+                                     _module_fingerprint(), list(outcomes), list(refit_groupings), list(refit_outcomes),
+                                     multiplier_factor, max_refit_rows, max_observation_multiplier_rows,
+                                     str(pipeline.store_dir(cfg))]).encode()).hexdigest()[:16]
     folder = Path(cfg.cache_dir) / f"intervals-{key}"
     if (folder / "table.parquet").exists() and (folder / "diagnostics.parquet").exists():
         return BookIntervals(pd.read_parquet(folder / "table.parquet"), pd.read_parquet(folder / "diagnostics.parquet"),
                              refit_groupings)
     opts = pipeline.covariate_options(cfg)
     R = cfg.bootstrap_replicates
+    pipeline.main_models(cfg)
+    n_rows = pq.ParquetFile(pipeline.store_panel_path(cfg)).metadata.num_rows
+    Ro = multiplier_factor * R if n_rows <= max_observation_multiplier_rows else 0
+    t0 = time.perf_counter()
+    infs, secs = streaming.store_influences(cfg, outcomes, replicates=multiplier_factor * R, obs_replicates=Ro,
+                                            seeds={o: cfg.bootstrap_seed + 100 * k for k, o in enumerate(outcomes)})
+    t_stream = time.perf_counter() - t0
     parts, diag = [], []
     for k, o in enumerate(outcomes):
-        df, f = read_panel(cfg, o)
-        n_obs = int(df[o].notna().sum())
-        refit = R if (n_obs <= max_refit_rows and o in refit_outcomes) else 0
         w = seasonal.windows_for(cfg, o)
-        iv = clustered_intervals(df, o, opts, w, fit_result=f, replicates=multiplier_factor * R,
-                                 seed=cfg.bootstrap_seed + 100 * k)
-        parts.append(iv.table)
+        t1 = time.perf_counter()
+        pm = ["printed", "residual", "analytic_person"] + (["multiplier_person"] if R else [])
+        parts.append(summarise(infs[o]["person"], w, pm))
+        parts.append(summarise(infs[o]["observation"], w, ["analytic_observation"] + (["multiplier_observation"] if Ro else [])))
+        n_obs = int(infs[o]["person"].groups["national"].n.sum()) if "national" in infs[o]["person"].groups else 0
         d = {"outcome": o, "rows": n_obs, "multiplier_replicates": multiplier_factor * R,
-             **{f"seconds_{a}": b for a, b in iv.seconds.items()}}
-        if refit:
-            rb_parts = []
-            for lv in ("observation", "person"):
-                t0 = time.perf_counter()
-                layout, res, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings, level=lv)
-                inf = accumulate(layout, res, chunks)
-                rb = refit_bootstrap(df, o, opts, replicates=refit, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
-                                     level=lv, groupings=refit_groupings, fit_result=f)
-                rb_parts.append(summarise(inf, w, [f"refit_{lv}"], {f"refit_{lv}": rb.curves}))
-                d.update({f"refit_{lv}_seconds_per_replicate": rb.seconds / refit, f"refit_{lv}_aliased": rb.aliased,
-                          f"refit_{lv}_failed": rb.failed, f"refit_{lv}_separated": rb.separated,
-                          f"refit_{lv}_replicates": refit, f"seconds_refit_{lv}": time.perf_counter() - t0})
-            parts += rb_parts
+             "multiplier_observation_replicates": Ro, "seconds_influence_person": t_stream / len(outcomes),
+             "seconds_stream_all_outcomes": t_stream, "seconds_tables": time.perf_counter() - t1,
+             **{f"seconds_{a}": b for a, b in secs.items() if a.startswith(o)}}
+        if R and o in refit_outcomes:
+            parts += _book_refit(cfg, o, k, opts, w, refit_groupings, R, n_obs, max_refit_rows, d)
         diag.append(d)
     table = pd.concat(parts, ignore_index=True)
     diagnostics = pd.DataFrame(diag)
@@ -890,3 +634,45 @@ def book_intervals(
     return BookIntervals(table, diagnostics, refit_groupings)
 
 
+def person_subsample(cfg: RunConfig, rows: int, seed: int) -> pd.DataFrame:
+    """About ``rows`` person-months of whole persons from the store (deterministic in ``seed``)."""
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator import pipeline
+
+    share = min(1.0, rows / max(pq.ParquetFile(pipeline.store_panel_path(cfg)).metadata.num_rows, 1))
+    parts = []
+    for df in pipeline.iter_chunks(cfg):
+        pid = pd.util.hash_array(df["person_id"].to_numpy(), hash_key=f"{seed:016d}"[:16])
+        parts.append(df[(pid % 1_000_003) < share * 1_000_003])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _book_refit(cfg: RunConfig, o: str, k: int, opts: CovariateOptions, w: Sequence[Window] | None,
+                refit_groupings: tuple[str, ...], R: int, n_obs: int, max_refit_rows: int,
+                d: dict[str, object]) -> list[pd.DataFrame]:
+    """The refit bootstrap of one outcome for the book: whole panel, or a person subsample."""
+    sub = n_obs > max_refit_rows
+    if sub:
+        df, f = person_subsample(cfg, max_refit_rows, cfg.bootstrap_seed), None
+    else:
+        df, f = read_panel(cfg, o)
+    suffix = "_subsample" if sub else ""
+    layout, f, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings)
+    infs = accumulate_levels(layout, f, chunks)
+    out = []
+    if sub:
+        t = summarise(infs["person"], w, ["analytic_person"])
+        out.append(t.assign(method=t["method"] + suffix))
+        d.update({"refit_sample_persons": int(df["person_id"].nunique()), "refit_sample_rows": int(df[o].notna().sum())})
+    d["refit_sample"] = "subsample" if sub else "panel"
+    for lv in ("observation", "person"):
+        t0 = time.perf_counter()
+        rb = refit_bootstrap(df, o, opts, replicates=R, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
+                             level=lv, groupings=refit_groupings, fit_result=f)  # type: ignore[arg-type]
+        t = summarise(infs[lv], w, [f"refit_{lv}"], {f"refit_{lv}": rb.curves})
+        out.append(t.assign(method=t["method"] + suffix))
+        d.update({f"refit_{lv}_seconds_per_replicate": rb.seconds / R, f"refit_{lv}_aliased": rb.aliased,
+                  f"refit_{lv}_failed": rb.failed, f"refit_{lv}_separated": rb.separated,
+                  f"refit_{lv}_replicates": R, f"seconds_refit_{lv}": time.perf_counter() - t0})
+    return out

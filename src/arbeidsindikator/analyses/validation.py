@@ -144,10 +144,14 @@ def one_replication(d0: Design0, spec: SimSpec, design, codes, labels, month_idx
     res = fit(design, y, family="ols", outcome="sim")
     parts = []
     win = _windows(d0.months)
+    layout, chunks = unc.design_chunks(design, y, res, pid, month_idx, d0.months, codes, labels, outcome="sim",
+                                       family="ols")
+    R = spec.multiplier_replicates
+    infs = unc.accumulate_levels(layout, res, chunks, replicates=R if "person" in spec.levels else 0,
+                                 obs_replicates=R if "observation" in spec.levels else 0, seed=spec.seed + rep,
+                                 levels=tuple(spec.levels))  # type: ignore[arg-type]
     for lv in spec.levels:
-        layout, chunks = unc.design_chunks(design, y, res, pid, month_idx, d0.months, codes, labels, outcome="sim",
-                                           family="ols", level=lv)
-        inf = unc.accumulate(layout, res, chunks, replicates=spec.multiplier_replicates, seed=spec.seed + rep)
+        inf = infs[lv]
         methods = ([] if lv == "observation" else ["printed", "residual"]) + [f"analytic_{lv}"]
         methods += [f"multiplier_{lv}"] if spec.multiplier_replicates else []
         curves = None

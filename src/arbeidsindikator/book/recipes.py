@@ -228,3 +228,37 @@ def intro(cfg: RunConfig) -> dict[str, Any]:
 def planted_truth(cfg: RunConfig, name: str) -> pd.Series | None:
     """A planted effect of the synthetic generator (None for real data)."""
     return pipeline.panel_meta(cfg).truth.get(name)
+
+
+# --- uncertainty ---
+
+LONG_EXPORT_FILES = {"csv": "arbeidsindikator_long.csv", "xlsx": "arbeidsindikator_long.xlsx"}
+
+
+def long_export(cfg: RunConfig, folder: "Path") -> dict[str, Any]:
+    """Write the long-format export with the default method's person-clustered 95 % bounds.
+
+    The one place that writes it (the results chapter calls it once per build): after the
+    intervals exist (:func:`analyses.uncertainty.book_intervals`, cached, so the uncertainty
+    chapter reuses them), as CSV and Excel in ``folder``. Returns the file paths, rows and
+    suppressed rows.
+    """
+    from pathlib import Path
+
+    from arbeidsindikator.analyses import interval_views, uncertainty
+    from arbeidsindikator.indicator import export
+
+    long = interval_views.add_export_intervals(long_format(cfg), uncertainty.book_intervals(cfg).table)
+    files = export.write_exports(long, Path(folder))
+    return {"files": files, "rows": int(len(long)), "suppressed": int(long["PRIKKET"].sum())}
+
+
+def long_export_files(cfg: RunConfig, folder: "Path") -> dict[str, "Path"]:
+    """The export files the results chapter wrote in ``folder`` (written here only if missing,
+    e.g. when the uncertainty chapter runs on its own)."""
+    from pathlib import Path
+
+    files = {k: Path(folder) / v for k, v in LONG_EXPORT_FILES.items()}
+    if not all(p.is_file() for p in files.values()):
+        files = long_export(cfg, folder)["files"]
+    return files
