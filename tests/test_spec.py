@@ -65,7 +65,7 @@ _DEFINERS: dict[str, str] = {"spec.py": "arbeidsindikator.spec", "profiling/para
 #: Files owned by another helper that still spell the main outcomes as a literal default argument
 #: (not a definition, but a copy): analyses/uncertainty.py book_intervals(outcomes=...), owner 'uncertainty'.
 #: Remove the entry when it reads spec.OUTCOMES; never add one.
-_LITERAL_PENDING = {"analyses/uncertainty.py"}
+_LITERAL_PENDING: set[str] = set()
 
 
 def _defined_collections() -> dict[str, tuple[str, object]]:

@@ -55,7 +55,7 @@ from arbeidsindikator.config import RunConfig, Window
 from arbeidsindikator.estimation import Design, FitResult, SeparationWarning, build_design, fit
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
-from arbeidsindikator.spec import FAMILY
+from arbeidsindikator.spec import FAMILY, OUTCOMES
 from arbeidsindikator.analyses.refit import _csr, RefitResult, aliased_columns, fit_replicate  # noqa: F401 (re-exported)
 from arbeidsindikator.analyses.influence import (  # noqa: F401 (re-exported)
     GROUPINGS, GroupSums, Influence, Layout, Level, PanelChunk, _unit_codes, accumulate_levels, multiplier_deviations,
@@ -561,7 +561,7 @@ def _module_fingerprint() -> str:
 
 def book_intervals(
     cfg: RunConfig,
-    outcomes: Sequence[str] = ("atid3", "atid12", "jobb3", "jobb12"),
+    outcomes: Sequence[str] = OUTCOMES,
     refit_groupings: tuple[str, ...] = ("national", "county"),
     refit_outcomes: tuple[str, ...] = ("atid3",),
     multiplier_factor: int = 1,
