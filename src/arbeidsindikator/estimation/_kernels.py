@@ -113,6 +113,27 @@ ACC_CONST, ACC_ROWS, ACC_W, ACC_WY, ACC_WYY, ACC_LLF = range(6)
 N_ACC = 6
 
 
+@nb.njit(cache=True, inline="always")
+def _gram_weights(wi, yi, xb, probit, acc):  # type: ignore[no-untyped-def]
+    """A used row's Gram weight ``a`` and vector weight ``s`` (see :func:`_k_gram`); row sums into acc."""
+    if probit:
+        q = 1.0 if yi > 0.5 else -1.0
+        u = q * xb
+        logcdf, mills = _probit_terms(u)
+        acc[ACC_LLF] += wi * logcdf
+        av = wi * mills * (mills + u)
+        sv = wi * q * mills
+    else:
+        av = wi
+        sv = wi * yi
+    acc[ACC_CONST] += av
+    acc[ACC_ROWS] += 1.0
+    acc[ACC_W] += wi
+    acc[ACC_WY] += wi * yi
+    acc[ACC_WYY] += wi * yi * yi
+    return av, sv
+
+
 @nb.njit(cache=True, nogil=True)
 def _k_gram(codes, y, w, mask, beta, probit, start, stop, A, g, acc, cnt, xy):  # type: ignore[no-untyped-def]
     """One pass of the normal equations (OLS/LPM) or of the probit Newton step, rows [start, stop).
@@ -138,24 +159,10 @@ def _k_gram(codes, y, w, mask, beta, probit, start, stop, A, g, acc, cnt, xy):  
             continue
         m = _active(codes, i, idx)
         yi = y[i]
-        if probit:
-            q = 1.0 if yi > 0.5 else -1.0
-            u = q * _xb(beta, idx, m)
-            logcdf, mills = _probit_terms(u)
-            acc[ACC_LLF] += wi * logcdf
-            sv = wi * q * mills
-            av = wi * mills * (mills + u)
-        else:
-            sv = wi * yi
-            av = wi
+        av, sv = _gram_weights(wi, yi, _xb(beta, idx, m) if probit else 0.0, probit, acc)
         for a in range(m):
             g[idx[a]] += sv
         _add_pairs(A, idx, m, av)
-        acc[ACC_CONST] += av
-        acc[ACC_ROWS] += 1.0
-        acc[ACC_W] += wi
-        acc[ACC_WY] += wi * yi
-        acc[ACC_WYY] += wi * yi * yi
         if colsums:
             for a in range(m):
                 cnt[idx[a]] += wi
