@@ -480,6 +480,10 @@ def _write_store_panel(panel: pd.DataFrame, expected: pd.DataFrame, path: Path, 
     atomic_write(path, write)
 
 
+#: Panel columns :func:`~arbeidsindikator.indicator.indicator.add_derived_groups` reads.
+_DERIVED_INPUTS = ["alder", "innsatsgruppe", "landgruppe"]
+
+
 def _write_store_from_file(panel_path: Path, spills: dict[str, Path], path: Path, size: int) -> None:
     """The store's panel file from the panel parquet and the spilled expected values (atomic).
 
@@ -520,27 +524,19 @@ def _write_store_from_file(panel_path: Path, spills: dict[str, Path], path: Path
     def write(p: Path) -> None:
         writer = None
         handles = {o: open(f, "rb") for o, f in spills.items()}
-        dtypes: dict[str, Any] = {}
         try:
             for (lo, hi), table in zip(cuts, chunks(), strict=True):
-                part = table.to_pandas()
-                for c, dt in dtypes.items():  # the same categories in every chunk
-                    if part[c].dtype != dt:
-                        extra = set(part[c].cat.categories) - set(dt.categories)
-                        if extra:
-                            raise ValueError(f"panel column {c!r} has categories {sorted(map(str, extra))} "
-                                             f"in rows {lo}..{hi} that its first rows' dtype lacks")
-                        part[c] = part[c].astype(dt)
-                if not dtypes:
-                    dtypes = {c: part[c].dtype for c in part.columns if isinstance(part[c].dtype, pd.CategoricalDtype)}
-                part = part.assign(**{f"exp_{o}": np.fromfile(fh, dtype=np.float64, count=hi - lo)
-                                      for o, fh in handles.items()})
-                part = add_derived_groups(part)
-                out = pa.Table.from_pandas(part, preserve_index=False)
+                # Arrow all the way: only the flags' inputs go through pandas
+                small = table.select(_DERIVED_INPUTS).to_pandas()
+                flags = add_derived_groups(small).drop(columns=_DERIVED_INPUTS)
+                for o, fh in handles.items():
+                    table = table.append_column(f"exp_{o}", pa.array(np.fromfile(fh, dtype=np.float64, count=hi - lo)))
+                for c in flags.columns:
+                    table = table.append_column(c, pa.array(flags[c].to_numpy()))
                 if writer is None:
-                    writer = pq.ParquetWriter(p, out.schema)
-                writer.write_table(out, row_group_size=hi - lo)
-                del part, out, table
+                    writer = pq.ParquetWriter(p, table.schema)
+                writer.write_table(table, row_group_size=hi - lo)
+                del small, flags, table
             if writer is None:  # empty panel: still a valid file
                 part = pd.read_parquet(panel_path)
                 part = add_derived_groups(part.assign(**{f"exp_{o}": np.zeros(0) for o in spills}))
