@@ -289,7 +289,12 @@ def _whole_panel_blocks(horizon: int, options: CovariateOptions) -> dict[str, tu
 
 
 def covariates_from_file(
-    path: Path, horizon: int, options: CovariateOptions, *, chunk_rows: int = 2_000_000
+    path: Path,
+    horizon: int,
+    options: CovariateOptions,
+    *,
+    chunk_rows: int = 2_000_000,
+    base: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`~arbeidsindikator.panel.covariates.build_covariates` of a panel parquet file, in chunks.
 
@@ -298,6 +303,10 @@ def covariates_from_file(
     ``build_covariates`` on the first rows), ``chunk_rows`` rows at a time; blocks whose levels
     depend on the whole panel (the inflow quantile classes) are computed from their whole column.
     Memory: the result (one int8 code per row and block) plus one chunk.
+
+    ``base``: the covariates of the same file for another horizon. Its blocks that do not depend
+    on the horizon (checked on the first rows) are reused instead of read again; only the rest
+    is built.
     """
     import pyarrow.parquet as pq
 
@@ -309,12 +318,21 @@ def covariates_from_file(
     log = _ColumnLog(head)
     sample = build_covariates(log, horizon, options)  # type: ignore[arg-type]
     whole = {b: v for b, v in _whole_panel_blocks(horizon, options).items() if b in sample.columns}
+    reuse: set[str] = set()
+    if base is not None:
+        if len(base) != n:
+            raise ValueError(f"base covariates have {len(base)} rows, {path} has {n}")
+        other = [h for h in (3, 12) if h != horizon]
+        alt = build_covariates(head, other[0], options) if other else sample
+        reuse = {b for b in sample.columns if b not in whole and b in base.columns and b in alt.columns
+                 and sample[b].dtype == base[b].dtype and sample[b].equals(alt[b])}
     whole_cols = {v[0] for v in whole.values()}
+    todo = [b for b in sample.columns if b not in whole and b not in reuse]
     columns = [c for c in log.used if c not in whole_cols] + sorted(whole_cols)
     dtypes = {b: sample[b].dtype for b in sample.columns}
-    codes = {b: np.empty(n, dtype=sample[b].cat.codes.dtype) for b in sample.columns if b not in whole}
+    codes = {b: np.empty(n, dtype=sample[b].cat.codes.dtype) for b in todo}
     lo = 0
-    for batch in pf.iter_batches(batch_size=max(int(chunk_rows), 1), columns=columns):
+    for batch in (pf.iter_batches(batch_size=max(int(chunk_rows), 1), columns=columns) if todo else ()):
         part = build_covariates(batch.to_pandas(), horizon, options)
         hi = lo + len(part)
         for b, arr in codes.items():
@@ -323,11 +341,14 @@ def covariates_from_file(
             arr[lo:hi] = part[b].cat.codes.to_numpy()
         lo = hi
         del part, batch
-    if lo != n:
+    if todo and lo != n:
         raise ValueError(f"read {lo} rows from {path}, the file has {n}")
     cols: dict[str, pd.Categorical] = {}
     for b in sample.columns:
-        if b in whole:
+        if b in reuse:
+            assert base is not None
+            cols[b] = base[b].array  # type: ignore[assignment]
+        elif b in whole:
             col, make = whole[b]
             cols[b] = make(pd.read_parquet(path, columns=[col])[col])
         else:
@@ -369,9 +390,15 @@ def fit_main_models_from_file(
     spills: dict[str, Path] = {}
     regressors = None
     spill_dir.mkdir(parents=True, exist_ok=True)
-    for h in sorted({horizon_of(o) for o in outcomes}):
+    base: pd.DataFrame | None = None
+    horizons = sorted({horizon_of(o) for o in outcomes})
+    for h in horizons:
         t0 = time.perf_counter()
-        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows)
+        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base)
+        base = None
+        if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks: on disk meanwhile
+            base_file = spill_dir / "covariates.parquet"
+            X.to_parquet(base_file)
         if h == 3:
             regressors = regressor_summary(X)
         n_levels = sum(len(X[c].cat.categories) for c in X.columns)
@@ -392,6 +419,8 @@ def fit_main_models_from_file(
             del pred
             seconds[outcome] = round(time.perf_counter() - t0, 2)
         del design
+        if h != horizons[-1]:
+            base = pd.read_parquet(base_file)
     return MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors), {o: spills[o] for o in outcomes}
 
 

@@ -34,6 +34,18 @@ def test_covariates_from_file_equal_build_covariates(tiny_cfg, tiny_panel, panel
     pd.testing.assert_frame_equal(ref.reset_index(drop=True), got, check_exact=True)
 
 
+def test_covariates_reuse_the_other_horizons_blocks(tiny_cfg, tiny_panel, panel_file, tmp_path):
+    opts = pipeline.covariate_options(tiny_cfg)
+    x3 = pipeline.covariates_from_file(panel_file, 3, opts, chunk_rows=CHUNK)
+    x3.to_parquet(tmp_path / "x3.parquet")  # as the models stage keeps it between the horizons
+    base = pd.read_parquet(tmp_path / "x3.parquet")
+    got = pipeline.covariates_from_file(panel_file, 12, opts, chunk_rows=CHUNK, base=base)
+    ref = build_covariates(tiny_panel, 12, opts)
+    pd.testing.assert_frame_equal(ref.reset_index(drop=True), got, check_exact=True)
+    # the horizon's own block differs from the base's (it is rebuilt, not reused)
+    assert not got["innstromming"].equals(x3["innstromming"])
+
+
 @pytest.fixture(scope="module")
 def both_paths(tiny_cfg, tiny_panel, panel_file, tmp_path_factory):
     opts = pipeline.covariate_options(tiny_cfg)
