@@ -7,7 +7,10 @@ design matrix has at most one active column per block plus the constant. This mo
 the dense ``n × p`` matrix: the design is stored as integer column codes (:class:`Design`) and
 hand-written numba kernels accumulate ``X'WX``, ``X'Wy``, the probit Newton quantities, the
 sandwich "meat" and the per-cluster score sums directly from the codes, in chunks of rows, in
-float64 (see ``shared/docs/performance.md``, row "hand-written sparse kernel").
+float64 (see ``shared/docs/performance.md``, row "hand-written sparse kernel"). OLS / LPM with
+classical SEs is one pass over the rows (:func:`~arbeidsindikator.estimation._kernels._k_gram`
+also returns Σw, Σwy, Σwy², from which RSS and TSS follow unless cancellation would cost
+digits); probit is one such pass per Newton iteration plus, for HC1, a residual pass.
 
 Conventions
 -----------
