@@ -364,6 +364,27 @@ def _read_column(path: Path, column: str) -> np.ndarray:
     return col.to_numpy().astype(np.float64, copy=False)
 
 
+def _spill_codes(X: pd.DataFrame, folder: Path) -> dict[str, pd.CategoricalDtype]:
+    """Write a frame of categoricals as raw code files (``<block>.npy``); return the dtypes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, b in enumerate(X.columns):
+        np.save(folder / f"{i}.npy", X[b].cat.codes.to_numpy())
+    return {b: X[b].dtype for b in X.columns}
+
+
+def _load_codes(folder: Path, dtypes: dict[str, pd.CategoricalDtype]) -> pd.DataFrame:
+    """The frame :func:`_spill_codes` wrote."""
+    return pd.DataFrame({b: pd.Categorical.from_codes(np.load(folder / f"{i}.npy"), dtype=dt)
+                         for i, (b, dt) in enumerate(dtypes.items())})
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory Arrow's allocator keeps cached after a read back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def fit_main_models_from_file(
     path: Path,
     options: CovariateOptions,
@@ -396,9 +417,9 @@ def fit_main_models_from_file(
         t0 = time.perf_counter()
         X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base)
         base = None
+        _release_arrow_memory()
         if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks: on disk meanwhile
-            base_file = spill_dir / "covariates.parquet"
-            X.to_parquet(base_file)
+            base_dtypes = _spill_codes(X, spill_dir / "covariates")
         if h == 3:
             regressors = regressor_summary(X)
         n_levels = sum(len(X[c].cat.categories) for c in X.columns)
@@ -409,6 +430,7 @@ def fit_main_models_from_file(
         for outcome in [o for o in outcomes if horizon_of(o) == h]:
             t0 = time.perf_counter()
             y = _read_column(path, outcome)
+            _release_arrow_memory()
             res = fit(design, y, family=family[outcome], outcome=outcome, cov_type=cov_type)  # type: ignore[arg-type]
             del y
             fits[outcome] = res
@@ -420,7 +442,7 @@ def fit_main_models_from_file(
             seconds[outcome] = round(time.perf_counter() - t0, 2)
         del design
         if h != horizons[-1]:
-            base = pd.read_parquet(base_file)
+            base = _load_codes(spill_dir / "covariates", base_dtypes)
     return MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors), {o: spills[o] for o in outcomes}
 
 
@@ -577,6 +599,7 @@ def _write_store_from_file(panel_path: Path, spills: dict[str, Path], path: Path
                 writer.close()
 
     atomic_write(path, write)
+    _release_arrow_memory()
 
 
 def iter_chunks(cfg: RunConfig, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
