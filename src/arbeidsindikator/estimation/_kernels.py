@@ -378,22 +378,22 @@ def _nb_chol_solve_inv(L, b):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def _nb_sandwich(B, M):  # type: ignore[no-untyped-def]
-    """B M B for symmetric p × p matrices (plain loops)."""
-    p = B.shape[0]
-    T = np.zeros((p, p))
-    for i in range(p):
-        for k in range(p):
-            bik = B[i, k]
-            for j in range(p):
-                T[i, j] += bik * M[k, j]
+def _nb_matmul(A, B):  # type: ignore[no-untyped-def]
+    """A B for p × p matrices (plain loops)."""
+    p = A.shape[0]
     out = np.zeros((p, p))
     for i in range(p):
         for k in range(p):
-            tik = T[i, k]
+            aik = A[i, k]
             for j in range(p):
-                out[i, j] += tik * B[k, j]
+                out[i, j] += aik * B[k, j]
     return out
+
+
+@nb.njit(cache=True)
+def _nb_sandwich(B, M):  # type: ignore[no-untyped-def]
+    """B M B for symmetric p × p matrices."""
+    return _nb_matmul(_nb_matmul(B, M), B)
 
 
 def _kernel_codes(codes: np.ndarray) -> np.ndarray:
