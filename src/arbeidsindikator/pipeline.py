@@ -778,8 +778,16 @@ def _in_child(target: str, cfg: RunConfig) -> Any:
     q = ctx.Queue()
     proc = ctx.Process(target=_stage_child, args=(target, cfg, q))
     proc.start()
+    import queue as _queue
+
     try:
-        status, value = q.get()
+        while True:
+            try:
+                status, value = q.get(timeout=2.0)
+                break
+            except _queue.Empty:
+                if not proc.is_alive():  # killed (e.g. out of memory) before it could report
+                    raise RuntimeError(f"stage {target} ended with exit code {proc.exitcode} and no result") from None
     finally:
         proc.join()
     if status == "error":
