@@ -171,6 +171,11 @@ def _write_parquet_in_parts(df: pd.DataFrame, path: Path, rows: int = 2_000_000)
             writer.close()
 
 
+def panel_path(cfg: RunConfig) -> Path:
+    """The cached analysis panel (parquet) of a configuration, written by :func:`load_panel`."""
+    return cfg.cache_dir / f"panel-{_cache_key(cfg)}.parquet"
+
+
 def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
     """The analysis panel for a configuration: validated, restricted to the period, cached."""
     key = _cache_key(cfg)
@@ -260,6 +265,189 @@ def fit_main_models(
     return MainModels(fits={o: fits[o] for o in outcomes}, expected=expected, seconds=seconds, regressors=regressors)
 
 
+class _ColumnLog:
+    """Stands in for a panel frame and records which columns a function reads (``df[col]``)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+        self.index = df.index
+        self.used: list[str] = []
+
+    def __getitem__(self, col: str) -> pd.Series:
+        if col not in self.used:
+            self.used.append(col)
+        return self._df[col]
+
+    def __len__(self) -> int:
+        return len(self._df)
+
+
+#: Blocks whose levels depend on the whole panel (quantile classes over all rows): computed from
+#: the whole column, never per chunk. Block -> (panel column template, builder).
+def _whole_panel_blocks(horizon: int, options: CovariateOptions) -> dict[str, tuple[str, Callable[[pd.Series], pd.Categorical]]]:
+    from arbeidsindikator.panel.covariates import quantile_category
+
+    return {"innstromming": (f"innstrom{horizon}", lambda s: quantile_category(s, options.inflow_categories))}
+
+
+def covariates_from_file(
+    path: Path,
+    horizon: int,
+    options: CovariateOptions,
+    *,
+    chunk_rows: int = 2_000_000,
+    base: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`~arbeidsindikator.panel.covariates.build_covariates` of a panel parquet file, in chunks.
+
+    Equal to ``build_covariates(pd.read_parquet(path), horizon, options)`` (a test checks it)
+    without holding the panel: only the columns the covariates read are read (found by running
+    ``build_covariates`` on the first rows), ``chunk_rows`` rows at a time; blocks whose levels
+    depend on the whole panel (the inflow quantile classes) are computed from their whole column.
+    Memory: the result (one int8 code per row and block) plus one chunk.
+
+    ``base``: the covariates of the same file for another horizon. Its blocks that do not depend
+    on the horizon (checked on the first rows) are reused instead of read again; only the rest
+    is built.
+    """
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.panel.covariates import build_covariates
+
+    pf = pq.ParquetFile(path)
+    n = pf.metadata.num_rows
+    head = next(pf.iter_batches(batch_size=min(max(n, 1), 10_000))).to_pandas() if n else pd.read_parquet(path)
+    log = _ColumnLog(head)
+    sample = build_covariates(log, horizon, options)  # type: ignore[arg-type]
+    whole = {b: v for b, v in _whole_panel_blocks(horizon, options).items() if b in sample.columns}
+    reuse: set[str] = set()
+    if base is not None:
+        if len(base) != n:
+            raise ValueError(f"base covariates have {len(base)} rows, {path} has {n}")
+        other = [h for h in (3, 12) if h != horizon]
+        alt = build_covariates(head, other[0], options) if other else sample
+        reuse = {b for b in sample.columns if b not in whole and b in base.columns and b in alt.columns
+                 and sample[b].dtype == base[b].dtype and sample[b].equals(alt[b])}
+    whole_cols = {v[0] for v in whole.values()}
+    todo = [b for b in sample.columns if b not in whole and b not in reuse]
+    columns = [c for c in log.used if c not in whole_cols] + sorted(whole_cols)
+    dtypes = {b: sample[b].dtype for b in sample.columns}
+    codes = {b: np.empty(n, dtype=sample[b].cat.codes.dtype) for b in todo}
+    lo = 0
+    for batch in (pf.iter_batches(batch_size=max(int(chunk_rows), 1), columns=columns) if todo else ()):
+        part = build_covariates(batch.to_pandas(), horizon, options)
+        hi = lo + len(part)
+        for b, arr in codes.items():
+            if part[b].dtype != dtypes[b]:
+                raise ValueError(f"covariate block {b!r} has chunk-dependent levels; it cannot be built in chunks")
+            arr[lo:hi] = part[b].cat.codes.to_numpy()
+        lo = hi
+        del part, batch
+    if todo and lo != n:
+        raise ValueError(f"read {lo} rows from {path}, the file has {n}")
+    cols: dict[str, pd.Categorical] = {}
+    for b in sample.columns:
+        if b in reuse:
+            assert base is not None
+            cols[b] = base[b].array  # type: ignore[assignment]
+        elif b in whole:
+            col, make = whole[b]
+            cols[b] = make(pd.read_parquet(path, columns=[col])[col])
+        else:
+            cols[b] = pd.Categorical.from_codes(codes.pop(b), dtype=dtypes[b])
+    return pd.DataFrame(cols)
+
+
+def _read_column(path: Path, column: str) -> np.ndarray:
+    """One column of a parquet file as a float64 array (NaN for missing)."""
+    import pyarrow.parquet as pq
+
+    col = pq.read_table(path, columns=[column]).column(column)
+    return col.to_numpy().astype(np.float64, copy=False)
+
+
+def _spill_codes(X: pd.DataFrame, folder: Path) -> dict[str, pd.CategoricalDtype]:
+    """Write a frame of categoricals as raw code files (``<block>.npy``); return the dtypes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, b in enumerate(X.columns):
+        np.save(folder / f"{i}.npy", X[b].cat.codes.to_numpy())
+    return {b: X[b].dtype for b in X.columns}
+
+
+def _load_codes(folder: Path, dtypes: dict[str, pd.CategoricalDtype]) -> pd.DataFrame:
+    """The frame :func:`_spill_codes` wrote."""
+    return pd.DataFrame({b: pd.Categorical.from_codes(np.load(folder / f"{i}.npy"), dtype=dt)
+                         for i, (b, dt) in enumerate(dtypes.items())})
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory Arrow's allocator keeps cached after a read back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def fit_main_models_from_file(
+    path: Path,
+    options: CovariateOptions,
+    spill_dir: Path,
+    outcomes: tuple[str, ...] = OUTCOMES,
+    family: dict[str, str] | None = None,
+    cov_type: str = "classical",
+    chunk_rows: int = 2_000_000,
+) -> tuple[MainModels, dict[str, Path]]:
+    """:func:`fit_main_models` on a panel parquet file with bounded memory (the models stage).
+
+    Never holds the panel: the covariates are built in chunks (:func:`covariates_from_file`),
+    one horizon's design at a time (int16 codes when the levels fit), one outcome column at a
+    time; each outcome's expected values are written to ``spill_dir/exp_<outcome>.f8`` (raw
+    float64, one per panel row) instead of being kept. Returns the models (``expected`` None)
+    and the spill files. Results equal :func:`fit_main_models` on the same panel.
+    """
+    from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.panel.covariates import regressor_summary
+
+    family = family or FAMILY
+    fits: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    spills: dict[str, Path] = {}
+    regressors = None
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    base: pd.DataFrame | None = None
+    horizons = sorted({horizon_of(o) for o in outcomes})
+    for h in horizons:
+        t0 = time.perf_counter()
+        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base)
+        base = None
+        _release_arrow_memory()
+        if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks: on disk meanwhile
+            base_dtypes = _spill_codes(X, spill_dir / "covariates")
+        if h == 3:
+            regressors = regressor_summary(X)
+        n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+        design = build_design(X, code_dtype=np.int16 if n_levels < np.iinfo(np.int16).max else np.int32)
+        del X
+        t_design = time.perf_counter() - t0
+        seconds[f"design_h{h}"] = round(t_design, 2)
+        for outcome in [o for o in outcomes if horizon_of(o) == h]:
+            t0 = time.perf_counter()
+            y = _read_column(path, outcome)
+            _release_arrow_memory()
+            res = fit(design, y, family=family[outcome], outcome=outcome, cov_type=cov_type)  # type: ignore[arg-type]
+            del y
+            fits[outcome] = res
+            # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
+            pred = res.predict(design, unseen="nan")
+            spills[outcome] = spill_dir / f"exp_{outcome}.f8"
+            pred.tofile(spills[outcome])
+            del pred
+            seconds[outcome] = round(time.perf_counter() - t0, 2)
+        del design
+        if h != horizons[-1]:
+            base = _load_codes(spill_dir / "covariates", base_dtypes)
+    return MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors), {o: spills[o] for o in outcomes}
+
+
 # ---------------------------------------------------------------------------------------------
 # The store: panel + expected values on disk (parquet, row groups of whole persons), the cube
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +533,77 @@ def _write_store_panel(panel: pd.DataFrame, expected: pd.DataFrame, path: Path, 
     atomic_write(path, write)
 
 
+#: Panel columns :func:`~arbeidsindikator.indicator.indicator.add_derived_groups` reads.
+_DERIVED_INPUTS = ["alder", "innsatsgruppe", "landgruppe"]
+
+
+def _write_store_from_file(panel_path: Path, spills: dict[str, Path], path: Path, size: int) -> None:
+    """The store's panel file from the panel parquet and the spilled expected values (atomic).
+
+    The same file as :func:`_write_store_panel` on the panel in memory, streamed: the panel is
+    read in record batches and cut into chunks of whole persons (at most ``size`` rows unless one
+    person has more); memory is about one chunk.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.indicator.indicator import add_derived_groups
+
+    pf = pq.ParquetFile(panel_path)
+    pid = pq.read_table(panel_path, columns=["person_id"]).column("person_id").to_numpy()
+    if len(pid) > 1 and not (pid[1:] >= pid[:-1]).all():
+        raise ValueError("the panel must be sorted by person_id to be stored in chunks of whole persons")
+    cuts = _person_cuts(pid, size)
+    del pid
+    n = pf.metadata.num_rows
+    for o, f in spills.items():
+        if f.stat().st_size != 8 * n:
+            raise ValueError(f"{f}: {f.stat().st_size // 8} expected values for {o!r}, the panel has {n} rows")
+
+    def chunks() -> Iterator[pa.Table]:
+        buf: list[pa.RecordBatch] = []
+        have = 0
+        batches = pf.iter_batches(batch_size=min(max(size, 1), 262_144))
+        for lo, hi in cuts:
+            while have < hi - lo:
+                b = next(batches)
+                buf.append(b)
+                have += b.num_rows
+            t = pa.Table.from_batches(buf)
+            yield t.slice(0, hi - lo)
+            rest = t.slice(hi - lo)
+            buf, have = rest.to_batches(), rest.num_rows
+
+    def write(p: Path) -> None:
+        writer = None
+        handles = {o: open(f, "rb") for o, f in spills.items()}
+        try:
+            for (lo, hi), table in zip(cuts, chunks(), strict=True):
+                # Arrow all the way: only the flags' inputs go through pandas
+                small = table.select(_DERIVED_INPUTS).to_pandas()
+                flags = add_derived_groups(small).drop(columns=_DERIVED_INPUTS)
+                for o, fh in handles.items():
+                    table = table.append_column(f"exp_{o}", pa.array(np.fromfile(fh, dtype=np.float64, count=hi - lo)))
+                for c in flags.columns:
+                    table = table.append_column(c, pa.array(flags[c].to_numpy()))
+                if writer is None:
+                    writer = pq.ParquetWriter(p, table.schema)
+                writer.write_table(table, row_group_size=hi - lo)
+                del small, flags, table
+            if writer is None:  # empty panel: still a valid file
+                part = pd.read_parquet(panel_path)
+                part = add_derived_groups(part.assign(**{f"exp_{o}": np.zeros(0) for o in spills}))
+                pq.write_table(pa.Table.from_pandas(part, preserve_index=False), p)
+        finally:
+            for fh in handles.values():
+                fh.close()
+            if writer is not None:
+                writer.close()
+
+    atomic_write(path, write)
+    _release_arrow_memory()
+
+
 def iter_chunks(cfg: RunConfig, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
     """The store's panel (+ expected, flags) as DataFrames of whole persons, one row group each.
 
@@ -416,11 +675,18 @@ def main_models(cfg: RunConfig) -> MainModels:
     if path.exists() and store_panel_path(cfg).exists():
         mm = pickle.loads(path.read_bytes())
     else:
-        panel = load_panel(cfg).panel
+        ppath = panel_path(cfg)
+        if not ppath.exists() or not (cfg.cache_dir / f"panel-{_cache_key(cfg)}.pkl").exists():
+            load_panel(cfg)
+            _MEMO.pop(("panel", _cache_key(cfg)), None)  # the stage reads the file, by column
         t0 = time.perf_counter()
-        full = fit_main_models(panel, covariate_options(cfg))
-        t1 = time.perf_counter()
-        _write_store_panel(panel, full.expected, store_panel_path(cfg), chunk_rows(cfg))
+        spill = Path(tempfile.mkdtemp(prefix=".expected-", dir=cfg.cache_dir))
+        try:
+            full, spills = fit_main_models_from_file(ppath, covariate_options(cfg), spill, chunk_rows=chunk_rows(cfg))
+            t1 = time.perf_counter()
+            _write_store_from_file(ppath, spills, store_panel_path(cfg), chunk_rows(cfg))
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
         seconds = dict(full.seconds, fit_predict_total=round(t1 - t0, 1), write_store=round(time.perf_counter() - t1, 1))
         mm = MainModels(fits=full.fits, expected=None, seconds=seconds, regressors=full.regressors)
         del full
@@ -499,30 +765,31 @@ def _progress(msg: str) -> None:
         print(f"@@ {msg}", file=sys.stderr, flush=True)
 
 
-def _prepare_child(cfg: RunConfig, queue: Any) -> None:
+def _stage_child(target: str, cfg: RunConfig, queue: Any) -> None:
     try:
-        queue.put(("ok", _prepare_here(cfg)))
+        queue.put(("ok", globals()[target](cfg)))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent
         queue.put(("error", exc))
 
 
-def prepare(cfg: RunConfig, *, in_subprocess: bool = True) -> dict[str, float]:
-    """Build the panel, fit the main models (writing the store) and build the cube (timed).
-
-    By default the stages run in a child process: the panel's memory (several GB at production
-    scale) goes back to the system when they finish, instead of staying resident in the build
-    process while the chapter kernels run. Results are on disk (the caches) either way.
-    """
-    if not in_subprocess:
-        return _prepare_here(cfg)
+def _in_child(target: str, cfg: RunConfig) -> Any:
+    """``target(cfg)`` (a function of this module) in a spawned child process; its result."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    proc = ctx.Process(target=_prepare_child, args=(cfg, q))
+    proc = ctx.Process(target=_stage_child, args=(target, cfg, q))
     proc.start()
+    import queue as _queue
+
     try:
-        status, value = q.get()
+        while True:
+            try:
+                status, value = q.get(timeout=2.0)
+                break
+            except _queue.Empty:
+                if not proc.is_alive():  # killed (e.g. out of memory) before it could report
+                    raise RuntimeError(f"stage {target} ended with exit code {proc.exitcode} and no result") from None
     finally:
         proc.join()
     if status == "error":
@@ -530,23 +797,52 @@ def prepare(cfg: RunConfig, *, in_subprocess: bool = True) -> dict[str, float]:
     return value
 
 
+def _panel_stage(cfg: RunConfig) -> float:
+    """Build (or find) the cached panel file; the rows are not kept. Seconds taken."""
+    t0 = time.perf_counter()
+    if not (panel_path(cfg).exists() and (cfg.cache_dir / f"panel-{_cache_key(cfg)}.pkl").exists()):
+        load_panel(cfg)
+        _MEMO.pop(("panel", _cache_key(cfg)), None)
+    return time.perf_counter() - t0
+
+
+def prepare(cfg: RunConfig, *, in_subprocess: bool = True) -> dict[str, float]:
+    """Build the panel, fit the main models (writing the store) and build the cube (timed).
+
+    By default the stages run in child processes: the panel build (several GB at production
+    scale) in one, the models and the cube in the next, so each stage's memory goes back to the
+    system when it ends instead of staying resident in the build process (or under the next
+    stage). The models stage reads the panel file by column and in chunks. Results are on disk
+    (the caches) either way.
+    """
+    if not in_subprocess:
+        return _prepare_here(cfg)
+    done = (store_dir(cfg) / "cube.parquet").exists() and (store_dir(cfg) / "models.pkl").exists()
+    t0 = time.perf_counter()
+    if not done:
+        _progress("stage panel")
+        _in_child("_panel_stage", cfg)
+    t1 = time.perf_counter()
+    out = _in_child("_prepare_here", cfg)
+    out["panel_s"] = round(t1 - t0 + out["panel_s"], 1)
+    return out
+
+
 def _prepare_here(cfg: RunConfig) -> dict[str, float]:
     """Build the panel, fit the main models (writing the store) and build the cube (timed).
 
-    The in-memory panel is released afterwards: chapters read the cube and small tables.
+    The panel's rows are never held by the later stages: they read the panel file and the store.
     """
     t0 = time.perf_counter()
     done = (store_dir(cfg) / "cube.parquet").exists() and (store_dir(cfg) / "models.pkl").exists()
     if not done:
         _progress("stage panel")
-        load_panel(cfg)
+        _panel_stage(cfg)
     t1 = time.perf_counter()
     _progress("stage models")
     mm = main_models(cfg)
     t2 = time.perf_counter()
     _progress("stage cube")
-    key = _cache_key(cfg)
-    _MEMO.pop(("panel", key), None)  # the panel rows are not needed any more
     import gc
 
     gc.collect()

@@ -620,3 +620,26 @@ def test_property_row_order_and_chunking_do_not_matter(problem, seed) -> None:  
             return
         np.testing.assert_allclose(b.params, a.params, rtol=1e-8, atol=1e-9)
         np.testing.assert_allclose(b.bse, a.bse, rtol=1e-7)
+
+
+@pytest.mark.parametrize("noise", [1.0, 1e-7])
+def test_ols_rss_from_sufficient_statistics_and_residual_pass_match_statsmodels(noise):
+    """OLS takes RSS/TSS from y'y − β'X'y unless cancellation would cost digits (a near-exact fit,
+    ``noise`` 1e-7): then the residual pass. Both must match statsmodels (σ², SEs, R², llf)."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    X = pd.DataFrame({
+        "a": pd.Categorical.from_codes(rng.integers(0, 4, n), categories=list("pqrs")),
+        "b": pd.Categorical.from_codes(rng.integers(0, 3, n), categories=list("xyz")),
+    })
+    y = 50.0 + 2.0 * X["a"].cat.codes.to_numpy() - 3.0 * X["b"].cat.codes.to_numpy() + noise * rng.normal(size=n)
+    res = fit(X, y, family="ols")
+    D = pd.get_dummies(X, drop_first=True, dtype=float)
+    ref = sm.OLS(y, sm.add_constant(D.to_numpy())).fit()
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(res.bse.to_numpy(), ref.bse, rtol=1e-8)
+    np.testing.assert_allclose(res.scale, ref.scale, rtol=1e-8)
+    np.testing.assert_allclose(res.rsquared, ref.rsquared, rtol=1e-12)
+    np.testing.assert_allclose(res.llf, ref.llf, rtol=1e-10)

@@ -108,29 +108,48 @@ def _k_sums(y, w, mask, out):  # type: ignore[no-untyped-def]
             out[3] += math.log(wi)
 
 
-@nb.njit(cache=True, nogil=True)
-def _k_normal(codes, y, w, mask, start, stop, A, xy, acc):  # type: ignore[no-untyped-def]
-    """A += X'WX (upper triangle, constant row left to _finish_gram), xy += X'Wy, acc[0] += Σw."""
-    idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
-    for i in range(start, stop):
-        wi = _row_weight(i, y, w, mask)
-        if wi == 0.0:
-            continue
-        m = _active(codes, i, idx)
-        wy = wi * y[i]
-        for a in range(m):
-            xy[idx[a]] += wy
-        _add_pairs(A, idx, m, wi)
-        acc[0] += wi
+#: Slots of the ``acc`` accumulator of :func:`_k_gram`.
+ACC_CONST, ACC_ROWS, ACC_W, ACC_WY, ACC_WYY, ACC_LLF = range(6)
+N_ACC = 6
+
+
+@nb.njit(cache=True, inline="always")
+def _gram_weights(wi, yi, xb, probit, acc):  # type: ignore[no-untyped-def]
+    """A used row's Gram weight ``a`` and vector weight ``s`` (see :func:`_k_gram`); row sums into acc."""
+    if probit:
+        q = 1.0 if yi > 0.5 else -1.0
+        u = q * xb
+        logcdf, mills = _probit_terms(u)
+        acc[ACC_LLF] += wi * logcdf
+        av = wi * mills * (mills + u)
+        sv = wi * q * mills
+    else:
+        av = wi
+        sv = wi * yi
+    acc[ACC_CONST] += av
+    acc[ACC_ROWS] += 1.0
+    acc[ACC_W] += wi
+    acc[ACC_WY] += wi * yi
+    acc[ACC_WYY] += wi * yi * yi
+    return av, sv
 
 
 @nb.njit(cache=True, nogil=True)
-def _k_probit(codes, y, w, mask, beta, start, stop, H, g, acc, cnt, xy):  # type: ignore[no-untyped-def]
-    """Probit Newton quantities at beta over rows [start, stop).
+def _k_gram(codes, y, w, mask, beta, probit, start, stop, A, g, acc, cnt, xy):  # type: ignore[no-untyped-def]
+    """One pass of the normal equations (OLS/LPM) or of the probit Newton step, rows [start, stop).
 
-    H += Σ w·m(m+u)·xx' (negative Hessian; upper triangle, constant row via acc[1]),
-    g += Σ w·q·m·x (score), acc[0] += Σ w·log Φ(u), with q = 2y−1, u = q·xb and m = φ(u)/Φ(u)
-    (as statsmodels ``Probit``). If cnt is non-empty also cnt += Σ w·x, xy += Σ w·y·x.
+    The one accumulation loop of both families: per used row a weight ``a`` for the Gram matrix
+    and a weight ``s`` for the vector, ``A += Σ a·xx'`` (upper triangle; the constant's row is
+    completed by :func:`_finish_gram` from ``acc[ACC_CONST] = Σ a``) and ``g += Σ s·x``.
+
+    * OLS (``probit`` False): ``a = w``, ``s = w·y`` — ``A = X'WX``, ``g = X'Wy``.
+    * probit at ``beta``: ``a = w·m(m+u)`` (negative Hessian), ``s = w·q·m`` (score), with
+      ``q = 2y−1``, ``u = q·xb``, ``m = φ(u)/Φ(u)`` (as statsmodels ``Probit``);
+      ``acc[ACC_LLF] += Σ w·log Φ(u)``.
+
+    Both: ``acc[ACC_ROWS]`` rows used, ``acc[ACC_W]`` Σw, ``acc[ACC_WY]`` Σw·y, ``acc[ACC_WYY]``
+    Σw·y². If ``cnt`` is non-empty also ``cnt += Σ w·x`` and ``xy += Σ w·y·x`` (column sums for
+    the separation check).
     """
     idx = np.empty(codes.shape[1] + 1, dtype=np.int64)
     colsums = cnt.shape[0] > 0
@@ -139,20 +158,15 @@ def _k_probit(codes, y, w, mask, beta, start, stop, H, g, acc, cnt, xy):  # type
         if wi == 0.0:
             continue
         m = _active(codes, i, idx)
-        q = 1.0 if y[i] > 0.5 else -1.0
-        u = q * _xb(beta, idx, m)
-        logcdf, mills = _probit_terms(u)
-        acc[0] += wi * logcdf
-        sc = wi * q * mills
-        wt = wi * mills * (mills + u)
+        yi = y[i]
+        av, sv = _gram_weights(wi, yi, _xb(beta, idx, m) if probit else 0.0, probit, acc)
         for a in range(m):
-            g[idx[a]] += sc
-        _add_pairs(H, idx, m, wt)
-        acc[1] += wt
+            g[idx[a]] += sv
+        _add_pairs(A, idx, m, av)
         if colsums:
             for a in range(m):
                 cnt[idx[a]] += wi
-                xy[idx[a]] += wi * y[i]
+                xy[idx[a]] += wi * yi
 
 
 @nb.njit(cache=True, nogil=True)
@@ -364,22 +378,22 @@ def _nb_chol_solve_inv(L, b):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def _nb_sandwich(B, M):  # type: ignore[no-untyped-def]
-    """B M B for symmetric p × p matrices (plain loops)."""
-    p = B.shape[0]
-    T = np.zeros((p, p))
-    for i in range(p):
-        for k in range(p):
-            bik = B[i, k]
-            for j in range(p):
-                T[i, j] += bik * M[k, j]
+def _nb_matmul(A, B):  # type: ignore[no-untyped-def]
+    """A B for p × p matrices (plain loops)."""
+    p = A.shape[0]
     out = np.zeros((p, p))
     for i in range(p):
         for k in range(p):
-            tik = T[i, k]
+            aik = A[i, k]
             for j in range(p):
-                out[i, j] += tik * B[k, j]
+                out[i, j] += aik * B[k, j]
     return out
+
+
+@nb.njit(cache=True)
+def _nb_sandwich(B, M):  # type: ignore[no-untyped-def]
+    """B M B for symmetric p × p matrices."""
+    return _nb_matmul(_nb_matmul(B, M), B)
 
 
 def _kernel_codes(codes: np.ndarray) -> np.ndarray:

@@ -7,7 +7,10 @@ design matrix has at most one active column per block plus the constant. This mo
 the dense ``n × p`` matrix: the design is stored as integer column codes (:class:`Design`) and
 hand-written numba kernels accumulate ``X'WX``, ``X'Wy``, the probit Newton quantities, the
 sandwich "meat" and the per-cluster score sums directly from the codes, in chunks of rows, in
-float64 (see ``shared/docs/performance.md``, row "hand-written sparse kernel").
+float64 (see ``shared/docs/performance.md``, row "hand-written sparse kernel"). OLS / LPM with
+classical SEs is one pass over the rows (:func:`~arbeidsindikator.estimation._kernels._k_gram`
+also returns Σw, Σwy, Σwy², from which RSS and TSS follow unless cancellation would cost
+digits); probit is one such pass per Newton iteration plus, for HC1, a residual pass.
 
 Conventions
 -----------
@@ -52,11 +55,17 @@ import pandas as pd
 from scipy import special
 
 from arbeidsindikator.estimation._kernels import (
+    ACC_CONST,
+    ACC_LLF,
+    ACC_ROWS,
+    ACC_W,
+    ACC_WY,
+    ACC_WYY,
+    N_ACC,
     _accumulate,
     _finish_gram,
     _k_cluster,
-    _k_normal,
-    _k_probit,
+    _k_gram,
     _k_resid,
     _k_sums,
     _kernel_codes,
@@ -281,14 +290,30 @@ def _fit(
     p_all = design.n_columns
     parts = _parts(n, chunk_rows)
 
-    sums = np.zeros(4)
-    _k_sums(yv, w, mask, sums)
-    n_used, sum_w, sum_wy, sum_logw = int(sums[0]), float(sums[1]), float(sums[2]), float(sums[3])
+    probit = family == "probit"
+
+    def gram(beta: np.ndarray, colsums: bool) -> list[np.ndarray]:
+        """The one accumulation pass of both families (:func:`_k_gram`): A, g, acc[, cnt, xy]."""
+        pc = p_all if colsums else 0
+        return _accumulate(
+            _k_gram, (codes, yv, w, mask, beta, probit), [(p_all, p_all), (p_all,), (N_ACC,), (pc,), (pc,)], parts, n
+        )
+
+    first = None
+    sum_logw = 0.0
+    if probit or (weight_kind == "analytic" and w.shape[0]):
+        # the probit's constant-only start needs ȳ before the first pass; analytic weights Σ log w
+        sums = np.zeros(4)
+        _k_sums(yv, w, mask, sums)
+        n_used, sum_w, sum_wy, sum_logw = int(sums[0]), float(sums[1]), float(sums[2]), float(sums[3])
+    if not probit:  # OLS: one pass gives the normal equations and the sums
+        first = gram(np.zeros(p_all), False)
+        acc0 = first[2]
+        n_used, sum_w, sum_wy = int(acc0[ACC_ROWS]), float(acc0[ACC_W]), float(acc0[ACC_WY])
     if n_used == 0:
         raise DesignError(f"no usable rows for outcome {outcome!r} (all missing, zero weight or masked)")
     N = sum_w if weight_kind == "frequency" else float(n_used)
     ybar = sum_wy / sum_w
-    probit = family == "probit"
 
     def hints(A: np.ndarray) -> list[str]:
         out = []
@@ -310,10 +335,12 @@ def _fit(
     n_iter = 1
     converged = True
     if not probit:
-        A, xy, acc = _accumulate(_k_normal, (codes, yv, w, mask), [(p_all, p_all), (p_all,), (1,)], parts, n)
-        A = _finish_gram(A, acc[0])
+        assert first is not None
+        A, xy, acc = first[:3]
+        A = _finish_gram(A, acc[ACC_CONST])
         keep, names_k = keep_and_check(A)
         beta_k, bread = _solve_pd(A[np.ix_(keep, keep)], xy[keep], "X'WX", names_k)
+        sum_wyy = float(acc[ACC_WYY])
     else:
         if ybar <= 0.0 or ybar >= 1.0:
             raise DesignError(f"probit outcome {outcome!r} is constant ({ybar:g}) among the used rows")
@@ -328,13 +355,11 @@ def _fit(
         n_iter = 0
         halvings = 0
         while True:
-            pc = p_all if n_iter == 0 else 0  # column sums for the separation check, first pass
-            H, g, acc, cnt, cxy = _accumulate(
-                _k_probit, (codes, yv, w, mask, beta), [(p_all, p_all), (p_all,), (2,), (pc,), (pc,)], parts, n
-            )
+            # column sums for the separation check on the first pass
+            H, g, acc, cnt, cxy = gram(beta, n_iter == 0)
             n_iter += 1
-            H = _finish_gram(H, acc[1])
-            llf_k = float(acc[0])
+            H = _finish_gram(H, acc[ACC_CONST])
+            llf_k = float(acc[ACC_LLF])
             if n_iter == 1:
                 keep, names_k = keep_and_check(H)
                 separated = _warn_separation(cnt, cxy, keep, design.names)
@@ -384,20 +409,30 @@ def _fit(
         meat_pow = 1 if weight_kind == "frequency" else 2
     rsquared = None
     scale = 1.0
-    if not probit or meat_pow:
+    resid_pass = meat_pow > 0
+    if not probit:
+        # RSS and TSS from the sufficient statistics (y'Wy − β'X'Wy, y'Wy − (Σwy)²/Σw): no second
+        # pass over the rows. Used only where cancellation costs at most ~1e-12 relative (both
+        # above 1e-4·y'Wy); otherwise, and for HC1 (its meat needs the residuals), the residual
+        # pass below computes them.
+        rss = sum_wyy - float(beta_k @ xy[keep])
+        tss = sum_wyy - sum_wy * sum_wy / sum_w
+        resid_pass = resid_pass or min(rss, tss) <= 1e-4 * sum_wyy
+    if resid_pass:
         pm = p_all if meat_pow else 0
         M, o = _accumulate(
             _k_resid, (codes, yv, w, mask, beta_kernel, probit, ybar, meat_pow), [(pm, pm), (4,)], parts, n
         )
         if not probit:
             rss, tss = float(o[0]), float(o[1])
-            rsquared = 1.0 - rss / tss if tss > 0 else float("nan")
-            scale = rss / (N - p)
-            llf = -0.5 * N * (math.log(2.0 * math.pi * rss / N) + 1.0)
-            if weight_kind == "analytic" and w.shape[0]:
-                llf += 0.5 * sum_logw
         else:
             llf = float(o[2])
+    if not probit:
+        rsquared = 1.0 - rss / tss if tss > 0 else float("nan")
+        scale = rss / (N - p)
+        llf = -0.5 * N * (math.log(2.0 * math.pi * rss / N) + 1.0)
+        if weight_kind == "analytic" and w.shape[0]:
+            llf += 0.5 * sum_logw
     # statsmodels: t distribution only for the non-robust OLS covariance (use_t defaults to
     # False when a robust cov_type is requested); normal otherwise.
     df_inference: float | None = N - p if (not probit and cov_type == "classical") else None

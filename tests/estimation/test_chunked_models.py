@@ -1,0 +1,100 @@
+"""The models stage's chunked path equals the in-memory one (covariates, fits, predictions, store).
+
+The models stage (:func:`arbeidsindikator.pipeline.fit_main_models_from_file`) never holds the
+panel: it builds the covariates from the panel file in chunks of rows, one outcome column at a
+time, and spills the expected values to disk. Here it runs with chunks of a few hundred rows
+(so the tiny panel is split into many) and is compared with :func:`fit_main_models` on the whole
+panel in memory: coefficients, standard errors and predictions to 1e-10.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arbeidsindikator import pipeline
+from arbeidsindikator.panel.covariates import build_covariates
+
+CHUNK = 333  # rows per chunk: the tiny panel (~50 000 rows) in ~150 chunks
+
+
+@pytest.fixture(scope="module")
+def panel_file(tiny_cfg, tiny_panel):
+    path = pipeline.panel_path(tiny_cfg)
+    assert path.exists()
+    return path
+
+
+@pytest.mark.parametrize("horizon", [3, 12])
+def test_covariates_from_file_equal_build_covariates(tiny_cfg, tiny_panel, panel_file, horizon):
+    opts = pipeline.covariate_options(tiny_cfg)
+    ref = build_covariates(tiny_panel, horizon, opts)
+    got = pipeline.covariates_from_file(panel_file, horizon, opts, chunk_rows=CHUNK)
+    pd.testing.assert_frame_equal(ref.reset_index(drop=True), got, check_exact=True)
+
+
+def test_covariates_reuse_the_other_horizons_blocks(tiny_cfg, tiny_panel, panel_file, tmp_path):
+    opts = pipeline.covariate_options(tiny_cfg)
+    x3 = pipeline.covariates_from_file(panel_file, 3, opts, chunk_rows=CHUNK)
+    x3.to_parquet(tmp_path / "x3.parquet")  # as the models stage keeps it between the horizons
+    base = pd.read_parquet(tmp_path / "x3.parquet")
+    got = pipeline.covariates_from_file(panel_file, 12, opts, chunk_rows=CHUNK, base=base)
+    ref = build_covariates(tiny_panel, 12, opts)
+    pd.testing.assert_frame_equal(ref.reset_index(drop=True), got, check_exact=True)
+    # the horizon's own block differs from the base's (it is rebuilt, not reused)
+    assert not got["innstromming"].equals(x3["innstromming"])
+
+
+@pytest.fixture(scope="module")
+def both_paths(tiny_cfg, tiny_panel, panel_file, tmp_path_factory):
+    opts = pipeline.covariate_options(tiny_cfg)
+    ref = pipeline.fit_main_models(tiny_panel, opts)
+    spill = tmp_path_factory.mktemp("spill")
+    got, spills = pipeline.fit_main_models_from_file(panel_file, opts, spill, chunk_rows=CHUNK)
+    return ref, got, spills
+
+
+def test_chunked_fits_equal_in_memory(both_paths):
+    ref, got, _ = both_paths
+    assert list(got.fits) == list(ref.fits)
+    for o, r in ref.fits.items():
+        g = got.fits[o]
+        pd.testing.assert_index_equal(r.params.index, g.params.index)
+        np.testing.assert_allclose(g.params.to_numpy(), r.params.to_numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(g.bse.to_numpy(), r.bse.to_numpy(), rtol=1e-10, atol=1e-12)
+        assert g.nobs == r.nobs and g.n_excluded == r.n_excluded
+    pd.testing.assert_frame_equal(ref.regressors, got.regressors)
+
+
+def test_chunked_predictions_equal_in_memory(both_paths):
+    ref, _, spills = both_paths
+    for o in ref.expected.columns:
+        e = np.fromfile(spills[o], dtype=np.float64)
+        r = ref.expected[o].to_numpy()
+        assert e.shape == r.shape
+        np.testing.assert_array_equal(np.isnan(e), np.isnan(r))
+        np.testing.assert_allclose(e, r, rtol=1e-10, atol=1e-10, equal_nan=True)
+
+
+def test_store_from_file_equals_store_from_memory(tiny_cfg, tiny_panel, panel_file, both_paths, tmp_path):
+    ref, _, spills = both_paths
+    a, b = tmp_path / "memory.parquet", tmp_path / "file.parquet"
+    pipeline._write_store_panel(tiny_panel, ref.expected, a, CHUNK)
+    pipeline._write_store_from_file(panel_file, spills, b, CHUNK)
+    import pyarrow.parquet as pq
+
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    assert fa.num_row_groups == fb.num_row_groups > 10
+    assert [fa.metadata.row_group(i).num_rows for i in range(fa.num_row_groups)] == [
+        fb.metadata.row_group(i).num_rows for i in range(fb.num_row_groups)
+    ]
+    pd.testing.assert_frame_equal(pd.read_parquet(a), pd.read_parquet(b), check_exact=False, rtol=1e-10, atol=1e-10)
+
+
+def test_store_from_file_rejects_short_expected_values(panel_file, both_paths, tmp_path):
+    _, _, spills = both_paths
+    short = tmp_path / "short.f8"
+    np.fromfile(spills["atid3"], dtype=np.float64)[:-1].tofile(short)
+    with pytest.raises(ValueError, match="expected values for 'atid3'"):
+        pipeline._write_store_from_file(panel_file, {**spills, "atid3": short}, tmp_path / "x.parquet", CHUNK)
