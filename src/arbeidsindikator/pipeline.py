@@ -281,7 +281,8 @@ def chunk_rows(cfg: RunConfig) -> int:
 
 def store_dir(cfg: RunConfig) -> Path:
     """Folder of this configuration's stage outputs (panel + expected, cube, summaries, models)."""
-    return Path(cfg.cache_dir) / f"store-{_cache_key(cfg)}-c{chunk_rows(cfg)}"
+    backend = cfg.engine.backend if hasattr(cfg, "engine") else "inprocess"  # engines: sums taken elsewhere
+    return Path(cfg.cache_dir) / f"store-{_cache_key(cfg)}-c{chunk_rows(cfg)}{'' if backend == 'inprocess' else '-' + backend}"
 
 
 def store_panel_path(cfg: RunConfig) -> Path:
@@ -413,6 +414,17 @@ def main_models(cfg: RunConfig) -> MainModels:
     path = store_dir(cfg) / "models.pkl"
     if path.exists() and store_panel_path(cfg).exists():
         mm = pickle.loads(path.read_bytes())
+    elif cfg.engine.backend == "dask":  # the models on a Dask cluster, from the panel's parquet file
+        from arbeidsindikator.engines import run as engines_run
+
+        panel_path = cfg.cache_dir / f"panel-{_cache_key(cfg)}.parquet"
+        if not panel_path.exists():
+            load_panel(cfg)
+            _MEMO.pop(("panel", _cache_key(cfg)), None)
+        fits, seconds, regressors = engines_run.main_models(cfg.engine, panel_path, store_panel_path(cfg), chunk_rows(cfg),
+                                                            covariate_options(cfg), atomic_write)
+        mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors)
+        atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     else:
         panel = load_panel(cfg).panel
         t0 = time.perf_counter()
@@ -474,7 +486,12 @@ def cube(cfg: RunConfig) -> Cube:
         head = pf.read_row_group(0, columns=list(cb.GROUP_COLUMNS[1:])).to_pandas() if pf.num_row_groups else pd.read_parquet(store_panel_path(cfg))
         months = pd.DatetimeIndex(cfg.months.to_timestamp())
         levels = cb.levels_of(head, months)
-        cells, summaries = cb.build(iter_chunks(cfg, _CUBE_COLUMNS), levels)
+        from arbeidsindikator.engines import run as engines_run
+
+        cells, summaries = engines_run.cube(
+            cfg.engine, store_panel_path(cfg), levels, _CUBE_COLUMNS,
+            lambda: cb.build(iter_chunks(cfg, _CUBE_COLUMNS), levels),
+            lambda: cb.combine_summaries([cb.chunk_summaries(c, levels) for c in iter_chunks(cfg, _CUBE_COLUMNS)]))
         secs = round(time.perf_counter() - t0, 1)
         atomic_write(cells_p, lambda p: cells.to_parquet(p, index=False))
         atomic_write(summ_p, lambda p: p.write_bytes(pickle.dumps({"summaries": summaries, "seconds": secs})))
