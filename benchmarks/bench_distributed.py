@@ -129,12 +129,14 @@ def main() -> None:
         out["seconds"]["fit_by_outcome_incl_design"] = secs
         out["models"] = {o: {"nobs": f.nobs, "n_coef": len(f.params), "n_iter": f.n_iter, "converged": f.converged,
                              "const": float(f.params.iloc[0])} for o, f in fits.items()}
-        print(f"fit {args.outcomes}: {out['seconds']['fit']} s {secs}", flush=True)
+        print(f"fit {args.outcomes}: {out['seconds']['fit']} s {secs}; worker peak MB "
+              f"{ {k: round(v) for k, v in eng.worker_peak_mb().items()} }; load {_load()}", flush=True)
         if args.predict:
             t0 = time.perf_counter()
             written = eng.predict_to(parts, fits, designs, args.out / "store")
             out["seconds"]["predict"] = round(time.perf_counter() - t0, 1)
-            print(f"predict: {out['seconds']['predict']} s", flush=True)
+            print(f"predict: {out['seconds']['predict']} s; worker peak MB "
+                  f"{ {k: round(v) for k, v in eng.worker_peak_mb().items()} }", flush=True)
             if args.cube:
                 import pandas as pd
 
