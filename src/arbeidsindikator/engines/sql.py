@@ -199,14 +199,20 @@ def order_cube(cells: pd.DataFrame, levels: Any, outcomes: Sequence[str] = OUTCO
     return c[cb.KEYS + cb.STATS]
 
 
-def run_duckdb(sql: str, views: dict[str, Any], threads: int | None = None) -> pd.DataFrame:
-    """Run ``sql`` in a fresh in-memory DuckDB with ``views`` (name → parquet path(s) or DataFrame)."""
+def run_duckdb(sql: str, views: dict[str, Any], threads: int | None = None,
+               memory_limit: str | None = None) -> pd.DataFrame:
+    """Run ``sql`` in a fresh in-memory DuckDB with ``views`` (name → parquet path(s) or DataFrame).
+
+    ``threads`` and ``memory_limit`` (e.g. ``"2GB"``) are DuckDB settings of the local runner.
+    """
     import duckdb
 
     con = duckdb.connect(":memory:")
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
         for name, src in views.items():
             if isinstance(src, pd.DataFrame):
                 con.register(name, src)
@@ -219,7 +225,8 @@ def run_duckdb(sql: str, views: dict[str, Any], threads: int | None = None) -> p
         con.close()
 
 
-def sql_cube(source: Any, levels: Any, outcomes: Sequence[str] = OUTCOMES, threads: int | None = None) -> pd.DataFrame:
+def sql_cube(source: Any, levels: Any, outcomes: Sequence[str] = OUTCOMES, threads: int | None = None,
+             memory_limit: str | None = None) -> pd.DataFrame:
     """The cube's cells from parquet file(s) or a DataFrame with the store's columns, by DuckDB."""
-    cells = run_duckdb(cube_sql(_q("panel"), outcomes), {"panel": source}, threads=threads)
+    cells = run_duckdb(cube_sql(_q("panel"), outcomes), {"panel": source}, threads=threads, memory_limit=memory_limit)
     return order_cube(cells, levels, outcomes)
