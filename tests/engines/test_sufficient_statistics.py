@@ -3,6 +3,7 @@ and recovers planted coefficients (known truth)."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -98,21 +99,12 @@ def test_partitioned_fit_equals_in_process(tiny_cfg, tiny_panel, split, outcome,
         pd.testing.assert_frame_equal(g.regressor_summary(), regressor_summary(X))
 
 
+@contextlib.contextmanager
 def _quiet():
     """The tiny panel has a separated level in the probit (both paths warn alike)."""
-    w = warnings.catch_warnings()
-    w.__enter__()
-    warnings.simplefilter("ignore", SeparationWarning)
-
-    class _Ctx:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            w.__exit__(*a)
-            return False
-
-    return _Ctx()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeparationWarning)
+        yield
 
 
 def _planted(n: int, seed: int):
