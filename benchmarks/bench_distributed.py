@@ -88,6 +88,8 @@ def main() -> None:
     ap.add_argument("--predict", action="store_true")
     ap.add_argument("--cube", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument("--budget-s", type=float, default=900.0,
+                    help="skip predict (after 2/3 of it) and cube (after all of it) once this many seconds have passed")
     ap.add_argument("--build-only", action="store_true", help="only write the replicated panel (~1.5 GB resident)")
     args = ap.parse_args()
 
@@ -96,6 +98,7 @@ def main() -> None:
     from arbeidsindikator.estimation import SeparationWarning
 
     load0 = _load()
+    t_start = time.perf_counter()
     t0 = time.perf_counter()
     files = build_x4(args.source, args.out, args.replicas, args.rows_per_file)
     t_build = time.perf_counter() - t0
@@ -131,13 +134,19 @@ def main() -> None:
                              "const": float(f.params.iloc[0])} for o, f in fits.items()}
         print(f"fit {args.outcomes}: {out['seconds']['fit']} s {secs}; worker peak MB "
               f"{ {k: round(v) for k, v in eng.worker_peak_mb().items()} }; load {_load()}", flush=True)
-        if args.predict:
+        if args.predict and time.perf_counter() - t_start > 2 * args.budget_s / 3:
+            print(f"predict and cube skipped: {time.perf_counter() - t_start:.0f} s used of the {args.budget_s:.0f} s budget", flush=True)
+            out["skipped"] = ["predict", "cube"]
+        elif args.predict:
             t0 = time.perf_counter()
             written = eng.predict_to(parts, fits, designs, args.out / "store")
             out["seconds"]["predict"] = round(time.perf_counter() - t0, 1)
             print(f"predict: {out['seconds']['predict']} s; worker peak MB "
                   f"{ {k: round(v) for k, v in eng.worker_peak_mb().items()} }", flush=True)
-            if args.cube:
+            if args.cube and time.perf_counter() - t_start > args.budget_s:
+                print(f"cube skipped: {time.perf_counter() - t_start:.0f} s used of the {args.budget_s:.0f} s budget", flush=True)
+                out["skipped"] = ["cube"]
+            elif args.cube:
                 import pandas as pd
 
                 from arbeidsindikator.engines.partitions import Partition
