@@ -3,7 +3,7 @@
 Every module's imports are read with ``ast`` (module level *and* inside functions, so a lazy
 import cannot hide a circle or an upward reach). Layers, lowest first:
 
-    config / spec / io / windows -> data -> panel -> estimation -> indicator -> profiling -> synthetic
+    config / spec / io / windows -> data -> panel -> estimation -> indicator -> profiling -> synthetic -> engines
     -> pipeline -> analyses -> book -> cli
 
 A module may import its own layer and the layers below it, never above. Only ``pipeline`` (and
@@ -30,7 +30,7 @@ PKG_DIR = Path(arbeidsindikator.__file__).resolve().parent
 REPO = PKG_DIR.parents[1]
 
 #: Layer of each top-level module or subpackage; equal numbers are one layer.
-LAYERS: dict[str, int] = {
+LAYERS: dict[str, float] = {
     "config": 0, "spec": 0, "io": 0, "windows": 0,
     "data": 1,
     "panel": 2,
@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "indicator": 4,
     "profiling": 5,
     "synthetic": 6,
+    "engines": 6.5,  # issue 11 (helper "distributed"): between indicator and pipeline
     "pipeline": 7,
     "analyses": 8,
     "book": 9,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Mapping
@@ -70,6 +71,8 @@ SCHEMA: dict[str, Any] = {
     "bootstrap": {"replicates": None, "seed": None, "max_refit_rows": None},
     "output": {"cache_dir": None, "archive_dir": None, "previous_publication": None, "chunk_rows": None},
     "profiling": {"scale": None, "seed": None, "per_month": None, **{k: None for k in PROFILING_PARAM_KINDS}},
+    "engine": {"backend": None, "scheduler": None, "workers": None, "threads_per_worker": None,
+               "memory_limit": None, "partition_rows": None, "work_dir": None},
 }
 KNOWN_TOP_KEYS = set(SCHEMA)
 
@@ -204,6 +207,82 @@ def profiling_section(raw: Mapping[str, Any] | None) -> ProfilingConfig:
     return ProfilingConfig(scale=scale, seed=seed, per_month=per_month, params=params)
 
 
+ENGINE_BACKENDS = ("inprocess", "dask", "duckdb")
+_BYTES_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The ``engine`` section: where the model and cube stages run (issue 11, :mod:`arbeidsindikator.engines`).
+
+    ``backend``: ``inprocess`` (default: the estimation engine in the build's process),
+    ``dask`` (a ``dask.distributed`` cluster: ``scheduler`` address, or a local cluster of
+    ``workers`` processes with ``threads_per_worker`` threads and ``memory_limit`` each) or
+    ``duckdb`` (the cube as SQL, run by DuckDB; models in process). ``partition_rows``: rows per
+    partition (default: ``output.chunk_rows``); ``work_dir``: folder for the coded design
+    between passes (default: a temporary folder; on a multi-node cluster one every worker sees).
+    The backend changes where sums are taken, not the numbers (equal to 1e-10; tests/engines),
+    so the section is not part of the data fingerprint.
+    """
+
+    backend: str = "inprocess"
+    scheduler: str | None = None
+    workers: int = 2
+    threads_per_worker: int = 1
+    memory_limit: str = "4GB"
+    partition_rows: int | None = None
+    work_dir: Path | None = None
+
+
+def engine_section(raw: Any) -> EngineConfig:
+    """Validate the ``engine`` mapping (clear errors naming key, value and what is allowed)."""
+    if raw is None:
+        return EngineConfig()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"engine: expected a section (mapping), got {raw!r}")
+    problems: list[str] = []
+    _check_keys(raw, SCHEMA["engine"], "engine.", problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    backend = raw.get("backend", "inprocess")
+    if backend not in ENGINE_BACKENDS:
+        near = difflib.get_close_matches(str(backend), ENGINE_BACKENDS, n=1, cutoff=0.5)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        raise ConfigError(f"engine.backend: expected one of {', '.join(ENGINE_BACKENDS)}, got {backend!r}{hint}")
+    scheduler = raw.get("scheduler")
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not re.match(r"^([a-z]+://)?[\w.\-\[\]:]+:\d+$", scheduler.strip()):
+            raise ConfigError(f"engine.scheduler: expected a scheduler address such as 'tcp://10.0.0.5:8786' or null, got {scheduler!r}")
+        if backend != "dask":
+            raise ConfigError(f"engine.scheduler: only the dask backend uses a scheduler (engine.backend is {backend!r})")
+    ints = {}
+    for key, default in (("workers", 2), ("threads_per_worker", 1)):
+        v = raw.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1024:
+            raise ConfigError(f"engine.{key}: expected an integer in [1, 1024], got {v!r}")
+        ints[key] = v
+    mem = raw.get("memory_limit", "4GB")
+    if isinstance(mem, bool) or not (isinstance(mem, int) and mem > 0 or isinstance(mem, str) and (_BYTES_RE.match(mem) or mem == "auto")):
+        raise ConfigError(f"engine.memory_limit: expected a size per worker such as '4GB', '512MiB', a number of bytes or 'auto', got {mem!r}")
+    prow = raw.get("partition_rows")
+    if prow is not None and (isinstance(prow, bool) or not isinstance(prow, int) or prow < 1):
+        raise ConfigError(f"engine.partition_rows: expected a positive integer or null, got {prow!r}")
+    work_dir = raw.get("work_dir")
+    if work_dir is not None and not isinstance(work_dir, str):
+        raise ConfigError(f"engine.work_dir: expected a folder path or null, got {work_dir!r}")
+    if backend in ("dask", "duckdb"):
+        import importlib.util
+
+        need = ("dask", "distributed") if backend == "dask" else ("duckdb",)
+        missing = [m for m in need if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ConfigError(f"engine.backend: {backend!r} needs the package(s) {', '.join(missing)} "
+                              "(pip install -r requirements.txt)")
+    return EngineConfig(backend=backend, scheduler=scheduler.strip() if scheduler else None, workers=ints["workers"],
+                        threads_per_worker=ints["threads_per_worker"], memory_limit=str(mem),
+                        partition_rows=prow, work_dir=Path(work_dir) if work_dir else None)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Validated run configuration. Build with :func:`load_config`."""
@@ -234,6 +313,7 @@ class RunConfig:
     bootstrap_seed: int = 1
     profiling: ProfilingConfig = field(default_factory=ProfilingConfig)
     cache_dir: Path = field(default=REPO_ROOT / "_build" / "cache")
+    engine: EngineConfig = field(default_factory=EngineConfig, compare=False)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
     #: why the period and the seasonal windows are what they are (windows.py; shown in the book)
     provenance: dict = field(default_factory=dict, repr=False, compare=False)
@@ -255,9 +335,9 @@ class RunConfig:
         """Hash of every value that changes the numbers (not the file's name, path or output folders)."""
         # the effective fields as well as the file's text: a configuration changed in code
         # (dataclasses.replace, e.g. the spell-gap alternative) must not share a cache entry
-        effective = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "name", "cache_dir", "raw", "provenance")}
+        effective = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "name", "cache_dir", "raw", "provenance", "engine")}
         payload = json.dumps(
-            {"raw": {k: v for k, v in self.raw.items() if k not in ("name", "output")}, "effective": effective},
+            {"raw": {k: v for k, v in self.raw.items() if k not in ("name", "output", "engine")}, "effective": effective},
             sort_keys=True, default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -439,6 +519,7 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         bootstrap_seed=_int(raw, "bootstrap.seed", 1, lo=0),
         profiling=profiling_section(raw.get("profiling")),
         cache_dir=cache_dir,
+        engine=engine_section(raw.get("engine")),
         raw=raw,
         provenance=provenance,
     )

@@ -271,6 +271,7 @@ class _ColumnLog:
     def __init__(self, df: pd.DataFrame) -> None:
         self._df = df
         self.index = df.index
+        self.columns = df.columns
         self.used: list[str] = []
 
     def __getitem__(self, col: str) -> pd.Series:
@@ -297,6 +298,7 @@ def covariates_from_file(
     *,
     chunk_rows: int = 2_000_000,
     base: pd.DataFrame | None = None,
+    pool: bool = True,
 ) -> pd.DataFrame:
     """:func:`~arbeidsindikator.panel.covariates.build_covariates` of a panel parquet file, in chunks.
 
@@ -309,10 +311,19 @@ def covariates_from_file(
     ``base``: the covariates of the same file for another horizon. Its blocks that do not depend
     on the horizon (checked on the first rows) are reused instead of read again; only the rest
     is built.
+
+    The pooling of rare levels (``options.pooling``) counts persons and outcomes over the whole
+    panel, so it is never applied per chunk: the blocks are built unpooled and pooled once at the
+    end (:func:`_pool_from_file`); ``pool=False`` returns them unpooled (and ``base`` must be
+    unpooled).
     """
+    import dataclasses
+
     import pyarrow.parquet as pq
 
-    from arbeidsindikator.panel.covariates import build_covariates
+    from arbeidsindikator.panel.covariates import NO_POOLING, build_covariates
+
+    pool_opts, options = options, dataclasses.replace(options, pooling=NO_POOLING)
 
     pf = pq.ParquetFile(path)
     n = pf.metadata.num_rows
@@ -355,7 +366,28 @@ def covariates_from_file(
             cols[b] = make(pd.read_parquet(path, columns=[col])[col])
         else:
             cols[b] = pd.Categorical.from_codes(codes.pop(b), dtype=dtypes[b])
-    return pd.DataFrame(cols)
+    X = pd.DataFrame(cols)
+    return _pool_from_file(X, path, horizon, pool_opts) if pool else X
+
+
+def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: CovariateOptions) -> pd.DataFrame:
+    """``X`` (unpooled covariates of the panel file) with the rare levels pooled over the whole panel.
+
+    Reads only the columns the rule counts on (person, month, the horizon's outcomes); equal to
+    the pooling :func:`build_covariates` does on the whole panel in memory.
+    """
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.panel.covariates import pool_rare_levels
+
+    if not options.pooling.active:
+        return X
+    have = set(pq.read_schema(path).names)
+    cols = [c for c in ["person_id", "month", *[o for o in OUTCOMES if horizon_of(o) == horizon]] if c in have]
+    panel = pd.read_parquet(path, columns=cols)
+    X, pooled = pool_rare_levels(X, panel, horizon, options.pooling)
+    X.attrs["pooled"] = pooled.to_dict("records")
+    return X
 
 
 def _read_column(path: Path, column: str) -> np.ndarray:
@@ -417,11 +449,12 @@ def fit_main_models_from_file(
     horizons = sorted({horizon_of(o) for o in outcomes})
     for h in horizons:
         t0 = time.perf_counter()
-        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base)
+        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base, pool=False)
         base = None
         _release_arrow_memory()
-        if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks: on disk meanwhile
+        if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks (unpooled): on disk meanwhile
             base_dtypes = _spill_codes(X, spill_dir / "covariates")
+        X = _pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
         if h == 3:
             regressors = regressor_summary(X)
         n_levels = sum(len(X[c].cat.categories) for c in X.columns)
@@ -471,7 +504,8 @@ def chunk_rows(cfg: RunConfig) -> int:
 
 def store_dir(cfg: RunConfig) -> Path:
     """Folder of this configuration's stage outputs (panel + expected, cube, summaries, models)."""
-    return Path(cfg.cache_dir) / f"store-{_cache_key(cfg)}-c{chunk_rows(cfg)}"
+    backend = cfg.engine.backend if hasattr(cfg, "engine") else "inprocess"  # engines: sums taken elsewhere
+    return Path(cfg.cache_dir) / f"store-{_cache_key(cfg)}-c{chunk_rows(cfg)}{'' if backend == 'inprocess' else '-' + backend}"
 
 
 def store_panel_path(cfg: RunConfig) -> Path:
@@ -674,6 +708,17 @@ def main_models(cfg: RunConfig) -> MainModels:
     path = store_dir(cfg) / "models.pkl"
     if path.exists() and store_panel_path(cfg).exists():
         mm = pickle.loads(path.read_bytes())
+    elif cfg.engine.backend == "dask":  # the models on a Dask cluster, from the panel's parquet file
+        from arbeidsindikator.engines import run as engines_run
+
+        ppath = panel_path(cfg)
+        if not ppath.exists():
+            load_panel(cfg)
+            _MEMO.pop(("panel", _cache_key(cfg)), None)
+        fits, seconds, regressors = engines_run.main_models(cfg.engine, ppath, store_panel_path(cfg), chunk_rows(cfg),
+                                                            covariate_options(cfg), atomic_write)
+        mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors)
+        atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     else:
         ppath = panel_path(cfg)
         if not ppath.exists() or not (cfg.cache_dir / f"panel-{_cache_key(cfg)}.pkl").exists():
@@ -742,7 +787,12 @@ def cube(cfg: RunConfig) -> Cube:
         head = pf.read_row_group(0, columns=list(cb.GROUP_COLUMNS[1:])).to_pandas() if pf.num_row_groups else pd.read_parquet(store_panel_path(cfg))
         months = pd.DatetimeIndex(cfg.months.to_timestamp())
         levels = cb.levels_of(head, months)
-        cells, summaries = cb.build(iter_chunks(cfg, _CUBE_COLUMNS), levels)
+        from arbeidsindikator.engines import run as engines_run
+
+        cells, summaries = engines_run.cube(
+            cfg.engine, store_panel_path(cfg), levels, _CUBE_COLUMNS,
+            lambda: cb.build(iter_chunks(cfg, _CUBE_COLUMNS), levels),
+            lambda: cb.combine_summaries([cb.chunk_summaries(c, levels) for c in iter_chunks(cfg, _CUBE_COLUMNS)]))
         secs = round(time.perf_counter() - t0, 1)
         atomic_write(cells_p, lambda p: cells.to_parquet(p, index=False))
         atomic_write(summ_p, lambda p: p.write_bytes(pickle.dumps({"summaries": summaries, "seconds": secs})))
