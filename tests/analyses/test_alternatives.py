@@ -71,3 +71,16 @@ def test_spell_gap_on_a_folder_of_extracts(tiny_cfg):
     assert dataclasses.replace(cfg_x, gap_months=2).fingerprint() != cfg_x.fingerprint()
     _, summary = alternatives.spell_gap(cfg_x, "atid3")
     assert 0 < summary["share_rows_changed"] < 1
+
+
+def test_chapter_05_imports_only_pipeline_analyses_book_config_spec():
+    """Chapter 05 reads results through analyses and book recipes, never lower layers."""
+    import re
+    from pathlib import Path
+
+    md = (Path(__file__).resolve().parents[2] / "chapters" / "05_alternatives.md").read_text(encoding="utf-8")
+    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", md, re.S | re.M)
+    mods = re.findall(r"^\s*(?:from|import)\s+arbeidsindikator\.?(\w*)", "\n".join(cells), re.M)
+    subs = set(re.findall(r"^\s*from\s+arbeidsindikator\s+import\s+(\w+)", "\n".join(cells), re.M))
+    layers = {m for m in mods if m} | subs
+    assert layers and layers <= {"pipeline", "analyses", "book", "config", "spec"}, layers

@@ -199,3 +199,12 @@ def intro(cfg: RunConfig) -> dict[str, Any]:
 def planted_truth(cfg: RunConfig, name: str) -> pd.Series | None:
     """A planted effect of the synthetic generator (None for real data)."""
     return pipeline.panel_meta(cfg).truth.get(name)
+
+
+# --- alternatives ---
+
+def highlighted_counties() -> tuple[str, ...]:
+    """The counties the report highlights in its county figures (figures 14, 15 and 31)."""
+    from arbeidsindikator.indicator.indicator import SELECTED_COUNTIES
+
+    return tuple(SELECTED_COUNTIES)
