@@ -67,6 +67,7 @@ class Variant:
     seconds: float
     n_fit: int
     pooled_rows: int = 0  # rows whose level was unseen in the fit and borrowed a neighbour's
+    fit_seconds: float = float("nan")  # fit + prediction on the built design (as the main models' times)
 
 
 def pool_unseen(X: pd.DataFrame, fit_rows: np.ndarray) -> tuple[pd.DataFrame, int]:
@@ -159,6 +160,7 @@ def fit_covariates(
     for _attempt in range(5):
         try:
             design = build_design(X, mask=~np.isnan(y), code_dtype=code_dtype)
+            t_fit = time.perf_counter()
             res = fit(design, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
             break
         except DesignError as exc:
@@ -174,7 +176,8 @@ def fit_covariates(
     del X
     # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
     expected = res.predict(design, unseen="nan")
-    return Variant(expected=expected, seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+    t1 = time.perf_counter()
+    return Variant(expected=expected, seconds=t1 - t0, n_fit=int(res.nobs), pooled_rows=pooled, fit_seconds=t1 - t_fit)
 
 
 def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
@@ -279,51 +282,61 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
     if key in _CODED:
         return _CODED[key]
     _CODED.clear()
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.pipeline import main_models, store_panel_path
+
     outcomes = [o for o, h in HORIZONS.items() if h == horizon]
     columns = ["month", "hovedgruppe", "fylke", *_COVARIATE_COLUMNS, f"innstrom{horizon}", *outcomes]
+    if not store_panel_path(cfg).exists():
+        main_models(cfg)
+    n = pq.ParquetFile(store_panel_path(cfg)).metadata.num_rows
     opts = CovariateOptions()
-    parts: dict[str, list[np.ndarray]] = {}
+    # arrays filled chunk by chunk (no list of parts to concatenate: the peak is one copy)
+    arrays: dict[str, np.ndarray] = {"duration": np.empty(n, np.int32), "inflow": np.empty(n),
+                                     "month": np.empty(n, np.int64), **{o: np.empty(n) for o in outcomes}}
     dtypes: dict[str, pd.CategoricalDtype] = {}
     order: list[str] = []
-    months_seen: list[np.ndarray] = []
-    month_parts: list[np.ndarray] = []
+    lo = 0
     for chunk in iter_chunks(cfg, columns):
+        hi = lo + len(chunk)
         X = build_covariates(chunk, horizon, opts)
         order = list(X.columns)
-        for b in order:
-            if b in _RAW_BLOCKS:
-                continue
-            s = X[b]
+        cats = [(b, X[b]) for b in order if b not in _RAW_BLOCKS]
+        cats += [("hovedgruppe", chunk["hovedgruppe"]), ("fylke", chunk["fylke"])]
+        for b, s in cats:
             if b in dtypes and s.dtype != dtypes[b]:
-                raise AssertionError(f"regressor block {b!r} has different levels in different chunks")
+                raise AssertionError(f"column {b!r} has different levels in different chunks")
             dtypes[b] = s.dtype
-            parts.setdefault(b, []).append(s.cat.codes.to_numpy())
-        del X
-        for name, col in (("hovedgruppe", chunk["hovedgruppe"]), ("fylke", chunk["fylke"])):
-            dtypes[name] = col.dtype
-            parts.setdefault(name, []).append(col.cat.codes.to_numpy())
-        parts.setdefault("duration", []).append(chunk["nav_varighet"].to_numpy(dtype=np.int32))
-        parts.setdefault("inflow", []).append(chunk[f"innstrom{horizon}"].to_numpy(dtype=float))
+            cc = s.cat.codes.to_numpy()
+            if b not in arrays:
+                arrays[b] = np.empty(n, cc.dtype)
+            arrays[b][lo:hi] = cc
+        del X, cats
+        arrays["duration"][lo:hi] = chunk["nav_varighet"].to_numpy(dtype=np.int32)
+        arrays["inflow"][lo:hi] = chunk[f"innstrom{horizon}"].to_numpy(dtype=float)
         for o in outcomes:
-            parts.setdefault(o, []).append(chunk[o].to_numpy(dtype=float))
-        m = chunk["month"].to_numpy(dtype="datetime64[ns]")
-        months_seen.append(np.unique(m))
-        month_parts.append(m.astype(np.int64))
+            arrays[o][lo:hi] = chunk[o].to_numpy(dtype=float)
+        arrays["month"][lo:hi] = chunk["month"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        lo = hi
         del chunk
-    if not month_parts:
+    if lo != n:
+        raise AssertionError(f"the store's chunks hold {lo} rows, its metadata {n}")
+    if n == 0:
         raise ValueError(f"the store of {cfg.name!r} has no rows")
-    months = pd.DatetimeIndex(np.unique(np.concatenate(months_seen)), name="month")
-    mvals = months.asi8
-    month = np.concatenate([np.searchsorted(mvals, p).astype(np.int16) for p in month_parts])
-    del month_parts
+    m64 = arrays.pop("month")
+    mvals = np.unique(m64)
+    months = pd.DatetimeIndex(mvals.astype("datetime64[ns]"), name="month")
+    month = np.searchsorted(mvals, m64).astype(np.int16)
+    del m64
 
     def cat(name: str) -> pd.Categorical:
-        return pd.Categorical.from_codes(np.concatenate(parts.pop(name)), dtype=dtypes[name])
+        return pd.Categorical.from_codes(arrays.pop(name), dtype=dtypes[name])
 
     c = Coded(horizon=horizon, order=order, blocks={b: cat(b) for b in order if b not in _RAW_BLOCKS},
-              duration=np.concatenate(parts.pop("duration")), inflow=np.concatenate(parts.pop("inflow")),
+              duration=arrays.pop("duration"), inflow=arrays.pop("inflow"),
               month=month, months=months, hovedgruppe=cat("hovedgruppe"), fylke=cat("fylke"),
-              y={o: np.concatenate(parts.pop(o)) for o in outcomes})
+              y={o: arrays.pop(o) for o in outcomes})
     _CODED[key] = c
     return c
 
@@ -412,14 +425,18 @@ def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFra
 
 
 def lpm_vs_probit(cfg: RunConfig, outcome: str = "jobb3") -> tuple[pd.DataFrame, dict[str, float]]:
-    """Alternative 4: linear probability model instead of probit (curves and run time)."""
+    """Alternative 4: linear probability model instead of probit (curves and run time).
+
+    Run times are fit + prediction on the same design size in this build: the LPM's here, the
+    probit's from the main model stage (:func:`pipeline.main_models`; the probit *is* the main
+    model of the job measures, so it is not refitted only to be timed).
+    """
+    from arbeidsindikator.pipeline import main_models
+
     c = coded(cfg, horizon_of(outcome))
-    opts = covariate_options(cfg)
-    lpm = fit_covariates(c.covariates(opts), c.y[outcome], outcome, family="lpm")
-    probit = fit_covariates(c.covariates(opts), c.y[outcome], outcome, family="probit")
-    probit.expected = np.empty(0)  # only its run time is shown
+    lpm = fit_covariates(c.covariates(covariate_options(cfg)), c.y[outcome], outcome, family="lpm")
     curves = compare_national(cfg, outcome, {"linear probability model": lpm.expected})
-    return curves, {"probit_s": probit.seconds, "lpm_s": lpm.seconds,
+    return curves, {"probit_s": float(main_models(cfg).seconds[outcome]), "lpm_s": lpm.fit_seconds,
                     "max_abs_diff_pp": float(100 * (curves["main model"] - curves["linear probability model"]).abs().max())}
 
 
@@ -451,35 +468,97 @@ def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     return pd.DataFrame({"main model (all person-months)": main, "entry cohorts (first month of spell)": cohort})
 
 
-def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded, outcome: str,
-                       chunk_persons: int = 100_000) -> dict[str, np.ndarray]:
+def _gap_chunk(ex: object, gl: object, lo_id: int, hi_id: int, gap_months: int) -> dict[str, np.ndarray]:
+    """The rows, NAV duration and pre-entry income (in G) of persons ``lo_id..hi_id`` for a spell gap.
+
+    The part of the panel builder's chunk step (:mod:`arbeidsindikator.panel.build`) that the
+    gap changes, with its formulas and exclusions (age outside 16–75, pre-entry income
+    unknown); hours, outcomes and the other columns are not rebuilt (they do not depend on the
+    gap). A test checks the result against the whole rebuilt panel.
+    """
+    from arbeidsindikator.data.extracts import INNSATSGRUPPER_RAW
+    from arbeidsindikator.data.grunnbelop import sql_month_index
+    from arbeidsindikator.panel.build import AGE_MAX, AGE_MIN, VARIG, _sql_list, nav_duration, window_sum
+
+    # the builder's status query (same rows: the join on the office table) with only the columns used
+    st = ex.df(f"SELECT s.person_id AS pid, {sql_month_index('s.month')} AS midx, "  # type: ignore[attr-defined]
+               f"list_position({_sql_list(INNSATSGRUPPER_RAW)}, s.innsatsgruppe) - 1 AS ig "
+               "FROM status s JOIN _kontor k ON s.nav_kontor = k.nav_kontor "
+               "WHERE s.person_id BETWEEN ? AND ? ORDER BY s.person_id, s.month", [lo_id, hi_id])
+    pid = st["pid"].to_numpy(np.int64)
+    midx = st["midx"].to_numpy(np.int64)
+    in_pop = st["ig"].to_numpy(np.int16) != VARIG
+    del st
+    pp, pm = pid[in_pop], midx[in_pop]
+    dur, sp_start = nav_duration(pp, pm, gap_months, "elapsed")
+    censored = sp_start <= gl.status_first  # type: ignore[attr-defined]
+    in_window = (midx >= gl.start) & (midx <= gl.end)  # type: ignore[attr-defined]
+    sel = in_window[in_pop]
+    rows = np.flatnonzero(in_pop)[sel]
+    pid_r, t = pid[rows], midx[rows]
+    dur, sp_start, censored = dur[sel], sp_start[sel], censored[sel]
+    pers = ex.df(f"SELECT person_id AS pid, {sql_month_index('fodt')} AS fodt FROM personer "  # type: ignore[attr-defined]
+                 "WHERE person_id BETWEEN ? AND ? ORDER BY person_id", [lo_id, hi_id])
+    ppos = np.searchsorted(pers["pid"].to_numpy(np.int64), pid_r)
+    alder = (t - pers["fodt"].to_numpy(np.int64)[ppos]) // 12
+    use_pgi = censored | (sp_start - 12 < gl.wage_first)  # type: ignore[attr-defined]
+    lonn_g = np.full(len(rows), np.nan)
+    pgi_g = np.full(len(rows), np.nan)
+    need_w = ~use_pgi
+    if need_w.any():
+        wmin = int(sp_start[need_w].min()) - 12
+        w = ex.df(f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "  # type: ignore[attr-defined]
+                  "WHERE person_id BETWEEN ? AND ? AND month >= ?",
+                  [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()])
+        wm = w["midx"].to_numpy(np.int64)
+        wg = w["lonn"].to_numpy(float) / gl.g_month[wm - gl.g_first]  # type: ignore[attr-defined]
+        qs = sp_start[need_w]
+        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, pid_r[need_w], qs - 12, qs - 1)
+    pgi_unknown = np.zeros(len(rows), dtype=bool)
+    if use_pgi.any():
+        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1  # type: ignore[attr-defined]
+        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])  # type: ignore[attr-defined]
+        key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
+        order = np.argsort(key)
+        key, val = key[order], pg["pgi"].to_numpy(float)[order]
+        q = pid_r * 10_000 + year
+        pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
+        found = (key[pos] == q) if len(key) else np.zeros(len(q), bool)
+        nok = np.where(found, val[pos] if len(key) else 0.0, 0.0)
+        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first  # type: ignore[attr-defined]
+        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)  # type: ignore[attr-defined]
+        years = gl.pgi_years  # type: ignore[attr-defined]
+        covered = np.zeros(len(year), dtype=bool) if years is None else (year >= years[0]) & (year <= years[1])
+        pgi_unknown = use_pgi & ~covered
+        ok = use_pgi & covered
+        pgi_g[ok] = nok[ok] / g_year[ok]
+    bad_age = (alder < AGE_MIN) | (alder > AGE_MAX)
+    keep = ~bad_age & ~pgi_unknown
+    return {"person_id": pid_r[keep], "midx": t[keep], "nav_varighet": dur[keep], "lonn_g": lonn_g[keep], "pgi_g": pgi_g[keep]}
+
+
+def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded,
+                       chunk_persons: int = 125_000) -> dict[str, np.ndarray]:
     """NAV duration and the pre-entry income block of the panel rebuilt with another spell gap.
 
-    The panel builder (:mod:`arbeidsindikator.panel.build`) runs on the validated extracts one
-    chunk of persons at a time, exactly as :func:`build_panel` does, but only the columns the
-    gap changes are kept (duration, income in G, person and month for the row check), so the
-    memory is one chunk plus a few arrays, not a second panel. The rows must be the store's
-    rows in the store's order (the gap changes durations only): checked, as is the outcome.
-    Income deciles are over the whole rebuilt panel, as in :func:`build_panel`.
+    One chunk of persons at a time (:func:`_gap_chunk`) on the validated extracts, so the memory
+    is one chunk plus a few arrays, not a second panel. The rows must be the store's rows in the
+    store's order (the gap changes durations only): checked. Income deciles are over the whole
+    rebuilt panel, as in :func:`arbeidsindikator.panel.build.build_panel`.
     """
-    from collections import defaultdict
-
     from arbeidsindikator.data.extracts import validate_extracts
     from arbeidsindikator.data.grunnbelop import month_to_index
-    from arbeidsindikator.panel.build import PanelOptions, _chunk, _globals, decile, decile_edges
+    from arbeidsindikator.panel.build import _globals, decile, decile_edges
 
-    opt = PanelOptions(gap_months=gap_months)
-    keep = ("person_id", "midx", "nav_varighet", "lonn_g", "pgi_g", outcome)
+    keep = ("person_id", "midx", "nav_varighet", "lonn_g", "pgi_g")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keep}
     ex = validate_extracts(folder)
     try:
-        start, end = pd.Period(cfg.start, freq="M"), pd.Period(cfg.end, freq="M")
-        gl = _globals(ex, start, end)
+        gl = _globals(ex, pd.Period(cfg.start, freq="M"), pd.Period(cfg.end, freq="M"))
         ids = ex.df("SELECT person_id FROM personer ORDER BY person_id")["person_id"].to_numpy(np.int64)
-        counts: dict[str, int] = defaultdict(int)
         for c0 in range(0, len(ids), chunk_persons):
             c1 = min(len(ids), c0 + chunk_persons) - 1
-            out = _chunk(ex, gl, int(ids[c0]), int(ids[c1]), opt, counts)
+            out = _gap_chunk(ex, gl, int(ids[c0]), int(ids[c1]), gap_months)
             for k in keep:
                 parts[k].append(out[k])
             del out
@@ -493,9 +572,6 @@ def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded, 
     if len(pid) != len(cols["person_id"]) or not (np.array_equal(pid, cols["person_id"]) and np.array_equal(midx, cols["midx"])):
         raise AssertionError("the spell gap changed the population rows; it must only change durations")
     del pid, midx
-    y_main = c.y[outcome]
-    if not np.array_equal(y_main, cols[outcome].astype(float), equal_nan=True):
-        raise AssertionError(f"the spell gap changed the outcome {outcome!r}; it must only change durations")
     lonn_desil = decile(cols["lonn_g"], decile_edges(cols["lonn_g"]))
     pgi_desil = decile(cols["pgi_g"], decile_edges(cols["pgi_g"]))
     return {"duration": cols["nav_varighet"].astype(np.int32),
@@ -518,7 +594,7 @@ def spell_gap(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, dic
     alt_cfg = dataclasses.replace(cfg, gap_months=other, source="extracts", data_path=folder)
     main_curve = indicator_series(cfg, outcome)["indicator"]
     c = coded(cfg, horizon_of(outcome))
-    alt = _other_gap_columns(cfg, folder, other, c, outcome)
+    alt = _other_gap_columns(cfg, folder, other, c)
     X = c.covariates(covariate_options(alt_cfg), replace={"inntekt": alt["inntekt"]}, duration=alt["duration"])
     v = fit_covariates(X, c.y[outcome], outcome)
     del X
