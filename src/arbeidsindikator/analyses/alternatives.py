@@ -101,7 +101,7 @@ def pool_unseen(X: pd.DataFrame, fit_rows: np.ndarray) -> tuple[pd.DataFrame, in
         new_codes = lut[codes].astype(codes.dtype)
         recoded |= new_codes != codes
         out[block] = pd.Categorical.from_codes(new_codes, dtype=s.dtype)
-    return pd.DataFrame(out, index=X.index), int(recoded.sum())
+    return pd.DataFrame(out, index=X.index, copy=False), int(recoded.sum())
 
 
 def _order_key(level: str) -> float:
@@ -199,7 +199,7 @@ def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
             n += int(hit.sum())
             codes[hit] = 0
             cols[block] = pd.Series(pd.Categorical.from_codes(codes, dtype=s.dtype), index=X.index)
-    return pd.DataFrame(cols, index=X.index), n
+    return pd.DataFrame(cols, index=X.index, copy=False), n
 
 
 # ---------------------------------------------------------------------------------------------
