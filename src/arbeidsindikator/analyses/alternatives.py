@@ -29,6 +29,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,10 @@ from arbeidsindikator.panel.covariates import (
 )
 from arbeidsindikator.pipeline import covariate_options, indicator_series, iter_chunks, panel_meta, store_dir
 from arbeidsindikator.spec import FAMILY, HORIZONS, SPELL_GAP_MONTHS, SPELL_GAP_MONTHS_ALTERNATIVE
+
+if TYPE_CHECKING:
+    from arbeidsindikator.data.extracts import Extracts
+    from arbeidsindikator.panel.build import _Global
 
 #: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
 ORDERED_BLOCKS = ("alder", "nav_varighet", "nav_historikk", "timer_t", "innstromming", "barn")
@@ -468,7 +473,7 @@ def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     return pd.DataFrame({"main model (all person-months)": main, "entry cohorts (first month of spell)": cohort})
 
 
-def _gap_chunk(ex: object, gl: object, lo_id: int, hi_id: int, gap_months: int) -> dict[str, np.ndarray]:
+def _gap_chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, gap_months: int) -> dict[str, np.ndarray]:
     """The rows, NAV duration and pre-entry income (in G) of persons ``lo_id..hi_id`` for a spell gap.
 
     The part of the panel builder's chunk step (:mod:`arbeidsindikator.panel.build`) that the
@@ -481,7 +486,7 @@ def _gap_chunk(ex: object, gl: object, lo_id: int, hi_id: int, gap_months: int) 
     from arbeidsindikator.panel.build import AGE_MAX, AGE_MIN, VARIG, _sql_list, nav_duration, window_sum
 
     # the builder's status query (same rows: the join on the office table) with only the columns used
-    st = ex.df(f"SELECT s.person_id AS pid, {sql_month_index('s.month')} AS midx, "  # type: ignore[attr-defined]
+    st = ex.df(f"SELECT s.person_id AS pid, {sql_month_index('s.month')} AS midx, "
                f"list_position({_sql_list(INNSATSGRUPPER_RAW)}, s.innsatsgruppe) - 1 AS ig "
                "FROM status s JOIN _kontor k ON s.nav_kontor = k.nav_kontor "
                "WHERE s.person_id BETWEEN ? AND ? ORDER BY s.person_id, s.month", [lo_id, hi_id])
@@ -491,33 +496,33 @@ def _gap_chunk(ex: object, gl: object, lo_id: int, hi_id: int, gap_months: int) 
     del st
     pp, pm = pid[in_pop], midx[in_pop]
     dur, sp_start = nav_duration(pp, pm, gap_months, "elapsed")
-    censored = sp_start <= gl.status_first  # type: ignore[attr-defined]
-    in_window = (midx >= gl.start) & (midx <= gl.end)  # type: ignore[attr-defined]
+    censored = sp_start <= gl.status_first
+    in_window = (midx >= gl.start) & (midx <= gl.end)
     sel = in_window[in_pop]
     rows = np.flatnonzero(in_pop)[sel]
     pid_r, t = pid[rows], midx[rows]
     dur, sp_start, censored = dur[sel], sp_start[sel], censored[sel]
-    pers = ex.df(f"SELECT person_id AS pid, {sql_month_index('fodt')} AS fodt FROM personer "  # type: ignore[attr-defined]
+    pers = ex.df(f"SELECT person_id AS pid, {sql_month_index('fodt')} AS fodt FROM personer "
                  "WHERE person_id BETWEEN ? AND ? ORDER BY person_id", [lo_id, hi_id])
     ppos = np.searchsorted(pers["pid"].to_numpy(np.int64), pid_r)
     alder = (t - pers["fodt"].to_numpy(np.int64)[ppos]) // 12
-    use_pgi = censored | (sp_start - 12 < gl.wage_first)  # type: ignore[attr-defined]
+    use_pgi = censored | (sp_start - 12 < gl.wage_first)
     lonn_g = np.full(len(rows), np.nan)
     pgi_g = np.full(len(rows), np.nan)
     need_w = ~use_pgi
     if need_w.any():
         wmin = int(sp_start[need_w].min()) - 12
-        w = ex.df(f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "  # type: ignore[attr-defined]
+        w = ex.df(f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "
                   "WHERE person_id BETWEEN ? AND ? AND month >= ?",
                   [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()])
         wm = w["midx"].to_numpy(np.int64)
-        wg = w["lonn"].to_numpy(float) / gl.g_month[wm - gl.g_first]  # type: ignore[attr-defined]
+        wg = w["lonn"].to_numpy(float) / gl.g_month[wm - gl.g_first]
         qs = sp_start[need_w]
         lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, pid_r[need_w], qs - 12, qs - 1)
     pgi_unknown = np.zeros(len(rows), dtype=bool)
     if use_pgi.any():
-        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1  # type: ignore[attr-defined]
-        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])  # type: ignore[attr-defined]
+        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
+        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
         key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
         order = np.argsort(key)
         key, val = key[order], pg["pgi"].to_numpy(float)[order]
@@ -525,9 +530,9 @@ def _gap_chunk(ex: object, gl: object, lo_id: int, hi_id: int, gap_months: int) 
         pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
         found = (key[pos] == q) if len(key) else np.zeros(len(q), bool)
         nok = np.where(found, val[pos] if len(key) else 0.0, 0.0)
-        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first  # type: ignore[attr-defined]
-        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)  # type: ignore[attr-defined]
-        years = gl.pgi_years  # type: ignore[attr-defined]
+        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
+        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
+        years = gl.pgi_years
         covered = np.zeros(len(year), dtype=bool) if years is None else (year >= years[0]) & (year <= years[1])
         pgi_unknown = use_pgi & ~covered
         ok = use_pgi & covered
