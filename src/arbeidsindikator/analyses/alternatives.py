@@ -557,7 +557,8 @@ def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded,
 
     keep = ("person_id", "midx", "nav_varighet", "lonn_g", "pgi_g")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keep}
-    ex = validate_extracts(folder)
+    # DuckDB's working memory bounded (it spills to disk): the main build validated the same folder
+    ex = validate_extracts(folder, memory_limit="1GB")
     try:
         gl = _globals(ex, pd.Period(cfg.start, freq="M"), pd.Period(cfg.end, freq="M"))
         ids = ex.df("SELECT person_id FROM personer ORDER BY person_id")["person_id"].to_numpy(np.int64)
