@@ -565,13 +565,16 @@ def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded,
         for c0 in range(0, len(ids), chunk_persons):
             c1 = min(len(ids), c0 + chunk_persons) - 1
             out = _gap_chunk(ex, gl, int(ids[c0]), int(ids[c1]), gap_months)
+            out["midx"] = out["midx"].astype(np.int32)
+            out["nav_varighet"] = out["nav_varighet"].astype(np.int32)
             for k in keep:
                 parts[k].append(out[k])
             del out
     finally:
         ex.close()
-    cols = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
-    del parts
+    cols: dict[str, np.ndarray] = {}
+    for k in keep:  # one column's parts at a time: the peak is one extra column, not a second copy
+        cols[k] = np.concatenate(parts.pop(k)) if parts[k] else np.zeros(0)
     # the rows: the store's rows in the store's order
     pid = np.concatenate([ch["person_id"].to_numpy(np.int64) for ch in iter_chunks(cfg, ["person_id"])])
     midx = np.array([month_to_index(p) for p in c.months.to_period("M")], dtype=np.int64)[c.month]
