@@ -223,9 +223,7 @@ def test_chapter_cells_are_found() -> None:
 
 #: Chapters whose imports other helpers are moving onto recipes (issue 11); the lead removes an
 #: entry when its chapter passes (strict=False: passing early is not a failure).
-CHAPTERS_PENDING: dict[str, str] = {
-    "05_alternatives.md": "owner 'alternatives' moves 05's indicator.indicator calls into recipes",
-}
+CHAPTERS_PENDING: dict[str, str] = {}
 
 
 def _chapter_params() -> list[object]:

@@ -71,3 +71,69 @@ def test_spell_gap_on_a_folder_of_extracts(tiny_cfg):
     assert dataclasses.replace(cfg_x, gap_months=2).fingerprint() != cfg_x.fingerprint()
     _, summary = alternatives.spell_gap(cfg_x, "atid3")
     assert 0 < summary["share_rows_changed"] < 1
+
+
+def test_chapter_05_imports_only_pipeline_analyses_book_config_spec():
+    """Chapter 05 reads results through analyses and book recipes, never lower layers."""
+    import re
+    from pathlib import Path
+
+    md = (Path(__file__).resolve().parents[2] / "chapters" / "05_alternatives.md").read_text(encoding="utf-8")
+    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", md, re.S | re.M)
+    mods = re.findall(r"^\s*(?:from|import)\s+arbeidsindikator\.?(\w*)", "\n".join(cells), re.M)
+    subs = set(re.findall(r"^\s*from\s+arbeidsindikator\s+import\s+(\w+)", "\n".join(cells), re.M))
+    layers = {m for m in mods if m} | subs
+    assert layers and layers <= {"pipeline", "analyses", "book", "config", "spec"}, layers
+
+
+def _simulated(n=4000, seed=7):
+    """Three categorical regressors with planted effects; level 'c' of x1 only in the last rows."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.choice(["a", "b"], n)
+    x1[-300:] = "c"  # a level seen only out of sample
+    x2 = rng.choice(["u", "v", "w"], n)
+    x3 = rng.choice(["0", "1"], n)
+    eff1 = {"a": 0.0, "b": 1.5, "c": 3.0}
+    eff2 = {"u": 0.0, "v": -1.0, "w": 0.5}
+    xb = 2.0 + np.vectorize(eff1.get)(x1) + np.vectorize(eff2.get)(x2) + 0.8 * (x3 == "1")
+    X = pd.DataFrame({"x1": pd.Categorical(x1, categories=["a", "b", "c"]),
+                      "x2": pd.Categorical(x2, categories=["u", "v", "w"]),
+                      "x3": pd.Categorical(x3, categories=["0", "1"])})
+    return X, xb, rng
+
+
+def test_fit_covariates_equals_statsmodels_ols_and_probit_in_and_out_of_sample():
+    """fit_covariates (int16 design, out-of-sample pooling) against statsmodels on the fit rows."""
+    import statsmodels.api as sm
+
+    X, xb, rng = _simulated()
+    y_ols = xb + rng.normal(0, 1, len(X))
+    y_bin = (xb - 3.0 + rng.normal(0, 1, len(X)) > 0).astype(float)
+    fit_rows = np.ones(len(X), bool)
+    fit_rows[-300:] = False
+    fit_rows[:200] = False  # some ordinary rows out of sample too
+    # statsmodels on the fit rows; the unseen level 'c' of x1 (not ordered) borrows the reference 'a'
+    Xp, n = alternatives.pool_unseen(X, fit_rows)
+    assert n == 300 and (Xp["x1"].iloc[-300:] == "a").all()
+    D = pd.get_dummies(Xp, drop_first=True, dtype=float)
+    D = sm.add_constant(D[[c for c in D.columns if D.loc[fit_rows, c].sum() > 0]])
+    for family, y, model in (("ols", y_ols, sm.OLS), ("probit", y_bin, sm.Probit)):
+        ref = model(y[fit_rows], D[fit_rows]).fit(**({"disp": 0} if family == "probit" else {}))
+        pred = ref.predict(D)
+        v = alternatives.fit_covariates(X, y, "y", fit_rows=fit_rows, family=family)
+        assert v.n_fit == int(fit_rows.sum()) and v.pooled_rows == 300
+        np.testing.assert_allclose(v.expected, np.asarray(pred), rtol=1e-8, atol=1e-9)
+
+
+def test_fit_covariates_recovers_planted_effects_and_merges_aliased_levels():
+    """Known truth: on a large sample the OLS predictions approach the planted mean; a level
+    collinear with another block is merged into the reference (and counted), not an error."""
+    X, xb, rng = _simulated(n=60_000, seed=3)
+    y = xb + rng.normal(0, 1, len(X))
+    v = alternatives.fit_covariates(X, y, "y", family="ols")
+    assert np.abs(v.expected - xb).max() < 0.05
+    # x4 duplicates x3: its level '1' is aliased and merged into its reference
+    X4 = X.assign(x4=pd.Categorical(np.asarray(X["x3"]), categories=["0", "1"]))
+    w = alternatives.fit_covariates(X4, y, "y", family="ols")
+    assert w.pooled_rows == int((X["x3"] == "1").sum())
+    np.testing.assert_allclose(w.expected, v.expected, rtol=1e-10, atol=1e-10)

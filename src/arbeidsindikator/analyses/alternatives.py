@@ -11,24 +11,46 @@ indicator beside the main model's, so the book can show what the choice does:
 6. without hours at the measurement month (fig. 2); 61 instead of 20 duration categories (app. D);
 7. the spell rule with the other gap: a spell breaks after 2 months outside NAV (footnotes 11/13)
    instead of 3 (the text), or the reverse.
+
+Bounded memory (issue 11). The person-month panel is never held in pandas. One pass over the
+store's chunks (:func:`pipeline.iter_chunks`, only the columns needed) turns each chunk's
+regressors into compact integer codes (int8 per regressor block, :class:`Coded`); every
+alternative's design is assembled from those codes and fitted by the engine
+(:func:`arbeidsindikator.estimation.fit`, which accumulates the sufficient statistics X'WX, X'Wy
+and the probit Newton terms from the codes, never a dense matrix). What the chapter shows is
+summed by month (and group) from arrays. At 24.8 M person-months that is ~1 GB of codes and
+outcomes plus one design (int16 codes) at a time. The spell-gap alternative rebuilds only the
+columns the gap changes (duration, pre-entry income), one chunk of persons at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from arbeidsindikator.config import RunConfig
 from arbeidsindikator.indicator import indicator
 from arbeidsindikator.indicator import seasonal
-from arbeidsindikator.config import RunConfig
-from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
-from arbeidsindikator.spec import FAMILY, SPELL_GAP_MONTHS, SPELL_GAP_MONTHS_ALTERNATIVE
-from arbeidsindikator.pipeline import covariate_options, indicator_series, load_panel, panel_meta, store_frame
+from arbeidsindikator.panel.covariates import (
+    CovariateOptions,
+    build_covariates,
+    duration_category,
+    horizon_of,
+    income_category,
+    quantile_category,
+)
+from arbeidsindikator.pipeline import covariate_options, indicator_series, iter_chunks, panel_meta, store_dir
+from arbeidsindikator.spec import FAMILY, HORIZONS, SPELL_GAP_MONTHS, SPELL_GAP_MONTHS_ALTERNATIVE
+
+if TYPE_CHECKING:
+    from arbeidsindikator.data.extracts import Extracts
+    from arbeidsindikator.panel.build import _Global
 
 #: Blocks whose levels are ordered: an unseen level borrows the nearest seen level's coefficient.
 ORDERED_BLOCKS = ("alder", "nav_varighet", "nav_historikk", "timer_t", "innstromming", "barn")
@@ -44,26 +66,29 @@ MAIN_GROUP_SPLIT = {
 
 @dataclass
 class Variant:
-    """Expected values of an alternative model for every panel row, and what it cost."""
+    """Expected values of an alternative model for every row it was fitted on, and what it cost."""
 
     expected: np.ndarray
     seconds: float
     n_fit: int
     pooled_rows: int = 0  # rows whose level was unseen in the fit and borrowed a neighbour's
+    fit_seconds: float = float("nan")  # fit + prediction on the built design (as the main models' times)
 
 
 def pool_unseen(X: pd.DataFrame, fit_rows: np.ndarray) -> tuple[pd.DataFrame, int]:
     """Map levels with no fitting rows to the nearest seen level (ordered blocks) or the reference.
 
     Needed for out-of-sample prediction (e.g. inflow classes that occur only in the COVID months).
-    Returns the recoded frame and the number of rows recoded.
+    Returns the recoded frame and the number of rows recoded. Works on the integer codes.
     """
     out = {}
     recoded = np.zeros(len(X), dtype=bool)
     for block in X.columns:
         s = X[block]
         cats = list(s.cat.categories)
-        seen = set(s[fit_rows].unique())
+        codes = s.cat.codes.to_numpy()
+        present = np.bincount(codes[fit_rows], minlength=len(cats)) > 0 if len(cats) else np.zeros(0, bool)
+        seen = {c for c, p in zip(cats, present) if p}
         unseen = [c for c in cats if c not in seen]
         if not unseen:
             out[block] = s
@@ -75,14 +100,13 @@ def pool_unseen(X: pd.DataFrame, fit_rows: np.ndarray) -> tuple[pd.DataFrame, in
             mapping = {c: ranked[min(seen_pos, key=lambda j: abs(j - i))] for i, c in enumerate(ranked) if c not in seen}
         else:
             mapping = {c: cats[0] for c in unseen}
-        # recode through the integer codes (no object array per row)
         lut = np.arange(len(cats))
         for old, new in mapping.items():
             lut[cats.index(old)] = cats.index(new)
-        codes = s.cat.codes.to_numpy()
-        recoded |= lut[codes] != codes
-        out[block] = pd.Categorical.from_codes(lut[codes], dtype=s.dtype)
-    return pd.DataFrame(out, index=X.index), int(recoded.sum())
+        new_codes = lut[codes].astype(codes.dtype)
+        recoded |= new_codes != codes
+        out[block] = pd.Categorical.from_codes(new_codes, dtype=s.dtype)
+    return pd.DataFrame(out, index=X.index, copy=False), int(recoded.sum())
 
 
 def _order_key(level: str) -> float:
@@ -99,42 +123,71 @@ def fit_variant(
     extra: dict[str, pd.Categorical] | None = None,
     family: str | None = None,
 ) -> Variant:
-    """Fit one outcome with a changed specification; predict every row of ``panel``."""
-    from arbeidsindikator.estimation import DesignError, build_design, fit
+    """Fit one outcome with a changed specification on a panel frame; predict every row of it.
 
+    The in-memory form (small panels, tests): the chapter's alternatives go through
+    :func:`fit_covariates` on codes read in chunks (:func:`coded`).
+    """
     t0 = time.perf_counter()
     X = build_covariates(panel, horizon_of(outcome), options)
     for name, col in (extra or {}).items():
         X[name] = col
-    y = panel[outcome].to_numpy(dtype=float).copy()
+    v = fit_covariates(X, panel[outcome].to_numpy(dtype=float), outcome, fit_rows=fit_rows, family=family)
+    v.seconds = time.perf_counter() - t0
+    return v
+
+
+def fit_covariates(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    outcome: str,
+    *,
+    fit_rows: np.ndarray | None = None,
+    family: str | None = None,
+) -> Variant:
+    """Fit ``y`` on the categorical regressors ``X`` (rows ``fit_rows`` only); predict every row.
+
+    Rows outside ``fit_rows`` are predicted out of sample: their levels unseen in the fit borrow a
+    neighbour's (:func:`pool_unseen`). Aliased levels (a sub-sample can make a level collinear)
+    are merged into the reference and counted in ``pooled_rows``. The design is built once as
+    int16 codes and used for the fit and the prediction.
+    """
+    from arbeidsindikator.estimation import DesignError, build_design, fit
+
+    t0 = time.perf_counter()
+    y = np.array(y, dtype=float, copy=True)
     pooled = 0
     if fit_rows is not None:
         y[~fit_rows] = np.nan
-        X, pooled = pool_unseen(X, fit_rows & ~np.isnan(panel[outcome].to_numpy(dtype=float)))
+        X, pooled = pool_unseen(X, ~np.isnan(y))
+    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+    code_dtype = np.int16 if n_levels < np.iinfo(np.int16).max else np.int32
     for _attempt in range(5):
         try:
-            # one design for the fit and the prediction (a DataFrame would be encoded twice)
-            design = build_design(X, mask=~np.isnan(y))
+            design = build_design(X, mask=~np.isnan(y), code_dtype=code_dtype)
+            t_fit = time.perf_counter()
             res = fit(design, y, family=family or FAMILY[outcome], outcome=outcome)  # type: ignore[arg-type]
             break
         except DesignError as exc:
-            # A sub-sample (one main group, the entry cohorts) can make a level collinear with
-            # others. Like R's NA coefficients, the aliased level is merged into its block's
-            # reference (coefficient 0) and the model refitted; the rows are counted.
+            # Like R's NA coefficients: the aliased level is merged into its block's reference
+            # (coefficient 0) and the model refitted; the rows are counted.
+            design = None
             X, n = _merge_aliased(X, str(exc))
             if n == 0:
                 raise
             pooled += n
     else:  # pragma: no cover - five rounds of aliasing do not happen with categorical designs
         raise DesignError("could not resolve the rank deficiency by merging aliased levels")
-    # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
     del X
-    return Variant(expected=res.predict(design, unseen="nan"), seconds=time.perf_counter() - t0, n_fit=int(res.nobs), pooled_rows=pooled)
+    # rows at a level without estimation rows have no outcome either: NaN, never in an indicator
+    expected = res.predict(design, unseen="nan")
+    t1 = time.perf_counter()
+    return Variant(expected=expected, seconds=t1 - t0, n_fit=int(res.nobs), pooled_rows=pooled, fit_seconds=t1 - t_fit)
 
 
 def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
     """Merge the levels a DesignError names as aliased ("block[level] is collinear ...") into the reference."""
-    X = X.copy()
+    cols = dict(X.items())
     n = 0
     for line in message.splitlines():
         line = line.strip()
@@ -143,112 +196,265 @@ def _merge_aliased(X: pd.DataFrame, message: str) -> tuple[pd.DataFrame, int]:
         name = line.split(" is collinear with ")[0]
         block, _, level = name.partition("[")
         level = level[:-1]
-        if block in X.columns and level in list(X[block].cat.categories):
-            hit = (X[block] == level).to_numpy()
+        if block in cols and level in list(cols[block].cat.categories):
+            s = cols[block]
+            j = list(s.cat.categories).index(level)
+            codes = s.cat.codes.to_numpy().copy()
+            hit = codes == j
             n += int(hit.sum())
-            X[block] = X[block].where(~hit, X[block].cat.categories[0])
-    return X, n
+            codes[hit] = 0
+            cols[block] = pd.Series(pd.Categorical.from_codes(codes, dtype=s.dtype), index=X.index)
+    return pd.DataFrame(cols, index=X.index, copy=False), n
 
 
-#: Panel columns an alternative needs (covariates, outcomes, groupings); nothing else is read.
-_COLUMNS = ["person_id", "month", "hovedgruppe", "fylke", "alder", "kvinne", "gift", "barn", "landgruppe", "botid",
-            "hoyere_utd", "lonn_desil", "pgi_desil", "nav_historikk", "nav_varighet", "ufor", "permittert",
-            "helse_ytelse", "arbeid_ytelse", "timer_t", "innstrom3", "innstrom12"]
+# ---------------------------------------------------------------------------------------------
+# Compact codes, read once from the store in chunks
+# ---------------------------------------------------------------------------------------------
+
+#: Panel columns the regressors need (nothing else is read for them).
+_COVARIATE_COLUMNS = ["alder", "kvinne", "gift", "barn", "landgruppe", "botid", "hoyere_utd", "lonn_desil",
+                      "pgi_desil", "nav_historikk", "nav_varighet", "ufor", "permittert", "helse_ytelse",
+                      "arbeid_ytelse", "timer_t"]
+#: Blocks that depend on the rows fitted (quantiles) or on an option: kept raw, coded per variant.
+_RAW_BLOCKS = ("nav_varighet", "innstromming")
 
 
-def _frame(cfg: RunConfig, outcome: str) -> pd.DataFrame:
-    """The columns one outcome's alternatives need, from the store (not the whole panel)."""
-    return store_frame(cfg, [*_COLUMNS, outcome, f"exp_{outcome}"])
+@dataclass
+class Coded:
+    """One horizon's regressors and outcomes for every store row, as compact arrays.
+
+    ``blocks`` holds the option-independent regressor blocks (int8 categoricals, in the order of
+    :func:`build_covariates`, with ``nav_varighet`` and ``innstromming`` as placeholders coded per
+    variant from ``duration`` and ``inflow``). ``month`` indexes ``months``.
+    """
+
+    horizon: int
+    order: list[str]
+    blocks: dict[str, pd.Categorical]
+    duration: np.ndarray  # nav_varighet, months (int32)
+    inflow: np.ndarray  # innstrom<h>, float64 (quantile classes depend on the rows fitted)
+    month: np.ndarray  # int16 codes into months
+    months: pd.DatetimeIndex
+    hovedgruppe: pd.Categorical
+    fylke: pd.Categorical
+    y: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.duration.shape[0])
+
+    def covariates(self, options: CovariateOptions, rows: np.ndarray | None = None,
+                   extra: dict[str, pd.Categorical] | None = None,
+                   replace: dict[str, pd.Categorical] | None = None,
+                   duration: np.ndarray | None = None) -> pd.DataFrame:
+        """The covariate frame :func:`build_covariates` gives for these rows and options.
+
+        ``rows`` (bool) restricts the rows first (the inflow quantiles are then over those rows,
+        as ``build_covariates`` on the sub-frame); ``replace`` swaps whole blocks and ``duration``
+        the NAV duration (all rows; the spell-gap alternative).
+        """
+        dur = self.duration if duration is None else duration
+        take = (lambda a: a) if rows is None else (lambda a: a[rows])
+        cols: dict[str, pd.Categorical] = {}
+        for b in self.order:
+            if b == "timer_t" and not options.include_hours_at_t:
+                continue
+            if b == "nav_varighet":
+                cols[b] = duration_category(pd.Series(take(dur)), options.duration_categories)
+            elif b == "innstromming":
+                cols[b] = quantile_category(pd.Series(take(self.inflow)), options.inflow_categories)
+            else:
+                src = (replace or {}).get(b, self.blocks[b])
+                cols[b] = take(src)
+        for name, col in (extra or {}).items():
+            cols[name] = take(col)
+        return pd.DataFrame(cols, copy=False)
+
+    def month_category(self) -> pd.Categorical:
+        """One level per measurement month ("YYYY-MM", sorted; the first month is the reference)."""
+        return pd.Categorical.from_codes(self.month, dtype=pd.CategoricalDtype(list(self.months.strftime("%Y-%m"))))
 
 
-def _national(df: pd.DataFrame, outcome: str, expected: np.ndarray, cfg: RunConfig, by: str | None = None,
-              by_values: np.ndarray | pd.Series | None = None) -> pd.DataFrame:
+_CODED: dict[tuple[str, int], Coded] = {}
+
+
+def coded(cfg: RunConfig, horizon: int) -> Coded:
+    """:class:`Coded` for a configuration and horizon, from one pass over the store's chunks.
+
+    Memoised (one at a time): the chapter's alternatives of one horizon share it.
+    """
+    key = (str(store_dir(cfg)), horizon)
+    if key in _CODED:
+        return _CODED[key]
+    _CODED.clear()
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.pipeline import main_models, store_panel_path
+
+    outcomes = [o for o, h in HORIZONS.items() if h == horizon]
+    columns = ["month", "hovedgruppe", "fylke", *_COVARIATE_COLUMNS, f"innstrom{horizon}", *outcomes]
+    if not store_panel_path(cfg).exists():
+        main_models(cfg)
+    n = pq.ParquetFile(store_panel_path(cfg)).metadata.num_rows
+    opts = CovariateOptions()
+    # arrays filled chunk by chunk (no list of parts to concatenate: the peak is one copy)
+    arrays: dict[str, np.ndarray] = {"duration": np.empty(n, np.int32), "inflow": np.empty(n),
+                                     "month": np.empty(n, np.int64), **{o: np.empty(n) for o in outcomes}}
+    dtypes: dict[str, pd.CategoricalDtype] = {}
+    order: list[str] = []
+    lo = 0
+    for chunk in iter_chunks(cfg, columns):
+        hi = lo + len(chunk)
+        X = build_covariates(chunk, horizon, opts)
+        order = list(X.columns)
+        cats = [(b, X[b]) for b in order if b not in _RAW_BLOCKS]
+        cats += [("hovedgruppe", chunk["hovedgruppe"]), ("fylke", chunk["fylke"])]
+        for b, s in cats:
+            if b in dtypes and s.dtype != dtypes[b]:
+                raise AssertionError(f"column {b!r} has different levels in different chunks")
+            dtypes[b] = s.dtype
+            cc = s.cat.codes.to_numpy()
+            if b not in arrays:
+                arrays[b] = np.empty(n, cc.dtype)
+            arrays[b][lo:hi] = cc
+        del X, cats
+        arrays["duration"][lo:hi] = chunk["nav_varighet"].to_numpy(dtype=np.int32)
+        arrays["inflow"][lo:hi] = chunk[f"innstrom{horizon}"].to_numpy(dtype=float)
+        for o in outcomes:
+            arrays[o][lo:hi] = chunk[o].to_numpy(dtype=float)
+        arrays["month"][lo:hi] = chunk["month"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        lo = hi
+        del chunk
+    if lo != n:
+        raise AssertionError(f"the store's chunks hold {lo} rows, its metadata {n}")
+    if n == 0:
+        raise ValueError(f"the store of {cfg.name!r} has no rows")
+    m64 = arrays.pop("month")
+    mvals = np.unique(m64)
+    months = pd.DatetimeIndex(mvals.astype("datetime64[ns]"), name="month")
+    month = np.searchsorted(mvals, m64).astype(np.int16)
+    del m64
+
+    def cat(name: str) -> pd.Categorical:
+        return pd.Categorical.from_codes(arrays.pop(name), dtype=dtypes[name])
+
+    c = Coded(horizon=horizon, order=order, blocks={b: cat(b) for b in order if b not in _RAW_BLOCKS},
+              duration=arrays.pop("duration"), inflow=arrays.pop("inflow"),
+              month=month, months=months, hovedgruppe=cat("hovedgruppe"), fylke=cat("fylke"),
+              y={o: arrays.pop(o) for o in outcomes})
+    _CODED[key] = c
+    return c
+
+
+def _column(cfg: RunConfig, name: str) -> np.ndarray:
+    """One numeric column of the store for every row (read chunk by chunk)."""
+    return np.concatenate([ch[name].to_numpy(dtype=float) for ch in iter_chunks(cfg, [name])])
+
+
+def forget() -> None:
+    """Drop the memoised codes (e.g. at the end of the chapter)."""
+    _CODED.clear()
+
+
+def _national(c: Coded, outcome: str, expected: np.ndarray, cfg: RunConfig, rows: np.ndarray | None = None,
+              by: str | None = None, by_values: pd.Categorical | None = None, y: np.ndarray | None = None) -> pd.DataFrame:
     """Seasonally adjusted monthly indicator (by ``by``) with the given expected values.
 
-    Sums by cell with :func:`cube.monthly_from_arrays`, so no copy of the frame is made; equal
-    to ``indicator.monthly(df.assign(exp=expected), outcome, by)`` (up to summation order).
+    ``rows`` restricts to a subset (``expected`` is then for those rows). Sums by cell with
+    :func:`cube.monthly_from_arrays`: equal to ``indicator.monthly`` on the frame (up to summation order).
     """
     from arbeidsindikator.indicator import cube as cb
 
-    t = cb.monthly_from_arrays(df["month"], df[outcome].to_numpy(dtype=float), np.asarray(expected, dtype=float),
-                               outcome, None if by is None else (df[by] if by_values is None else by_values), by)
+    yy = c.y[outcome] if y is None else y
+    m = c.month
+    if rows is not None:
+        yy, m = yy[rows], m[rows]
+        if by_values is not None:
+            by_values = by_values[rows]
+    t = cb.monthly_from_arrays(c.months[m], yy, np.asarray(expected, dtype=float), outcome, by_values, by)
     return seasonal.adjust_table(t, seasonal.windows_for(cfg, outcome), group_levels=[by] if by else [])
 
 
-def _month_category(month: pd.Series) -> pd.Categorical:
-    """One level per measurement month ("YYYY-MM", sorted; the first month is the reference)."""
-    m = pd.DatetimeIndex(month)
-    uniq = np.unique(m.to_numpy())
-    labels = list(pd.DatetimeIndex(uniq).strftime("%Y-%m"))
-    return pd.Categorical.from_codes(np.searchsorted(uniq, m.to_numpy()), dtype=pd.CategoricalDtype(labels))
-
-
 def compare_national(cfg: RunConfig, outcome: str, variants: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Months × (main, variants...) seasonally adjusted national indicator."""
+    """Months × (main, variants...) seasonally adjusted national indicator (variants on all rows)."""
     cols = {"main model": indicator_series(cfg, outcome)["indicator"]}
-    df = _frame(cfg, outcome)
+    c = coded(cfg, horizon_of(outcome))
     for name, exp in variants.items():
-        cols[name] = _national(df, outcome, exp, cfg)["indicator"]
+        cols[name] = _national(c, outcome, exp, cfg)["indicator"]
     return pd.DataFrame(cols)
 
 
 def covid_out_of_sample(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, Variant]:
     """Alternative 1: estimate without the COVID stocks, predict them out of sample (fig. 30)."""
-    df = _frame(cfg, outcome)
     assert cfg.covid_window is not None
-    months = pd.DatetimeIndex(df["month"]).to_period("M")
-    fit_rows = ~np.asarray(cfg.covid_window.contains(months))
-    v = fit_variant(df, outcome, covariate_options(cfg), fit_rows=fit_rows)
+    c = coded(cfg, horizon_of(outcome))
+    in_covid = np.asarray(cfg.covid_window.contains(c.months.to_period("M")), dtype=bool)
+    fit_rows = ~in_covid[c.month]
+    v = fit_covariates(c.covariates(covariate_options(cfg)), c.y[outcome], outcome, fit_rows=fit_rows)
     return compare_national(cfg, outcome, {"COVID stocks left out of estimation": v.expected}), v
 
 
 def calendar_time(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Alternative 2: a dummy per measurement month; county indicators with and without it (fig. 31)."""
-    df = _frame(cfg, outcome)
-    v = fit_variant(df, outcome, covariate_options(cfg), extra={"maaned": _month_category(df["month"])})
-    with_time = _national(df, outcome, v.expected, cfg, by="fylke")
+    c = coded(cfg, horizon_of(outcome))
+    v = fit_covariates(c.covariates(covariate_options(cfg), extra={"maaned": c.month_category()}), c.y[outcome], outcome)
+    with_time = _national(c, outcome, v.expected, cfg, by="fylke", by_values=c.fylke)
     main = indicator_series(cfg, outcome, "fylke")
     k = cfg.min_cell_count
     return indicator.wide(main, "indicator", "fylke", k), indicator.wide(with_time, "indicator", "fylke", k)
 
 
+def _split_groups(c: Coded) -> pd.Categorical:
+    """Main group → the three groups of figure 32 (levels sorted, only those present)."""
+    labels = np.array([MAIN_GROUP_SPLIT.get(str(g), str(g)) for g in c.hovedgruppe.categories], dtype=object)
+    codes = c.hovedgruppe.codes
+    present = sorted(set(labels[np.unique(codes[codes >= 0])]))
+    lut = np.array([present.index(x) if x in present else -1 for x in labels], dtype=np.int8)
+    return pd.Categorical.from_codes(lut[codes], dtype=pd.CategoricalDtype(present))
+
+
 def separate_by_main_group(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     """Alternative 3: one regression per main group vs the common one; indicator per group (fig. 32)."""
-    df = _frame(cfg, outcome)
-    group = df["hovedgruppe"].astype(str).map(MAIN_GROUP_SPLIT)
-    exp = np.full(len(df), np.nan)
+    c = coded(cfg, horizon_of(outcome))
+    groups = _split_groups(c)
+    exp = np.full(c.n, np.nan)
     opts = covariate_options(cfg)
-    for g in sorted(group.unique()):
-        rows = (group == g).to_numpy()
-        sub = df[rows]
-        exp[rows] = fit_variant(sub, outcome, opts).expected
-    g = group.to_numpy()
-    common = _national(df, outcome, df[f"exp_{outcome}"].to_numpy(), cfg, by="split_group", by_values=g)
-    separate = _national(df, outcome, exp, cfg, by="split_group", by_values=g)
+    for j in range(len(groups.categories)):
+        rows = groups.codes == j
+        exp[rows] = fit_covariates(c.covariates(opts, rows=rows), c.y[outcome][rows], outcome).expected
+    common = _national(c, outcome, _column(cfg, f"exp_{outcome}"), cfg, by="split_group", by_values=groups)
+    separate = _national(c, outcome, exp, cfg, by="split_group", by_values=groups)
     a = indicator.wide(common, "indicator", "split_group").add_suffix(" (common)")
     b = indicator.wide(separate, "indicator", "split_group").add_suffix(" (separate)")
     return a.join(b)
 
 
 def lpm_vs_probit(cfg: RunConfig, outcome: str = "jobb3") -> tuple[pd.DataFrame, dict[str, float]]:
-    """Alternative 4: linear probability model instead of probit (curves and run time)."""
-    df = _frame(cfg, outcome)
-    opts = covariate_options(cfg)
-    lpm = fit_variant(df, outcome, opts, family="lpm")
-    probit = fit_variant(df, outcome, opts, family="probit")
+    """Alternative 4: linear probability model instead of probit (curves and run time).
+
+    Run times are fit + prediction on the same design size in this build: the LPM's here, the
+    probit's from the main model stage (:func:`pipeline.main_models`; the probit *is* the main
+    model of the job measures, so it is not refitted only to be timed).
+    """
+    from arbeidsindikator.pipeline import main_models
+
+    c = coded(cfg, horizon_of(outcome))
+    lpm = fit_covariates(c.covariates(covariate_options(cfg)), c.y[outcome], outcome, family="lpm")
     curves = compare_national(cfg, outcome, {"linear probability model": lpm.expected})
-    return curves, {"probit_s": probit.seconds, "lpm_s": lpm.seconds,
+    return curves, {"probit_s": float(main_models(cfg).seconds[outcome]), "lpm_s": lpm.fit_seconds,
                     "max_abs_diff_pp": float(100 * (curves["main model"] - curves["linear probability model"]).abs().max())}
 
 
 def specification_variants(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     """Alternative 6: without hours at t (fig. 2) and with 61 duration categories (appendix D)."""
-    df = _frame(cfg, outcome)
+    c = coded(cfg, horizon_of(outcome))
     base = covariate_options(cfg)
-    no_hours = fit_variant(df, outcome, CovariateOptions(base.duration_categories, False, base.inflow_categories))
+    no_hours = fit_covariates(c.covariates(CovariateOptions(base.duration_categories, False, base.inflow_categories)),
+                              c.y[outcome], outcome).expected
     other_dur = 61 if base.duration_categories == 20 else 20
-    dur = fit_variant(df, outcome, CovariateOptions(other_dur, base.include_hours_at_t, base.inflow_categories))
-    return compare_national(cfg, outcome, {"without hours at t": no_hours.expected, f"{other_dur} duration categories": dur.expected})
+    dur = fit_covariates(c.covariates(CovariateOptions(other_dur, base.include_hours_at_t, base.inflow_categories)),
+                         c.y[outcome], outcome).expected
+    return compare_national(cfg, outcome, {"without hours at t": no_hours, f"{other_dur} duration categories": dur})
 
 
 def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
@@ -256,15 +462,129 @@ def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
 
     Returns months × (main model on all rows, entry-cohort model on entrants) national indicator.
     """
-    df = _frame(cfg, outcome)
-    rows = (df["nav_varighet"] == 0).to_numpy()
-    entrants = df[rows]
-    del df
+    c = coded(cfg, horizon_of(outcome))
+    rows = c.duration == 0
     opts = covariate_options(cfg)
-    v = fit_variant(entrants, outcome, CovariateOptions(2, opts.include_hours_at_t, opts.inflow_categories))  # duration is 0 for all
+    # duration is 0 for every entrant: two categories, the second without rows (dropped)
+    X = c.covariates(CovariateOptions(2, opts.include_hours_at_t, opts.inflow_categories), rows=rows)
+    v = fit_covariates(X, c.y[outcome][rows], outcome)
     main = indicator_series(cfg, outcome)["indicator"]
-    cohort = _national(entrants, outcome, v.expected, cfg)["indicator"]
+    cohort = _national(c, outcome, v.expected, cfg, rows=rows)["indicator"]
     return pd.DataFrame({"main model (all person-months)": main, "entry cohorts (first month of spell)": cohort})
+
+
+def _gap_chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, gap_months: int) -> dict[str, np.ndarray]:
+    """The rows, NAV duration and pre-entry income (in G) of persons ``lo_id..hi_id`` for a spell gap.
+
+    The part of the panel builder's chunk step (:mod:`arbeidsindikator.panel.build`) that the
+    gap changes, with its formulas and exclusions (age outside 16–75, pre-entry income
+    unknown); hours, outcomes and the other columns are not rebuilt (they do not depend on the
+    gap). A test checks the result against the whole rebuilt panel.
+    """
+    from arbeidsindikator.data.extracts import INNSATSGRUPPER_RAW
+    from arbeidsindikator.data.grunnbelop import sql_month_index
+    from arbeidsindikator.panel.build import AGE_MAX, AGE_MIN, VARIG, _sql_list, nav_duration, window_sum
+
+    # the builder's status query (same rows: the join on the office table) with only the columns used
+    st = ex.df(f"SELECT s.person_id AS pid, {sql_month_index('s.month')} AS midx, "
+               f"list_position({_sql_list(INNSATSGRUPPER_RAW)}, s.innsatsgruppe) - 1 AS ig "
+               "FROM status s JOIN _kontor k ON s.nav_kontor = k.nav_kontor "
+               "WHERE s.person_id BETWEEN ? AND ? ORDER BY s.person_id, s.month", [lo_id, hi_id])
+    pid = st["pid"].to_numpy(np.int64)
+    midx = st["midx"].to_numpy(np.int64)
+    in_pop = st["ig"].to_numpy(np.int16) != VARIG
+    del st
+    pp, pm = pid[in_pop], midx[in_pop]
+    dur, sp_start = nav_duration(pp, pm, gap_months, "elapsed")
+    censored = sp_start <= gl.status_first
+    in_window = (midx >= gl.start) & (midx <= gl.end)
+    sel = in_window[in_pop]
+    rows = np.flatnonzero(in_pop)[sel]
+    pid_r, t = pid[rows], midx[rows]
+    dur, sp_start, censored = dur[sel], sp_start[sel], censored[sel]
+    pers = ex.df(f"SELECT person_id AS pid, {sql_month_index('fodt')} AS fodt FROM personer "
+                 "WHERE person_id BETWEEN ? AND ? ORDER BY person_id", [lo_id, hi_id])
+    ppos = np.searchsorted(pers["pid"].to_numpy(np.int64), pid_r)
+    alder = (t - pers["fodt"].to_numpy(np.int64)[ppos]) // 12
+    use_pgi = censored | (sp_start - 12 < gl.wage_first)
+    lonn_g = np.full(len(rows), np.nan)
+    pgi_g = np.full(len(rows), np.nan)
+    need_w = ~use_pgi
+    if need_w.any():
+        wmin = int(sp_start[need_w].min()) - 12
+        w = ex.df(f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "
+                  "WHERE person_id BETWEEN ? AND ? AND month >= ?",
+                  [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()])
+        wm = w["midx"].to_numpy(np.int64)
+        wg = w["lonn"].to_numpy(float) / gl.g_month[wm - gl.g_first]
+        qs = sp_start[need_w]
+        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, pid_r[need_w], qs - 12, qs - 1)
+    pgi_unknown = np.zeros(len(rows), dtype=bool)
+    if use_pgi.any():
+        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
+        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
+        key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
+        order = np.argsort(key)
+        key, val = key[order], pg["pgi"].to_numpy(float)[order]
+        q = pid_r * 10_000 + year
+        pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
+        found = (key[pos] == q) if len(key) else np.zeros(len(q), bool)
+        nok = np.where(found, val[pos] if len(key) else 0.0, 0.0)
+        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
+        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
+        years = gl.pgi_years
+        covered = np.zeros(len(year), dtype=bool) if years is None else (year >= years[0]) & (year <= years[1])
+        pgi_unknown = use_pgi & ~covered
+        ok = use_pgi & covered
+        pgi_g[ok] = nok[ok] / g_year[ok]
+    bad_age = (alder < AGE_MIN) | (alder > AGE_MAX)
+    keep = ~bad_age & ~pgi_unknown
+    return {"person_id": pid_r[keep], "midx": t[keep], "nav_varighet": dur[keep], "lonn_g": lonn_g[keep], "pgi_g": pgi_g[keep]}
+
+
+def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded,
+                       chunk_persons: int = 125_000) -> dict[str, np.ndarray]:
+    """NAV duration and the pre-entry income block of the panel rebuilt with another spell gap.
+
+    One chunk of persons at a time (:func:`_gap_chunk`) on the validated extracts, so the memory
+    is one chunk plus a few arrays, not a second panel. The rows must be the store's rows in the
+    store's order (the gap changes durations only): checked. Income deciles are over the whole
+    rebuilt panel, as in :func:`arbeidsindikator.panel.build.build_panel`.
+    """
+    from arbeidsindikator.data.extracts import validate_extracts
+    from arbeidsindikator.data.grunnbelop import month_to_index
+    from arbeidsindikator.panel.build import _globals, decile, decile_edges
+
+    keep = ("person_id", "midx", "nav_varighet", "lonn_g", "pgi_g")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keep}
+    # DuckDB's working memory bounded (it spills to disk): the main build validated the same folder
+    ex = validate_extracts(folder, memory_limit="1GB")
+    try:
+        gl = _globals(ex, pd.Period(cfg.start, freq="M"), pd.Period(cfg.end, freq="M"))
+        ids = ex.df("SELECT person_id FROM personer ORDER BY person_id")["person_id"].to_numpy(np.int64)
+        for c0 in range(0, len(ids), chunk_persons):
+            c1 = min(len(ids), c0 + chunk_persons) - 1
+            out = _gap_chunk(ex, gl, int(ids[c0]), int(ids[c1]), gap_months)
+            out["midx"] = out["midx"].astype(np.int32)
+            out["nav_varighet"] = out["nav_varighet"].astype(np.int32)
+            for k in keep:
+                parts[k].append(out[k])
+            del out
+    finally:
+        ex.close()
+    cols: dict[str, np.ndarray] = {}
+    for k in keep:  # one column's parts at a time: the peak is one extra column, not a second copy
+        cols[k] = np.concatenate(parts.pop(k)) if parts[k] else np.zeros(0)
+    # the rows: the store's rows in the store's order
+    pid = np.concatenate([ch["person_id"].to_numpy(np.int64) for ch in iter_chunks(cfg, ["person_id"])])
+    midx = np.array([month_to_index(p) for p in c.months.to_period("M")], dtype=np.int64)[c.month]
+    if len(pid) != len(cols["person_id"]) or not (np.array_equal(pid, cols["person_id"]) and np.array_equal(midx, cols["midx"])):
+        raise AssertionError("the spell gap changed the population rows; it must only change durations")
+    del pid, midx
+    lonn_desil = decile(cols["lonn_g"], decile_edges(cols["lonn_g"]))
+    pgi_desil = decile(cols["pgi_g"], decile_edges(cols["pgi_g"]))
+    return {"duration": cols["nav_varighet"].astype(np.int32),
+            "inntekt": income_category(pd.Series(lonn_desil), pd.Series(pgi_desil))}
 
 
 def spell_gap(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, dict[str, float]]:
@@ -278,27 +598,21 @@ def spell_gap(cfg: RunConfig, outcome: str = "atid3") -> tuple[pd.DataFrame, dic
     """
     if cfg.source not in ("synthetic", "extracts"):
         raise ValueError("the spell-gap alternative needs raw extracts (data.source synthetic or extracts)")
-    from arbeidsindikator import pipeline
-
     other = SPELL_GAP_MONTHS_ALTERNATIVE if cfg.gap_months == SPELL_GAP_MONTHS else SPELL_GAP_MONTHS
-    folder = panel_meta(cfg).report.get("extracts") or cfg.data_path
-    alt_cfg = dataclasses.replace(cfg, gap_months=other, source="extracts", data_path=Path(str(folder)))
+    folder = Path(str(panel_meta(cfg).report.get("extracts") or cfg.data_path))
+    alt_cfg = dataclasses.replace(cfg, gap_months=other, source="extracts", data_path=folder)
     main_curve = indicator_series(cfg, outcome)["indicator"]
-    df = store_frame(cfg, ["person_id", "month", "nav_varighet"], memo=False)
-    alt = load_panel(alt_cfg).panel
-    pipeline.forget(alt_cfg)  # the alternative panel is used once: not kept in the kernel's memo
-    key = ["person_id", "month"]
-    if len(alt) != len(df) or not alt[key].reset_index(drop=True).equals(df[key].reset_index(drop=True)):
-        raise AssertionError("the spell gap changed the population rows; it must only change durations")
-    d_main = df["nav_varighet"].to_numpy(float)
-    del df
-    v = fit_variant(alt, outcome, covariate_options(alt_cfg))
+    c = coded(cfg, horizon_of(outcome))
+    alt = _other_gap_columns(cfg, folder, other, c)
+    X = c.covariates(covariate_options(alt_cfg), replace={"inntekt": alt["inntekt"]}, duration=alt["duration"])
+    v = fit_covariates(X, c.y[outcome], outcome)
+    del X
     curves = pd.DataFrame({
         f"main model (gap {cfg.gap_months} months)": main_curve,
-        f"spell gap {other} months": _national(alt, outcome, v.expected, alt_cfg)["indicator"],
+        f"spell gap {other} months": _national(c, outcome, v.expected, alt_cfg)["indicator"],
     })
-    d_alt = alt["nav_varighet"].to_numpy(float)
+    d_main, d_alt = c.duration, alt["duration"]
     summary = {"other_gap": float(other), "share_rows_changed": float((d_main != d_alt).mean()),
-               "mean_duration_main": float(d_main.mean()), "mean_duration_other": float(d_alt.mean()),
+               "mean_duration_main": float(d_main.astype(float).mean()), "mean_duration_other": float(d_alt.astype(float).mean()),
                "max_abs_diff": float((curves.iloc[:, 0] - curves.iloc[:, 1]).abs().max())}
     return curves, summary

@@ -262,3 +262,12 @@ def long_export_files(cfg: RunConfig, folder: "Path") -> dict[str, "Path"]:
     if not all(p.is_file() for p in files.values()):
         files = long_export(cfg, folder)["files"]
     return files
+
+
+# --- alternatives ---
+
+def highlighted_counties() -> tuple[str, ...]:
+    """The counties the report highlights in its county figures (figures 14, 15 and 31)."""
+    from arbeidsindikator.indicator.indicator import SELECTED_COUNTIES
+
+    return tuple(SELECTED_COUNTIES)
