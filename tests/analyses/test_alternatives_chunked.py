@@ -57,7 +57,9 @@ def _ref_fit(panel, outcome, options, *, fit_rows=None, extra=None, family=None)
 
 
 def _ref_frame(cfg, outcome):
-    return pipeline.store_frame(cfg, [*_COLUMNS, outcome, f"exp_{outcome}"], memo=False)
+    # every outcome of the horizon: the pooling rule counts the probit outcome's variation too
+    same = [o for o in ("atid3", "atid12", "jobb3", "jobb12") if horizon_of(o) == horizon_of(outcome)]
+    return pipeline.store_frame(cfg, [*_COLUMNS, *same, f"exp_{outcome}"], memo=False)
 
 
 def _ref_national(df, outcome, expected, cfg, by=None, by_values=None):

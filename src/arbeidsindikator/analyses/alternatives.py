@@ -38,8 +38,10 @@ from arbeidsindikator.config import RunConfig
 from arbeidsindikator.indicator import indicator
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import (
+    NO_POOLING,
     CovariateOptions,
     build_covariates,
+    pool_rare_levels,
     duration_category,
     horizon_of,
     income_category,
@@ -238,6 +240,7 @@ class Coded:
     hovedgruppe: pd.Categorical
     fylke: pd.Categorical
     y: dict[str, np.ndarray] = field(default_factory=dict)
+    person: np.ndarray | None = None  # person ids (the pooling rule counts distinct persons)
 
     @property
     def n(self) -> int:
@@ -266,9 +269,16 @@ class Coded:
             else:
                 src = (replace or {}).get(b, self.blocks[b])
                 cols[b] = take(src)
+        X = pd.DataFrame(cols, copy=False)
+        if options.pooling.active:
+            # the rule counts persons and outcome variation over all rows fitted, as in the main
+            # models' design (never per chunk)
+            rows_panel = pd.DataFrame({"month": take(self.month), **{o: take(v) for o, v in self.y.items()},
+                                       **({"person_id": take(self.person)} if self.person is not None else {})})
+            X, _ = pool_rare_levels(X, rows_panel, self.horizon, options.pooling)
         for name, col in (extra or {}).items():
-            cols[name] = take(col)
-        return pd.DataFrame(cols, copy=False)
+            X[name] = take(col)
+        return X
 
     def month_category(self) -> pd.Categorical:
         """One level per measurement month ("YYYY-MM", sorted; the first month is the reference)."""
@@ -292,14 +302,14 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
     from arbeidsindikator.pipeline import main_models, store_panel_path
 
     outcomes = [o for o, h in HORIZONS.items() if h == horizon]
-    columns = ["month", "hovedgruppe", "fylke", *_COVARIATE_COLUMNS, f"innstrom{horizon}", *outcomes]
+    columns = ["person_id", "month", "hovedgruppe", "fylke", *_COVARIATE_COLUMNS, f"innstrom{horizon}", *outcomes]
     if not store_panel_path(cfg).exists():
         main_models(cfg)
     n = pq.ParquetFile(store_panel_path(cfg)).metadata.num_rows
-    opts = CovariateOptions()
+    opts = CovariateOptions(pooling=NO_POOLING)  # pooled over all rows in Coded.covariates, never per chunk
     # arrays filled chunk by chunk (no list of parts to concatenate: the peak is one copy)
     arrays: dict[str, np.ndarray] = {"duration": np.empty(n, np.int32), "inflow": np.empty(n),
-                                     "month": np.empty(n, np.int64), **{o: np.empty(n) for o in outcomes}}
+                                     "month": np.empty(n, np.int64), "person_id": np.empty(n, np.int64), **{o: np.empty(n) for o in outcomes}}
     dtypes: dict[str, pd.CategoricalDtype] = {}
     order: list[str] = []
     lo = 0
@@ -320,6 +330,7 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
         del X, cats
         arrays["duration"][lo:hi] = chunk["nav_varighet"].to_numpy(dtype=np.int32)
         arrays["inflow"][lo:hi] = chunk[f"innstrom{horizon}"].to_numpy(dtype=float)
+        arrays["person_id"][lo:hi] = chunk["person_id"].to_numpy(dtype=np.int64)
         for o in outcomes:
             arrays[o][lo:hi] = chunk[o].to_numpy(dtype=float)
         arrays["month"][lo:hi] = chunk["month"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
@@ -341,7 +352,7 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
     c = Coded(horizon=horizon, order=order, blocks={b: cat(b) for b in order if b not in _RAW_BLOCKS},
               duration=arrays.pop("duration"), inflow=arrays.pop("inflow"),
               month=month, months=months, hovedgruppe=cat("hovedgruppe"), fylke=cat("fylke"),
-              y={o: arrays.pop(o) for o in outcomes})
+              y={o: arrays.pop(o) for o in outcomes}, person=arrays.pop("person_id"))
     _CODED[key] = c
     return c
 
@@ -449,10 +460,10 @@ def specification_variants(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFra
     """Alternative 6: without hours at t (fig. 2) and with 61 duration categories (appendix D)."""
     c = coded(cfg, horizon_of(outcome))
     base = covariate_options(cfg)
-    no_hours = fit_covariates(c.covariates(CovariateOptions(base.duration_categories, False, base.inflow_categories)),
+    no_hours = fit_covariates(c.covariates(dataclasses.replace(base, include_hours_at_t=False)),
                               c.y[outcome], outcome).expected
     other_dur = 61 if base.duration_categories == 20 else 20
-    dur = fit_covariates(c.covariates(CovariateOptions(other_dur, base.include_hours_at_t, base.inflow_categories)),
+    dur = fit_covariates(c.covariates(dataclasses.replace(base, duration_categories=other_dur)),
                          c.y[outcome], outcome).expected
     return compare_national(cfg, outcome, {"without hours at t": no_hours, f"{other_dur} duration categories": dur})
 
@@ -466,7 +477,7 @@ def entry_cohorts(cfg: RunConfig, outcome: str = "atid3") -> pd.DataFrame:
     rows = c.duration == 0
     opts = covariate_options(cfg)
     # duration is 0 for every entrant: two categories, the second without rows (dropped)
-    X = c.covariates(CovariateOptions(2, opts.include_hours_at_t, opts.inflow_categories), rows=rows)
+    X = c.covariates(dataclasses.replace(opts, duration_categories=2), rows=rows)
     v = fit_covariates(X, c.y[outcome][rows], outcome)
     main = indicator_series(cfg, outcome)["indicator"]
     cohort = _national(c, outcome, v.expected, cfg, rows=rows)["indicator"]
