@@ -221,6 +221,9 @@ class MainModels:
     expected: pd.DataFrame | None  # columns = outcomes, aligned with the panel rows
     seconds: dict[str, float]
     regressors: pd.DataFrame | None = None  # the regressor table (chapter 3), from the h=3 covariates
+    #: the rare levels the designs pooled, by horizon (rows of ``panel.covariates.pooling_table``,
+    #: counted over the whole panel): chunked readers apply them with ``apply_pooling``
+    pooled: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def fit_main_models(
@@ -243,9 +246,11 @@ def fit_main_models(
     expected = pd.DataFrame(index=panel.index)
     seconds: dict[str, float] = {}
     regressors = None
+    pooled: dict[int, list[dict[str, Any]]] = {}
     for h in sorted({horizon_of(o) for o in outcomes}):
         t0 = time.perf_counter()
         X = build_covariates(panel, h, options)
+        pooled[h] = list(X.attrs.get("pooled", []))
         if h == 3:
             regressors = regressor_summary(X)
         design = build_design(X)
@@ -262,7 +267,8 @@ def fit_main_models(
             t_design = 0.0
         del design
     expected = expected[[o for o in outcomes]]
-    return MainModels(fits={o: fits[o] for o in outcomes}, expected=expected, seconds=seconds, regressors=regressors)
+    return MainModels(fits={o: fits[o] for o in outcomes}, expected=expected, seconds=seconds, regressors=regressors,
+                      pooled=pooled)
 
 
 class _ColumnLog:
@@ -443,6 +449,7 @@ def fit_main_models_from_file(
     fits: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     spills: dict[str, Path] = {}
+    pooled: dict[int, list[dict[str, Any]]] = {}
     regressors = None
     spill_dir.mkdir(parents=True, exist_ok=True)
     base: pd.DataFrame | None = None
@@ -455,6 +462,7 @@ def fit_main_models_from_file(
         if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks (unpooled): on disk meanwhile
             base_dtypes = _spill_codes(X, spill_dir / "covariates")
         X = _pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
+        pooled[h] = list(X.attrs.get("pooled", []))
         if h == 3:
             regressors = regressor_summary(X)
         n_levels = sum(len(X[c].cat.categories) for c in X.columns)
@@ -478,7 +486,8 @@ def fit_main_models_from_file(
         del design
         if h != horizons[-1]:
             base = _load_codes(spill_dir / "covariates", base_dtypes)
-    return MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors), {o: spills[o] for o in outcomes}
+    return (MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors,
+                       pooled=pooled), {o: spills[o] for o in outcomes})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -733,7 +742,7 @@ def main_models(cfg: RunConfig) -> MainModels:
         finally:
             shutil.rmtree(spill, ignore_errors=True)
         seconds = dict(full.seconds, fit_predict_total=round(t1 - t0, 1), write_store=round(time.perf_counter() - t1, 1))
-        mm = MainModels(fits=full.fits, expected=None, seconds=seconds, regressors=full.regressors)
+        mm = MainModels(fits=full.fits, expected=None, seconds=seconds, regressors=full.regressors, pooled=full.pooled)
         del full
         atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     _MEMO[("models", key)] = mm

@@ -176,3 +176,31 @@ def test_the_rule_and_the_growth_option_are_read_from_the_run_configuration(tmp_
         load_config(write_config(tmp_path, **{"model.growth": "yes"}))
     with pytest.raises(ConfigError, match="did you mean 'model.pooling.min_persons'"):
         load_config(write_config(tmp_path, **{"model.pooling.min_person": 5}))
+
+
+def test_chunks_with_the_whole_panels_merges_equal_the_whole_pooled_design(tiny_panel, tiny_cfg):
+    """apply_pooling: chunk covariates built unpooled + the whole panel's recorded merges = the
+    whole panel's pooled covariates, row for row (a chunk's own counts would pool other levels)."""
+    import dataclasses
+
+    from arbeidsindikator import pipeline
+    from arbeidsindikator.panel.covariates import NO_POOLING, apply_pooling, build_covariates
+
+    opts = pipeline.covariate_options(tiny_cfg)
+    assert opts.pooling.active
+    for h in (3, 12):
+        whole = build_covariates(tiny_panel, h, opts)
+        recs = whole.attrs.get("pooled", [])
+        assert recs, "the tiny panel has rare levels (else this test proves nothing)"
+        raw = dataclasses.replace(opts, pooling=NO_POOLING)
+        pid = tiny_panel["person_id"].to_numpy()
+        cuts = [0, *np.flatnonzero(pid[1:] != pid[:-1])[[len(pid) // 5, len(pid) // 3]] + 1, len(pid)] \
+            if len(np.flatnonzero(pid[1:] != pid[:-1])) > len(pid) // 3 else [0, len(pid) // 2, len(pid)]
+        parts = [apply_pooling(build_covariates(tiny_panel.iloc[a:b], h, raw), recs) for a, b in zip(cuts[:-1], cuts[1:])]
+        got = pd.concat(parts)
+        for b in whole.columns:
+            if b == "innstromming":  # quantile classes of the chunk, not of the panel (handled by the callers)
+                continue
+            np.testing.assert_array_equal(got[b].cat.codes.to_numpy(), whole[b].cat.codes.to_numpy(), err_msg=b)
+        # and applying nothing to an unpooled chunk changes nothing
+        assert apply_pooling(parts[0], []) is parts[0]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import GROWTH_COLUMN
-from arbeidsindikator.panel.covariates import NO_POOLING, CovariateOptions, build_covariates, pooling_table
+from arbeidsindikator.panel.covariates import NO_POOLING, POOLING_COLUMNS, CovariateOptions, build_covariates
 from arbeidsindikator.spec import OUTCOMES
 from arbeidsindikator.pipeline import covariate_options, main_models, store_frame, store_panel_path
 
@@ -67,10 +67,9 @@ def _frame(cfg: RunConfig, extra: list[str]) -> pd.DataFrame:
 
 def pooled_levels(cfg: RunConfig) -> pd.DataFrame:
     """The levels the main models pooled, both horizons (counts below the minimum cell size hidden)."""
-    df = _frame(cfg, [])
-    opts = covariate_options(cfg)
-    parts = [pooling_table(build_covariates(df, h, opts)) for h in (3, 12)]
-    t = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    # recorded by the models stage (counted over the whole panel); no person-month is read here
+    pooled = main_models(cfg).pooled
+    t = pd.DataFrame([r for h in (3, 12) for r in pooled.get(h, [])], columns=list(POOLING_COLUMNS))
     k = cfg.min_cell_count
     for c in ("persons", "rows used"):
         t[c] = [f"< {k}" if v < k else f"{int(v):,}" for v in t[c]]
@@ -91,14 +90,14 @@ def pooling_effect(cfg: RunConfig) -> dict[str, float]:
 
     Zero without refitting when nothing was pooled (the rule changes nothing then).
     """
-    df = _frame(cfg, [f"exp_{o}" for o in OLS_OUTCOMES])
     opts = covariate_options(cfg)
+    mm = main_models(cfg)
     out = {"n_pooled": 0, "coef_max_change": 0.0, "expected_month_max_change": 0.0}
-    n = sum(len(pooling_table(build_covariates(df, h, opts))) for h in (3, 12))
+    n = sum(len(mm.pooled.get(h, [])) for h in (3, 12))
     out["n_pooled"] = n
     if n == 0 or not opts.pooling.active:
         return out
-    mm = main_models(cfg)
+    df = _frame(cfg, [f"exp_{o}" for o in OLS_OUTCOMES])
     off = dataclasses.replace(opts, pooling=NO_POOLING)
     for o in OLS_OUTCOMES:
         res, exp0 = _fit(df, o, off)

@@ -18,6 +18,8 @@ chunk designs are the whole-panel design.
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from typing import Sequence
 
@@ -28,7 +30,7 @@ from scipy.special import ndtr
 from arbeidsindikator.analyses.influence import GROUPINGS, Accumulator, Influence, Layout, Level, PanelChunk, unit_labels
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.estimation import FitResult, build_design
-from arbeidsindikator.panel.covariates import build_covariates, horizon_of
+from arbeidsindikator.panel.covariates import NO_POOLING, apply_pooling, build_covariates, horizon_of
 from arbeidsindikator.spec import FAMILY, OUTCOMES
 
 
@@ -97,8 +99,12 @@ def store_influences(
 
     G = GROUPINGS
     groupings = tuple(groupings or G)
-    fits = {o: pipeline.main_models(cfg).fits[o] for o in outcomes}
+    mm = pipeline.main_models(cfg)
+    fits = {o: mm.fits[o] for o in outcomes}
     opts = pipeline.covariate_options(cfg)
+    # rare levels were pooled over the whole panel: chunks are built unpooled and get those merges
+    pooled = getattr(mm, "pooled", None) or {}
+    chunk_opts = dataclasses.replace(opts, pooling=NO_POOLING)
     horizons = sorted({horizon_of(o) for o in outcomes})
     gcols = list(dict.fromkeys(c for g in groupings for c in G[g] if c))
     light = ["person_id", "month", *gcols, *outcomes, *[f"exp_{o}" for o in outcomes]]
@@ -142,7 +148,7 @@ def store_influences(
             codes = {}
             if with_design:
                 for h in horizons:
-                    X = build_covariates(df, h, opts)
+                    X = apply_pooling(build_covariates(df, h, chunk_opts), pooled.get(h, []))
                     X["innstromming"] = inflow_category(df[f"innstrom{h}"], edges[h])
                     codes.update(_chunk_codes(X, {o: names[o] for o in outcomes if horizon_of(o) == h}))
                     del X

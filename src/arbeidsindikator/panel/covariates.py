@@ -437,6 +437,31 @@ def used_level_rows(col: pd.Series, live: np.ndarray, j: int, used: np.ndarray) 
 POOLING_COLUMNS = ("horizon", "block", "level", "merged into", "reason", "persons", "rows used")
 
 
+def apply_pooling(X: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """``X`` with the merges :func:`pool_rare_levels` recorded (rows of :func:`pooling_table`) applied.
+
+    For chunked readers of a panel whose rare levels were pooled over the whole panel: building
+    a chunk's covariates unpooled and applying the whole panel's merges gives exactly the rows of
+    the whole panel's pooled design (a chunk's own counts would pool other levels). Each record's
+    ``merged into`` is the level the rows carry in the end, so one mapping per block suffices.
+    """
+    if not records:
+        return X
+    X = X.copy()
+    by_block: dict[str, dict[Any, Any]] = {}
+    for r in records:
+        by_block.setdefault(r["block"], {})[r["level"]] = r["merged into"]
+    for block, merges in by_block.items():
+        col = X[block]
+        cats = list(col.cat.categories)
+        target = np.arange(len(cats))
+        for level, into in merges.items():
+            target[cats.index(level)] = cats.index(into)
+        codes = col.cat.codes.to_numpy()
+        X[block] = pd.Categorical.from_codes(np.where(codes >= 0, target[np.maximum(codes, 0)], codes), dtype=col.dtype)
+    return X
+
+
 def pooling_table(X: pd.DataFrame) -> pd.DataFrame:
     """The levels :func:`build_covariates` pooled for ``X`` (empty when none or pooling is off)."""
     return pd.DataFrame(X.attrs.get("pooled", []), columns=list(POOLING_COLUMNS))
