@@ -139,6 +139,16 @@ def driver(config: str) -> int:
             dst = book_dir / f"{f}.ipynb"
             if not dst.exists():
                 bb.convert(src, dst)
+    # the publication archive and the book's downloads, as book.build does before rendering
+    # (chapter 10 links the downloads; without them the render fails on unreadable files)
+    print("@@ stage publish", file=sys.stderr, flush=True)
+    try:
+        from arbeidsindikator.book.archive import publish_build
+
+        publish_build(cfg, book_dir)
+    except Exception as exc:  # noqa: BLE001 - report and go on
+        failed.append("publish")
+        print(f"\nPUBLISH FAILED: {type(exc).__name__}: {str(exc)[:500]}", flush=True)
     print("@@ stage render", file=sys.stderr, flush=True)
     try:
         bb.render(book_dir, REPO_ROOT, warnings_as_errors=not failed)
