@@ -351,24 +351,7 @@ def _k_pass1(y, r, cell, unit, tkey, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su
                 srr[c] += r[i] * r[i]
     for q in range(Q):
         for keys, G, S in ((cell[:, q], Gc, Sc), (unit[:, q], Gu, Su), (tkey[:, q], Gt, St)):
-            for k in range(starts.shape[0] - 1):
-                ks = np.sort(keys[starts[k]:starts[k + 1]])
-                prev = -1
-                run = 0
-                for v in ks:
-                    if v < 0:
-                        continue
-                    if v == prev:
-                        run += 1
-                    else:
-                        if prev >= 0:
-                            G[prev] += 1
-                            S[prev] += run * run
-                        prev = v
-                        run = 1
-                if prev >= 0:
-                    G[prev] += 1
-                    S[prev] += run * run
+            _k_count(keys, starts, G, S)
 
 
 class Accumulator:

@@ -366,20 +366,10 @@ def read_manifest(folder: Path) -> tuple[Manifest | None, list[str]]:
     end = month(period.get("end"), "period.end")
     cov_raw = raw.get("coverage", {}) if isinstance(raw, dict) else {}
     coverage: dict[str, tuple[Any, Any]] = {}
-    for key in _MONTH_COVERAGE:
+    for key in (*_MONTH_COVERAGE, *_OPTIONAL_MONTH_COVERAGE):
         pair = cov_raw.get(key)
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            problems.append(f"- manifest.coverage.{key}: expected [first month, last month], got {pair!r}")
-            continue
-        a, b = month(pair[0], f"coverage.{key}[0]"), month(pair[1], f"coverage.{key}[1]")
-        if a is not None and b is not None:
-            if b < a:
-                problems.append(f"- manifest.coverage.{key}: last month {b} is before first month {a}")
-            coverage[key] = (a, b)
-    for key in _OPTIONAL_MONTH_COVERAGE:  # declared only when the optional table is delivered
-        pair = cov_raw.get(key)
-        if pair is None:
-            continue
+        if pair is None and key in _OPTIONAL_MONTH_COVERAGE:
+            continue  # declared only when the optional table is delivered
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             problems.append(f"- manifest.coverage.{key}: expected [first month, last month], got {pair!r}")
             continue
