@@ -87,6 +87,7 @@ from arbeidsindikator.data.extracts import (
     DEFAULT_G_PATH, INNSATSGRUPPER_RAW, TILTAK, Manifest, index_to_month, write_manifest,
 )
 from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH
+from arbeidsindikator.synthetic.growth import write_growth  # the optional growth extract (issue 13)
 from arbeidsindikator.synthetic.params import CALIBRATED, write_calibrated
 from arbeidsindikator.synthetic.simulate import _Chunk, _in_period, _chunk_panel, _chunk_rows, _dates, _simulate, _subset
 from arbeidsindikator.synthetic.targets import _person_moments
@@ -416,7 +417,6 @@ def generate_extracts(
     })
     reg.to_parquet(folder / ".ba_region.parquet.tmp", index=False)
     os.replace(folder / ".ba_region.parquet.tmp", folder / "ba_region.parquet")
-    from arbeidsindikator.synthetic.growth import write_growth  # optional extract (issue 13, helper growth)
     write_growth(folder, geo, reg["month"].iloc[:M].to_numpy())
     shutil.copyfile(DEFAULT_G_PATH, folder / ".grunnbelop.csv.tmp")
     os.replace(folder / ".grunnbelop.csv.tmp", folder / "grunnbelop.csv")
