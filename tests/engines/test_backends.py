@@ -118,7 +118,7 @@ def test_sql_cube_equals_in_process_cube_on_a_chunk(unpooled_cfg, reference, tmp
     from arbeidsindikator.engines.sql import sql_cube
 
     _, cube_ref = reference
-    chunk = next(pipeline.iter_chunks(unpooled_cfg, pipeline._CUBE_COLUMNS)).iloc[:6000]
+    chunk = next(pipeline.iter_chunks(unpooled_cfg, pipeline.store._CUBE_COLUMNS)).iloc[:6000]
     chunk.to_parquet(tmp_path / "chunk.parquet", index=False)
     want, _ = cb.build(iter([chunk]), cube_ref.levels)
     got = sql_cube(tmp_path / "chunk.parquet", cube_ref.levels)

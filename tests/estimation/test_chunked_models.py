@@ -80,8 +80,8 @@ def test_chunked_predictions_equal_in_memory(both_paths):
 def test_store_from_file_equals_store_from_memory(tiny_cfg, tiny_panel, panel_file, both_paths, tmp_path):
     ref, _, spills = both_paths
     a, b = tmp_path / "memory.parquet", tmp_path / "file.parquet"
-    pipeline._write_store_panel(tiny_panel, ref.expected, a, CHUNK)
-    pipeline._write_store_from_file(panel_file, spills, b, CHUNK)
+    pipeline.store._write_store_panel(tiny_panel, ref.expected, a, CHUNK)
+    pipeline.store._write_store_from_file(panel_file, spills, b, CHUNK)
     import pyarrow.parquet as pq
 
     fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
@@ -97,4 +97,4 @@ def test_store_from_file_rejects_short_expected_values(panel_file, both_paths, t
     short = tmp_path / "short.f8"
     np.fromfile(spills["atid3"], dtype=np.float64)[:-1].tofile(short)
     with pytest.raises(ValueError, match="expected values for 'atid3'"):
-        pipeline._write_store_from_file(panel_file, {**spills, "atid3": short}, tmp_path / "x.parquet", CHUNK)
+        pipeline.store._write_store_from_file(panel_file, {**spills, "atid3": short}, tmp_path / "x.parquet", CHUNK)

@@ -54,7 +54,7 @@ def test_store_has_many_chunks_of_whole_persons(chunked_cfg):
 @settings(max_examples=200, deadline=None)
 def test_person_cuts_cover_rows_and_never_split_a_person(rows_per_person, size):
     person = np.repeat(np.arange(len(rows_per_person)), rows_per_person)
-    cuts = pipeline._person_cuts(person, size)
+    cuts = pipeline.store._person_cuts(person, size)
     assert [a for a, _ in cuts[1:]] == [b for _, b in cuts[:-1]]
     assert (cuts[0][0] if cuts else 0) == 0 and (cuts[-1][1] if cuts else 0) == len(person)
     for a, b in cuts:

@@ -1,0 +1,303 @@
+"""The models stage: the four main models fitted from the panel file with bounded memory.
+
+:func:`fit_main_models` is the in-memory reference; :func:`fit_main_models_from_file` the
+production path (covariates built in chunks, one horizon's design at a time, expected values
+spilled to disk). Pure stage functions: no caching and no source choice here (see
+:mod:`arbeidsindikator.pipeline.store` for the cached stage).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from arbeidsindikator.data.contract import OUTCOMES
+from arbeidsindikator.panel.covariates import CovariateOptions, build_covariates, horizon_of
+from arbeidsindikator.spec import FAMILY
+
+
+@dataclass
+class MainModels:
+    """Fitted main models (one per outcome) and, in memory only, expected values for every row.
+
+    The build's cached models (:func:`main_models`) carry no expected values: those are columns
+    ``exp_<outcome>`` of the store's panel file (:func:`store_panel_path`), read by column and
+    in chunks (:func:`iter_chunks`).
+    """
+
+    fits: dict[str, Any]
+    expected: pd.DataFrame | None  # columns = outcomes, aligned with the panel rows
+    seconds: dict[str, float]
+    regressors: pd.DataFrame | None = None  # the regressor table (chapter 3), from the h=3 covariates
+    #: the rare levels the designs pooled, by horizon (rows of ``panel.covariates.pooling_table``,
+    #: counted over the whole panel): chunked readers apply them with ``apply_pooling``
+    pooled: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def fit_main_models(
+    panel: pd.DataFrame,
+    options: CovariateOptions,
+    outcomes: tuple[str, ...] = OUTCOMES,
+    family: dict[str, str] | None = None,
+    cov_type: str = "classical",
+) -> MainModels:
+    """Fit the main model for each outcome on all observable rows; predict every row.
+
+    Each horizon's design is built once and dropped before the next one is built, so at most
+    one design (int32 codes, ~1.5 GB at 23 M rows) is in memory.
+    """
+    from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.panel.covariates import regressor_summary
+
+    family = family or FAMILY
+    fits: dict[str, Any] = {}
+    expected = pd.DataFrame(index=panel.index)
+    seconds: dict[str, float] = {}
+    regressors = None
+    pooled: dict[int, list[dict[str, Any]]] = {}
+    for h in sorted({horizon_of(o) for o in outcomes}):
+        t0 = time.perf_counter()
+        X = build_covariates(panel, h, options)
+        pooled[h] = list(X.attrs.get("pooled", []))
+        if h == 3:
+            regressors = regressor_summary(X)
+        design = build_design(X)
+        del X
+        t_design = time.perf_counter() - t0
+        for outcome in [o for o in outcomes if horizon_of(o) == h]:
+            t0 = time.perf_counter()
+            res = fit(design, panel[outcome].to_numpy(dtype=float), family=family[outcome], outcome=outcome,  # type: ignore[arg-type]
+                      cov_type=cov_type)  # type: ignore[arg-type]
+            fits[outcome] = res
+            # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
+            expected[outcome] = res.predict(design, unseen="nan")
+            seconds[outcome] = round(time.perf_counter() - t0 + t_design, 2)
+            t_design = 0.0
+        del design
+    expected = expected[[o for o in outcomes]]
+    return MainModels(fits={o: fits[o] for o in outcomes}, expected=expected, seconds=seconds, regressors=regressors,
+                      pooled=pooled)
+
+
+class _ColumnLog:
+    """Stands in for a panel frame and records which columns a function reads (``df[col]``)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+        self.index = df.index
+        self.columns = df.columns
+        self.used: list[str] = []
+
+    def __getitem__(self, col: str) -> pd.Series:
+        if col not in self.used:
+            self.used.append(col)
+        return self._df[col]
+
+    def __len__(self) -> int:
+        return len(self._df)
+
+
+#: Blocks whose levels depend on the whole panel (quantile classes over all rows): computed from
+#: the whole column, never per chunk. Block -> (panel column template, builder).
+def _whole_panel_blocks(horizon: int, options: CovariateOptions) -> dict[str, tuple[str, Callable[[pd.Series], pd.Categorical]]]:
+    from arbeidsindikator.panel.covariates import quantile_category
+
+    return {"innstromming": (f"innstrom{horizon}", lambda s: quantile_category(s, options.inflow_categories))}
+
+
+def covariates_from_file(
+    path: Path,
+    horizon: int,
+    options: CovariateOptions,
+    *,
+    chunk_rows: int = 2_000_000,
+    base: pd.DataFrame | None = None,
+    pool: bool = True,
+) -> pd.DataFrame:
+    """:func:`~arbeidsindikator.panel.covariates.build_covariates` of a panel parquet file, in chunks.
+
+    Equal to ``build_covariates(pd.read_parquet(path), horizon, options)`` (a test checks it)
+    without holding the panel: only the columns the covariates read are read (found by running
+    ``build_covariates`` on the first rows), ``chunk_rows`` rows at a time; blocks whose levels
+    depend on the whole panel (the inflow quantile classes) are computed from their whole column.
+    Memory: the result (one int8 code per row and block) plus one chunk.
+
+    ``base``: the covariates of the same file for another horizon. Its blocks that do not depend
+    on the horizon (checked on the first rows) are reused instead of read again; only the rest
+    is built.
+
+    The pooling of rare levels (``options.pooling``) counts persons and outcomes over the whole
+    panel, so it is never applied per chunk: the blocks are built unpooled and pooled once at the
+    end (:func:`_pool_from_file`); ``pool=False`` returns them unpooled (and ``base`` must be
+    unpooled).
+    """
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.panel.covariates import NO_POOLING, build_covariates
+
+    pool_opts, options = options, dataclasses.replace(options, pooling=NO_POOLING)
+
+    pf = pq.ParquetFile(path)
+    n = pf.metadata.num_rows
+    head = next(pf.iter_batches(batch_size=min(max(n, 1), 10_000))).to_pandas() if n else pd.read_parquet(path)
+    log = _ColumnLog(head)
+    sample = build_covariates(log, horizon, options)  # type: ignore[arg-type]
+    whole = {b: v for b, v in _whole_panel_blocks(horizon, options).items() if b in sample.columns}
+    reuse: set[str] = set()
+    if base is not None:
+        if len(base) != n:
+            raise ValueError(f"base covariates have {len(base)} rows, {path} has {n}")
+        other = [h for h in (3, 12) if h != horizon]
+        alt = build_covariates(head, other[0], options) if other else sample
+        reuse = {b for b in sample.columns if b not in whole and b in base.columns and b in alt.columns
+                 and sample[b].dtype == base[b].dtype and sample[b].equals(alt[b])}
+    whole_cols = {v[0] for v in whole.values()}
+    todo = [b for b in sample.columns if b not in whole and b not in reuse]
+    columns = [c for c in log.used if c not in whole_cols] + sorted(whole_cols)
+    dtypes = {b: sample[b].dtype for b in sample.columns}
+    codes = {b: np.empty(n, dtype=sample[b].cat.codes.dtype) for b in todo}
+    lo = 0
+    for batch in (pf.iter_batches(batch_size=max(int(chunk_rows), 1), columns=columns) if todo else ()):
+        part = build_covariates(batch.to_pandas(), horizon, options)
+        hi = lo + len(part)
+        for b, arr in codes.items():
+            if part[b].dtype != dtypes[b]:
+                raise ValueError(f"covariate block {b!r} has chunk-dependent levels; it cannot be built in chunks")
+            arr[lo:hi] = part[b].cat.codes.to_numpy()
+        lo = hi
+        del part, batch
+    if todo and lo != n:
+        raise ValueError(f"read {lo} rows from {path}, the file has {n}")
+    cols: dict[str, pd.Categorical] = {}
+    for b in sample.columns:
+        if b in reuse:
+            assert base is not None
+            cols[b] = base[b].array  # type: ignore[assignment]
+        elif b in whole:
+            col, make = whole[b]
+            cols[b] = make(pd.read_parquet(path, columns=[col])[col])
+        else:
+            cols[b] = pd.Categorical.from_codes(codes.pop(b), dtype=dtypes[b])
+    X = pd.DataFrame(cols)
+    return _pool_from_file(X, path, horizon, pool_opts) if pool else X
+
+
+def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: CovariateOptions) -> pd.DataFrame:
+    """``X`` (unpooled covariates of the panel file) with the rare levels pooled over the whole panel.
+
+    Reads only the columns the rule counts on (person, month, the horizon's outcomes); equal to
+    the pooling :func:`build_covariates` does on the whole panel in memory.
+    """
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.panel.covariates import pool_rare_levels
+
+    if not options.pooling.active:
+        return X
+    have = set(pq.read_schema(path).names)
+    cols = [c for c in ["person_id", "month", *[o for o in OUTCOMES if horizon_of(o) == horizon]] if c in have]
+    panel = pd.read_parquet(path, columns=cols)
+    X, pooled = pool_rare_levels(X, panel, horizon, options.pooling)
+    X.attrs["pooled"] = pooled.to_dict("records")
+    return X
+
+
+def _read_column(path: Path, column: str) -> np.ndarray:
+    """One column of a parquet file as a float64 array (NaN for missing)."""
+    import pyarrow.parquet as pq
+
+    col = pq.read_table(path, columns=[column]).column(column)
+    return col.to_numpy().astype(np.float64, copy=False)
+
+
+def _spill_codes(X: pd.DataFrame, folder: Path) -> dict[str, pd.CategoricalDtype]:
+    """Write a frame of categoricals as raw code files (``<block>.npy``); return the dtypes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, b in enumerate(X.columns):
+        np.save(folder / f"{i}.npy", X[b].cat.codes.to_numpy())
+    return {b: X[b].dtype for b in X.columns}
+
+
+def _load_codes(folder: Path, dtypes: dict[str, pd.CategoricalDtype]) -> pd.DataFrame:
+    """The frame :func:`_spill_codes` wrote."""
+    return pd.DataFrame({b: pd.Categorical.from_codes(np.load(folder / f"{i}.npy"), dtype=dt)
+                         for i, (b, dt) in enumerate(dtypes.items())})
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory Arrow's allocator keeps cached after a read back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def fit_main_models_from_file(
+    path: Path,
+    options: CovariateOptions,
+    spill_dir: Path,
+    outcomes: tuple[str, ...] = OUTCOMES,
+    family: dict[str, str] | None = None,
+    cov_type: str = "classical",
+    chunk_rows: int = 2_000_000,
+) -> tuple[MainModels, dict[str, Path]]:
+    """:func:`fit_main_models` on a panel parquet file with bounded memory (the models stage).
+
+    Never holds the panel: the covariates are built in chunks (:func:`covariates_from_file`),
+    one horizon's design at a time (int16 codes when the levels fit), one outcome column at a
+    time; each outcome's expected values are written to ``spill_dir/exp_<outcome>.f8`` (raw
+    float64, one per panel row) instead of being kept. Returns the models (``expected`` None)
+    and the spill files. Results equal :func:`fit_main_models` on the same panel.
+    """
+    from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.panel.covariates import regressor_summary
+
+    family = family or FAMILY
+    fits: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    spills: dict[str, Path] = {}
+    pooled: dict[int, list[dict[str, Any]]] = {}
+    regressors = None
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    base: pd.DataFrame | None = None
+    horizons = sorted({horizon_of(o) for o in outcomes})
+    for h in horizons:
+        t0 = time.perf_counter()
+        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base, pool=False)
+        base = None
+        _release_arrow_memory()
+        if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks (unpooled): on disk meanwhile
+            base_dtypes = _spill_codes(X, spill_dir / "covariates")
+        X = _pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
+        pooled[h] = list(X.attrs.get("pooled", []))
+        if h == 3:
+            regressors = regressor_summary(X)
+        n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+        design = build_design(X, code_dtype=np.int16 if n_levels < np.iinfo(np.int16).max else np.int32)
+        del X
+        t_design = time.perf_counter() - t0
+        seconds[f"design_h{h}"] = round(t_design, 2)
+        for outcome in [o for o in outcomes if horizon_of(o) == h]:
+            t0 = time.perf_counter()
+            y = _read_column(path, outcome)
+            _release_arrow_memory()
+            res = fit(design, y, family=family[outcome], outcome=outcome, cov_type=cov_type)  # type: ignore[arg-type]
+            del y
+            fits[outcome] = res
+            # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
+            pred = res.predict(design, unseen="nan")
+            spills[outcome] = spill_dir / f"exp_{outcome}.f8"
+            pred.tofile(spills[outcome])
+            del pred
+            seconds[outcome] = round(time.perf_counter() - t0, 2)
+        del design
+        if h != horizons[-1]:
+            base = _load_codes(spill_dir / "covariates", base_dtypes)
+    return (MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors,
+                       pooled=pooled), {o: spills[o] for o in outcomes})

@@ -1,0 +1,245 @@
+"""The source choice and the panel stage: run configuration → raw extracts → validated panel.
+
+The only place that picks the data source (synthetic generator, a folder of extracts, one panel
+file) for the indicator and for the profiling evaluation. The panel is cached on disk under
+``cfg.cache_dir``, keyed by the configuration's, the inputs' and the code's fingerprints
+(:func:`_cache_key`); every cache file is written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from arbeidsindikator.config import RunConfig
+from arbeidsindikator.data.contract import validate_panel
+from arbeidsindikator.data.extracts import validate_extracts
+from arbeidsindikator.io import atomic_write, code_fingerprint, data_fingerprint
+from arbeidsindikator.panel.build import PanelOptions, build_panel
+from arbeidsindikator.panel.covariates import CovariateOptions, PoolingRule
+from arbeidsindikator.profiling.contract import ProfilingData, validate_profiling_data
+from arbeidsindikator.profiling.evaluation import load_g_table, params_from_config
+from arbeidsindikator.synthetic import generator as se
+from arbeidsindikator.synthetic.generator import load_truth
+from arbeidsindikator.synthetic.registrations import generate_registrations
+
+
+@dataclass
+class PanelData:
+    """The validated analysis panel plus what the book reports about where it came from."""
+
+    panel: pd.DataFrame
+    fingerprint: str
+    report: dict[str, Any] = field(default_factory=dict)
+    truth: dict[str, pd.Series] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# From a run configuration
+# ---------------------------------------------------------------------------------------------
+
+_COMPLETE = "_COMPLETE.json"
+
+
+def _extracts_complete(folder: Path, generator_fp: str) -> bool:
+    marker = folder / _COMPLETE
+    if not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("generator") == generator_fp
+    except json.JSONDecodeError:
+        return False
+
+
+def panel_from_config(cfg: RunConfig, *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The analysis panel for a run configuration, and a small report.
+
+    ``cfg.source == "synthetic"``: raw extracts are generated (seeded) into
+    ``cfg.cache_dir / f"extracts-{cfg.fingerprint()}"`` unless a complete set made by the same
+    generator code is already there, then validated and built. ``"extracts"``: the folder
+    ``cfg.data_path`` is validated and built. Validation fails before anything is computed or
+    written (:class:`~arbeidsindikator.data.extracts.ExtractError`). The caller validates the panel
+    against the panel contract (``contract.validate_panel``). The report holds the exclusion counts, the extracts' content
+    fingerprint, row and person counts and, for synthetic data, where the planted truth is.
+    """
+    t0 = time.perf_counter()
+    truth_dir: str | None = None
+    if cfg.source == "synthetic":
+        folder = Path(cfg.cache_dir) / f"extracts-{cfg.fingerprint()}"
+        gfp = se.generator_fingerprint()
+        if not _extracts_complete(folder, gfp):
+            if folder.exists():
+                shutil.rmtree(folder)
+            se.generate_extracts(folder, n_persons=cfg.n_persons, seed=cfg.seed, start=cfg.start, end=cfg.end,
+                                 verbose=verbose)
+        truth_dir = str(folder / "truth")
+    elif cfg.source == "extracts":
+        folder = Path(cfg.data_path)
+    else:
+        raise ValueError(f"panel_from_config builds from raw extracts; data.source {cfg.source!r} is read elsewhere")
+    t1 = time.perf_counter()
+    ex = validate_extracts(folder)
+    t2 = time.perf_counter()
+    try:
+        panel, report = build_panel(ex, cfg.start, cfg.end, PanelOptions(gap_months=cfg.gap_months), verbose=verbose)
+        fp = ex.fingerprint()
+        summary = ex.summary
+    finally:
+        ex.close()
+    report.update({
+        "source": cfg.source,
+        "extracts": str(folder),
+        "extracts_fingerprint": fp,
+        "extract_rows": {k: v["rows"] for k, v in summary.items()},
+        "truth": truth_dir,
+        "seconds_by_stage": {"generate": round(t1 - t0, 1), "validate": round(t2 - t1, 1),
+                             "build": round(time.perf_counter() - t2, 1)},
+    })
+    return panel, report
+
+
+def input_fingerprint(cfg: RunConfig) -> str:
+    """Cheap fingerprint of the input files (name, size, modification time), like make's.
+
+    Part of every cache key, so replacing an extract in the same folder invalidates the cache.
+    Synthetic data are fully determined by the configuration: empty fingerprint.
+    """
+    if cfg.data_path is None:
+        return "synthetic"
+    files = [cfg.data_path] if cfg.data_path.is_file() else sorted(p for p in cfg.data_path.rglob("*") if p.is_file())
+    h = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(cfg.data_path.parent)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:12]
+
+
+def _cache_key(cfg: RunConfig) -> str:
+    return f"{cfg.fingerprint()}-{input_fingerprint(cfg)}-{code_fingerprint()}"
+
+
+def _build_panel(cfg: RunConfig) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Raw extracts (generated, or the analyst's folder) → validated → analysis panel.
+
+    ``synthetic``: the calibrated generator writes raw extracts into the cache folder first, so
+    the synthetic build runs exactly the code path real extracts take. ``panel``: one file that
+    already holds the analysis panel (validated against the panel contract by the caller).
+    """
+    if cfg.source in ("synthetic", "extracts"):
+        panel, report = panel_from_config(cfg)
+        truth: dict[str, Any] = {}
+        if cfg.source == "synthetic" and report.get("truth"):
+            truth = load_truth(report["truth"])
+        return panel, report, truth
+    assert cfg.data_path is not None
+    reader = pd.read_csv if cfg.data_path.suffix == ".csv" else pd.read_parquet
+    return reader(cfg.data_path), {"file": str(cfg.data_path)}, {}
+
+
+_MEMO: dict[str, Any] = {}
+
+
+def _write_parquet_in_parts(df: pd.DataFrame, path: Path, rows: int = 2_000_000) -> None:
+    """``df.to_parquet`` one slice at a time: the Arrow copy is bounded by ``rows``, not the frame."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(df) <= rows:
+        df.to_parquet(path, index=False)
+        return
+    writer = None
+    try:
+        for lo in range(0, len(df), rows):
+            t = pa.Table.from_pandas(df.iloc[lo:lo + rows], preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, t.schema)
+            writer.write_table(t)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def panel_path(cfg: RunConfig) -> Path:
+    """The cached analysis panel (parquet) of a configuration, written by :func:`load_panel`."""
+    return cfg.cache_dir / f"panel-{_cache_key(cfg)}.parquet"
+
+
+def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
+    """The analysis panel for a configuration: validated, restricted to the period, cached."""
+    key = _cache_key(cfg)
+    if ("panel", key) in _MEMO:
+        return _MEMO[("panel", key)]
+    path = cfg.cache_dir / f"panel-{key}.parquet"
+    meta_path = cfg.cache_dir / f"panel-{key}.pkl"
+    if path.exists() and meta_path.exists():
+        panel = pd.read_parquet(path)
+        meta = pickle.loads(meta_path.read_bytes())
+    else:
+        t0 = time.perf_counter()
+        raw, report, truth = _build_panel(cfg)
+        panel = validate_panel(raw, period=(cfg.start, cfg.end))
+        del raw  # the validated copy is the one kept (two copies of a 23 M-row panel are ~7 GB)
+        report = dict(report, seconds=round(time.perf_counter() - t0, 1))
+        meta = {"report": report, "truth": truth, "fingerprint": data_fingerprint(panel)}
+        atomic_write(path, lambda p: _write_parquet_in_parts(panel, p))
+        atomic_write(meta_path, lambda p: p.write_bytes(pickle.dumps(meta)))
+        if verbose:
+            print(f"panel: {len(panel):,} rows built in {report['seconds']} s")
+    out = PanelData(panel=panel, fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
+    _MEMO[("panel", key)] = out
+    return out
+
+
+def covariate_options(cfg: RunConfig) -> CovariateOptions:
+    return CovariateOptions(duration_categories=cfg.duration_categories, include_hours_at_t=cfg.include_hours_at_t,
+                            pooling=PoolingRule(cfg.pool_min_persons, cfg.pool_no_variation),
+                            include_growth=cfg.include_growth)
+
+
+def panel_meta(cfg: RunConfig) -> PanelData:
+    """Fingerprint, build report and planted truth of the panel, without loading its rows."""
+    key = _cache_key(cfg)
+    if ("panel", key) in _MEMO:
+        return _MEMO[("panel", key)]
+    meta_path = cfg.cache_dir / f"panel-{key}.pkl"
+    if not meta_path.exists():
+        load_panel(cfg)
+        _MEMO.pop(("panel", key), None)
+    meta = pickle.loads(meta_path.read_bytes())
+    return PanelData(panel=pd.DataFrame(), fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
+
+
+# --- profiling data (seed 003): the source choice, like the panel's ---------------------------
+
+def load_profiling_data(cfg: Any) -> ProfilingData:
+    """The validated input tables for a run configuration.
+
+    Synthetic: :func:`arbeidsindikator.synthetic.registrations.generate_registrations` with
+    ``profiling.scale`` (default 0.25), ``profiling.seed`` (default: data.synthetic.seed) and the
+    configured periods. Extracts: ``<data.path>/profiling/{registrations,spells,wages}.parquet``
+    (or ``.csv``); G from ``data/reference/G.csv`` or the built-in table.
+    """
+    p = params_from_config(cfg)
+    if getattr(cfg, "is_synthetic", True):
+        s = generate_registrations(scale=cfg.profiling.scale, seed=cfg.profiling_seed,
+                                   periods=p.periods, per_month=cfg.profiling.per_month)
+        data = s.data
+    else:
+        folder = Path(cfg.data_path) / "profiling"
+
+        def read(name: str) -> pd.DataFrame:
+            for ext, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
+                if (folder / f"{name}{ext}").exists():
+                    return reader(folder / f"{name}{ext}")
+            raise FileNotFoundError(f"{folder}/{name}.parquet (or .csv) not found")
+
+        data = ProfilingData(read("registrations"), read("spells"), read("wages"), load_g_table())
+    return validate_profiling_data(data)
