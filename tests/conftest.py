@@ -34,6 +34,21 @@ def tiny_cfg():
     return load_config(TINY)
 
 
+@pytest.fixture(scope="module")
+def chunked_cfg(tiny_cfg, tmp_path_factory):
+    """The tiny configuration with chunks of at most 701 person-months and its own cache folder
+    (one per test module that asks for it: the chunked store is built with the module's tests)."""
+    import dataclasses
+
+    from arbeidsindikator import pipeline
+
+    raw = dict(tiny_cfg.raw)
+    raw["output"] = dict(raw.get("output", {}) or {}, chunk_rows=701)
+    cfg = dataclasses.replace(tiny_cfg, raw=raw, cache_dir=tmp_path_factory.mktemp("chunked"))
+    pipeline.prepare(cfg)
+    return cfg
+
+
 @pytest.fixture(scope="session")
 def tiny_panel(tiny_cfg):
     from arbeidsindikator.pipeline import load_panel

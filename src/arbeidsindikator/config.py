@@ -93,6 +93,21 @@ def _check_keys(raw: Mapping[str, Any], schema: Mapping[str, Any], prefix: str, 
                 _check_keys(value, schema[key], dotted + ".", problems)
 
 
+def _checked_section(raw: Any, name: str) -> Mapping[str, Any]:
+    """One top-level section checked on its own: a mapping whose keys are all in ``SCHEMA[name]``.
+
+    The ``profiling`` and ``engine`` sections are validated this way (also when read outside
+    :func:`load_config`); every unknown key is named with a suggestion, all in one error.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{name}: expected a section (mapping), got {raw!r}")
+    problems: list[str] = []
+    _check_keys(raw, SCHEMA[name], f"{name}.", problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return raw
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last silently)."""
 
@@ -189,13 +204,7 @@ def _leaf(section: Mapping[str, Any], key: str, prefix: str, kind: str, lo: floa
 
 def profiling_section(raw: Mapping[str, Any] | None) -> ProfilingConfig:
     """Validate the ``profiling`` mapping of a configuration (unknown keys named, with a suggestion)."""
-    raw = raw or {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"profiling: expected a section (mapping), got {raw!r}")
-    problems: list[str] = []
-    _check_keys(raw, SCHEMA["profiling"], "profiling.", problems)
-    if problems:
-        raise ConfigError("\n".join(problems))
+    raw = _checked_section(raw or {}, "profiling")
     default = ProfilingConfig()
     scale = _leaf(raw, "scale", "profiling", "float", lo=0.001, hi=100.0) if "scale" in raw else default.scale
     seed = _leaf(raw, "seed", "profiling", "int", lo=0) if "seed" in raw else default.seed
@@ -238,12 +247,7 @@ def engine_section(raw: Any) -> EngineConfig:
     """Validate the ``engine`` mapping (clear errors naming key, value and what is allowed)."""
     if raw is None:
         return EngineConfig()
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"engine: expected a section (mapping), got {raw!r}")
-    problems: list[str] = []
-    _check_keys(raw, SCHEMA["engine"], "engine.", problems)
-    if problems:
-        raise ConfigError("\n".join(problems))
+    raw = _checked_section(raw, "engine")
     backend = raw.get("backend", "inprocess")
     if backend not in ENGINE_BACKENDS:
         near = difflib.get_close_matches(str(backend), ENGINE_BACKENDS, n=1, cutoff=0.5)

@@ -31,16 +31,6 @@ _COLUMNS = ["person_id", "month", "hovedgruppe", "fylke", "alder", "kvinne", "gi
             "helse_ytelse", "arbeid_ytelse", "timer_t", "innstrom3", "innstrom12"]
 
 
-@pytest.fixture(scope="module")
-def chunked_cfg(tiny_cfg, tmp_path_factory):
-    """The tiny configuration with chunks of at most 701 person-months and its own cache folder."""
-    raw = dict(tiny_cfg.raw)
-    raw["output"] = dict(raw.get("output", {}) or {}, chunk_rows=701)
-    cfg = dataclasses.replace(tiny_cfg, raw=raw, cache_dir=tmp_path_factory.mktemp("alt_chunked"))
-    pipeline.prepare(cfg)
-    return cfg
-
-
 # --- the in-memory reference (the implementation before issue 11) -----------------------------
 
 def _ref_fit(panel, outcome, options, *, fit_rows=None, extra=None, family=None):

@@ -17,16 +17,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from arbeidsindikator.config import ConfigError, load_config
 from arbeidsindikator.data.checks import MAX_LINE, ExtractWarning
 from arbeidsindikator.data.extracts import DEFAULT_G_PATH, ExtractError, Manifest, validate_extracts, write_extracts
 from test_extracts import MS, P, world
 
-from conftest import tree_hash  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
+from conftest import tree_hash, write_config  # noqa: E402
 
 
 folder_hash = tree_hash  # one definition, in conftest
@@ -369,15 +366,10 @@ def test_query_errors_after_validation_are_contract_errors(tmp_path: Path) -> No
 
 
 def _cfg(tmp_path: Path, text: str | None = None, **overrides: Any) -> Path:
-    raw = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yml").read_text(encoding="utf-8"))
-    for dotted, value in overrides.items():
-        cur = raw
-        *parents, last = dotted.split(".")
-        for p in parents:
-            cur = cur.setdefault(p, {})
-        cur[last] = value
-    path = tmp_path / "config.yml"
-    path.write_text(text if text is not None else yaml.safe_dump(raw), encoding="utf-8")
+    """The tiny configuration with dotted-key overrides (conftest.write_config), or ``text`` as the file."""
+    path = write_config(tmp_path, **overrides)
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
     return path
 
 

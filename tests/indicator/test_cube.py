@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,16 +24,6 @@ from arbeidsindikator.indicator import export, indicator
 from arbeidsindikator.panel import outcomes, population
 
 TOL = dict(rtol=1e-12, atol=1e-12)
-
-
-@pytest.fixture(scope="module")
-def chunked_cfg(tiny_cfg, tmp_path_factory):
-    """The tiny configuration with chunks of at most 701 person-months and its own cache folder."""
-    raw = dict(tiny_cfg.raw)
-    raw["output"] = dict(raw.get("output", {}) or {}, chunk_rows=701)
-    cfg = dataclasses.replace(tiny_cfg, raw=raw, cache_dir=tmp_path_factory.mktemp("chunked"))
-    pipeline.prepare(cfg)
-    return cfg
 
 
 def test_store_has_many_chunks_of_whole_persons(chunked_cfg):

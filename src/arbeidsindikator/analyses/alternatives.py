@@ -488,13 +488,15 @@ def _gap_chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, gap_months: in
     """The rows, NAV duration and pre-entry income (in G) of persons ``lo_id..hi_id`` for a spell gap.
 
     The part of the panel builder's chunk step (:mod:`arbeidsindikator.panel.build`) that the
-    gap changes, with its formulas and exclusions (age outside 16–75, pre-entry income
-    unknown); hours, outcomes and the other columns are not rebuilt (they do not depend on the
-    gap). A test checks the result against the whole rebuilt panel.
+    gap changes, through the builder's own functions (:func:`~arbeidsindikator.panel.build.spell_rows`,
+    :func:`~arbeidsindikator.panel.build.pre_entry_income`, and its exclusions in
+    :func:`~arbeidsindikator.panel.build.excluded_rows`); hours, outcomes and the other columns
+    are not rebuilt (they do not depend on the gap). A test checks the result against the whole
+    rebuilt panel.
     """
     from arbeidsindikator.data.extracts import INNSATSGRUPPER_RAW
     from arbeidsindikator.data.grunnbelop import sql_month_index
-    from arbeidsindikator.panel.build import AGE_MAX, AGE_MIN, VARIG, _sql_list, nav_duration, window_sum
+    from arbeidsindikator.panel.build import VARIG, _sql_list, excluded_rows, pre_entry_income, spell_rows
 
     # the builder's status query (same rows: the join on the office table) with only the columns used
     st = ex.df(f"SELECT s.person_id AS pid, {sql_month_index('s.month')} AS midx, "
@@ -505,52 +507,16 @@ def _gap_chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, gap_months: in
     midx = st["midx"].to_numpy(np.int64)
     in_pop = st["ig"].to_numpy(np.int16) != VARIG
     del st
-    pp, pm = pid[in_pop], midx[in_pop]
-    dur, sp_start = nav_duration(pp, pm, gap_months, "elapsed")
-    censored = sp_start <= gl.status_first
-    in_window = (midx >= gl.start) & (midx <= gl.end)
-    sel = in_window[in_pop]
-    rows = np.flatnonzero(in_pop)[sel]
-    pid_r, t = pid[rows], midx[rows]
-    dur, sp_start, censored = dur[sel], sp_start[sel], censored[sel]
+    sp = spell_rows(pid, midx, in_pop, gl, gap_months, "elapsed")
+    pid_r, t = pid[sp.rows], midx[sp.rows]
     pers = ex.df(f"SELECT person_id AS pid, {sql_month_index('fodt')} AS fodt FROM personer "
                  "WHERE person_id BETWEEN ? AND ? ORDER BY person_id", [lo_id, hi_id])
     ppos = np.searchsorted(pers["pid"].to_numpy(np.int64), pid_r)
     alder = (t - pers["fodt"].to_numpy(np.int64)[ppos]) // 12
-    use_pgi = censored | (sp_start - 12 < gl.wage_first)
-    lonn_g = np.full(len(rows), np.nan)
-    pgi_g = np.full(len(rows), np.nan)
-    need_w = ~use_pgi
-    if need_w.any():
-        wmin = int(sp_start[need_w].min()) - 12
-        w = ex.df(f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "
-                  "WHERE person_id BETWEEN ? AND ? AND month >= ?",
-                  [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()])
-        wm = w["midx"].to_numpy(np.int64)
-        wg = w["lonn"].to_numpy(float) / gl.g_month[wm - gl.g_first]
-        qs = sp_start[need_w]
-        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, pid_r[need_w], qs - 12, qs - 1)
-    pgi_unknown = np.zeros(len(rows), dtype=bool)
-    if use_pgi.any():
-        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
-        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
-        key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
-        order = np.argsort(key)
-        key, val = key[order], pg["pgi"].to_numpy(float)[order]
-        q = pid_r * 10_000 + year
-        pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
-        found = (key[pos] == q) if len(key) else np.zeros(len(q), bool)
-        nok = np.where(found, val[pos] if len(key) else 0.0, 0.0)
-        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
-        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
-        years = gl.pgi_years
-        covered = np.zeros(len(year), dtype=bool) if years is None else (year >= years[0]) & (year <= years[1])
-        pgi_unknown = use_pgi & ~covered
-        ok = use_pgi & covered
-        pgi_g[ok] = nok[ok] / g_year[ok]
-    bad_age = (alder < AGE_MIN) | (alder > AGE_MAX)
-    keep = ~bad_age & ~pgi_unknown
-    return {"person_id": pid_r[keep], "midx": t[keep], "nav_varighet": dur[keep], "lonn_g": lonn_g[keep], "pgi_g": pgi_g[keep]}
+    inc = pre_entry_income(ex, gl, lo_id, hi_id, pid_r, sp.spell_start, sp.censored)
+    keep = excluded_rows(alder, inc.unknown)[0]
+    return {"person_id": pid_r[keep], "midx": t[keep], "nav_varighet": sp.duration[keep], "lonn_g": inc.lonn_g[keep],
+            "pgi_g": inc.pgi_g[keep]}
 
 
 def _other_gap_columns(cfg: RunConfig, folder: Path, gap_months: int, c: Coded,

@@ -306,13 +306,42 @@ def png_bytes(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def _span(months: list[str]) -> str:
+    return f"{months[0]}–{months[-1]}" if months else "none"
+
+
+def summary_text(rep: ChangeReport) -> str:
+    """The change report in one paragraph (Markdown): months added and dropped, coefficients
+    beyond sampling error, values revised, the largest national revision, ranks and verdicts
+    (what the changes chapter, 09, opens with)."""
+    s, m = rep.summary, rep.months
+    return (f"Compared with publication `{rep.old_key}`: **{len(m['added'])} month(s) added** ({_span(m['added'])}), "
+            f"**{len(m['dropped'])} dropped** ({_span(m['dropped'])}), {len(m['common'])} in common. "
+            f"Of {s['coefficients_compared']} coefficients, {s['coefficients_beyond_sampling_error']} moved more than "
+            f"sampling error would explain. Of {s['values_compared']} indicator values published by both, "
+            f"{s['values_revised']} were revised; the largest national revision is "
+            f"{s['national_max_abs_revision']:.3g}. {s['ranks_changed']} county/office ranks changed and "
+            f"{s['verdicts_changed']} units changed their interval verdict.")
+
+
+def largest_coefficient_changes(rep: ChangeReport, n: int = 20) -> pd.DataFrame:
+    """The ``n`` coefficients in both publications with the largest |change / its sampling error| (``z``)."""
+    c = rep.coefficients[rep.coefficients["status"] == "both"]
+    return c.reindex(c["z"].abs().sort_values(ascending=False).index).head(n)
+
+
+def county_rank_movers(rep: ChangeReport, n: int = 15) -> pd.DataFrame:
+    """The ``n`` counties whose rank moved most (by |rank change|; units without a change value left out)."""
+    movers = rep.ranks.dropna(subset=["rank_change"])
+    return movers[movers["level"] == "county"].sort_values("rank_change", key=abs, ascending=False).head(n)
+
+
 def markdown(rep: ChangeReport) -> str:
     """A one-page summary in Markdown (the standalone report's ``changes.md``)."""
     s, m = rep.summary, rep.months
-    span = lambda xs: f"{xs[0]}–{xs[-1]}" if xs else "none"  # noqa: E731
     lines = [
         f"# Changes from publication {rep.old_key} to {rep.new_key}", "",
-        f"- Months added: {len(m['added'])} ({span(m['added'])}); dropped: {len(m['dropped'])} ({span(m['dropped'])}); "
+        f"- Months added: {len(m['added'])} ({_span(m['added'])}); dropped: {len(m['dropped'])} ({_span(m['dropped'])}); "
         f"in common: {len(m['common'])}.",
         f"- Coefficients compared: {s['coefficients_compared']}; moved more than sampling error would explain "
         f"(|z| > 1.96): {s['coefficients_beyond_sampling_error']}.",

@@ -169,3 +169,35 @@ def coefficients_stable(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
 def table8_published() -> pd.DataFrame:
     """Table 8 as printed in the report (seed 003 §4.4), for the chapter to show beside its own."""
     return profiling.PUBLISHED_TABLE8
+
+
+def per_month_formats(table: pd.DataFrame) -> dict[str, int]:
+    """Table formats showing every ``…per_month`` column (persons per typical month) without decimals."""
+    return {c: 0 for c in table.columns if c.endswith("per_month")}
+
+
+def table5(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
+    """Table 5 with profiling × decision as columns: shares of all registrations per outcome a year later."""
+    return ev.table5.reset_index()
+
+
+def table5_accuracy(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
+    """Accuracy of profiling and first decision under both definitions (the definitions' long text left out)."""
+    return ev.table5_accuracy.drop(columns="definition_text")
+
+
+def precision_recall(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
+    """Precision and recall at the three sortings' cut-offs: stable work among those sent to NOE,
+    without work among those kept local."""
+    return ev.summary[["sorting", "precision_stable", "recall_stable", "precision_without_local", "recall_without_local"]]
+
+
+def fairness(ev: profiling.ProfilingEvaluation) -> pd.DataFrame:
+    """Error rates and calibration by sex and country group, the columns the chapter shows."""
+    return ev.fairness[["attribute", "group", "sorting", "n", "share_to_noe", "observed_stable", "mean_p_stable",
+                        "calibration_gap_pp", "fpr", "fnr", "fpr_gap", "fnr_gap"]]
+
+
+def explanation_table(example: pd.DataFrame) -> pd.DataFrame:
+    """The constructed registration's explanation (:func:`example_explanation`) as the chapter shows it."""
+    return example.drop(columns=["reg_id", "case", "input_short"])

@@ -221,8 +221,10 @@ def windows_table(cfg: RunConfig) -> pd.DataFrame:
 
 
 def intro(cfg: RunConfig) -> dict[str, Any]:
-    """Population headline figures and the data fingerprint (chapter 0)."""
-    return {"summary": population_summary(cfg), "fingerprint": pipeline.panel_meta(cfg).fingerprint}
+    """Population headline figures, the data fingerprint and what the data are, in words (chapter 0)."""
+    source = ("synthetic register data made by this project's generator" if cfg.is_synthetic
+              else f"the extracts in {cfg.data_path}")
+    return {"summary": population_summary(cfg), "fingerprint": pipeline.panel_meta(cfg).fingerprint, "source": source}
 
 
 def planted_truth(cfg: RunConfig, name: str) -> pd.Series | None:

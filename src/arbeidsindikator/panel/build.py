@@ -65,6 +65,9 @@ __all__ = [
     "nav_duration",
     "nav_history",
     "window_sum",
+    "spell_rows",
+    "pre_entry_income",
+    "excluded_rows",
     "decile",
     "build_panel",
     "exclusion_table",
@@ -229,6 +232,108 @@ class _Global:
     growth: np.ndarray | None = None  # (R, months) expected employment growth (shift-share)
 
 
+@dataclass
+class SpellRows:
+    """One chunk's population rows inside the period and their spells (:func:`spell_rows`)."""
+
+    rows: np.ndarray  # positions in the chunk's status rows
+    sel: np.ndarray  # which population rows (in their order) lie inside the period
+    in_window: np.ndarray  # per status row: its month lies inside the period
+    duration: np.ndarray  # NAV duration, months (per row of ``rows``)
+    spell_start: np.ndarray  # month index of the spell's start
+    censored: np.ndarray  # the spell was already running in the status extract's first month
+
+
+def spell_rows(pid: np.ndarray, midx: np.ndarray, in_pop: np.ndarray, gl: _Global, gap_months: int,
+               duration_counts: Literal["elapsed", "registered"]) -> SpellRows:
+    """NAV duration, spell start and left-censoring of the population rows inside the period.
+
+    Spells run over the months in the population (months outside it, e.g. varig tilpasset
+    innsats, are gaps; seed 002 ch. 4); a spell is left-censored when it starts in the status
+    extract's first month. The one place of these formulas: the panel builder and the spell-gap
+    rebuild (:mod:`arbeidsindikator.analyses.alternatives`) both call it.
+    """
+    dur, sp_start = nav_duration(pid[in_pop], midx[in_pop], gap_months, duration_counts)
+    censored = sp_start <= gl.status_first
+    in_window = (midx >= gl.start) & (midx <= gl.end)
+    sel = in_window[in_pop]  # population rows inside the period
+    return SpellRows(rows=np.flatnonzero(in_pop)[sel], sel=sel, in_window=in_window,
+                     duration=dur[sel], spell_start=sp_start[sel], censored=censored[sel])
+
+
+@dataclass
+class PreEntryIncome:
+    """Pre-entry income per row (:func:`pre_entry_income`); NaN where the other source is used."""
+
+    lonn_g: np.ndarray  # wages of the 12 months before the spell's start, in G
+    pgi_g: np.ndarray  # pensionable income of the year before entry, in G
+    unknown: np.ndarray  # the PGI is needed but its year lies outside the pgi extract's coverage
+    lonn_nok: np.ndarray | None = None  # the same in NOK (only with ``nok=True``)
+    pgi_nok: np.ndarray | None = None
+
+
+def pre_entry_income(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, pid_r: np.ndarray, sp_start: np.ndarray,
+                     censored: np.ndarray, *, nok: bool = False) -> PreEntryIncome:
+    """Pre-entry income of rows of persons ``lo_id..hi_id`` (module docstring, seed 002 ch. 4, footnote 10).
+
+    Wages of the 12 months before the spell's start, each month divided by the G in force; for
+    left-censored spells and windows starting before the wage data, the PGI of the year before
+    entry divided by that year's mean G. The one place of these formulas (the panel builder and
+    the spell-gap rebuild call it); ``nok=True`` also returns the amounts in NOK.
+    """
+    use_pgi = censored | (sp_start - 12 < gl.wage_first)
+    lonn_g = np.full(len(pid_r), np.nan)
+    pgi_g = np.full(len(pid_r), np.nan)
+    lonn_nok = np.full(len(pid_r), np.nan) if nok else None
+    pgi_nok = np.full(len(pid_r), np.nan) if nok else None
+    need_w = ~use_pgi
+    if need_w.any():
+        wmin = int(sp_start[need_w].min()) - 12
+        w = ex.df(
+            f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "
+            "WHERE person_id BETWEEN ? AND ? AND month >= ?",
+            [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()],
+        )
+        wm = w["midx"].to_numpy(np.int64)
+        wv = w["lonn"].to_numpy(float)
+        wg = wv / gl.g_month[wm - gl.g_first]
+        qp, qs = pid_r[need_w], sp_start[need_w]
+        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, qp, qs - 12, qs - 1)
+        if lonn_nok is not None:
+            lonn_nok[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wv, qp, qs - 12, qs - 1)
+    unknown = np.zeros(len(pid_r), dtype=bool)
+    if use_pgi.any():
+        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
+        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
+        key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
+        order = np.argsort(key)
+        key, val = key[order], pg["pgi"].to_numpy(float)[order]
+        q = pid_r * 10_000 + year
+        pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
+        found = (len(key) > 0) & (key[pos] == q) if len(key) else np.zeros(len(q), bool)
+        amount = np.where(found, val[pos] if len(key) else 0.0, 0.0)
+        # G of the income year: mean of its twelve monthly amounts
+        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
+        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
+        if gl.pgi_years is None:
+            covered = np.zeros(len(year), dtype=bool)
+        else:
+            covered = (year >= gl.pgi_years[0]) & (year <= gl.pgi_years[1])
+        unknown = use_pgi & ~covered
+        ok = use_pgi & covered
+        if pgi_nok is not None:
+            pgi_nok[ok] = amount[ok]
+        pgi_g[ok] = amount[ok] / g_year[ok]
+    return PreEntryIncome(lonn_g=lonn_g, pgi_g=pgi_g, unknown=unknown, lonn_nok=lonn_nok, pgi_nok=pgi_nok)
+
+
+def excluded_rows(alder: np.ndarray, income_unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows kept, and the two exclusions (first reason counts): age outside 16–75, pre-entry income unknown."""
+    bad_age = (alder < AGE_MIN) | (alder > AGE_MAX)
+    unknown = income_unknown & ~bad_age
+    return ~bad_age & ~unknown, bad_age, unknown
+
+
 def _globals(ex: Extracts, start: pd.Period, end: pd.Period) -> _Global:
     man = ex.manifest
     kontor = ex.df("SELECT nav_kontor, fylke, ba_region FROM kontor ORDER BY nav_kontor")
@@ -292,21 +397,17 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
     counts["varig_outside_period"] += int(np.sum(~in_pop & ((midx < gl.start) | (midx > gl.end))))
 
     # spells, duration and history on months in the population (varig months are gaps)
-    pp, pm = pid[in_pop], midx[in_pop]
-    dur, sp_start = nav_duration(pp, pm, opt.gap_months, opt.duration_counts)
-    hist = nav_history(pp, pm)
-    censored = sp_start <= gl.status_first
-
-    in_window = (midx >= gl.start) & (midx <= gl.end)
+    sp = spell_rows(pid, midx, in_pop, gl, opt.gap_months, opt.duration_counts)
+    in_window = sp.in_window
     counts["status_in_period"] += int(in_window.sum())
     counts["status_before_period"] += int((midx < gl.start).sum())
     counts["status_after_period"] += int((midx > gl.end).sum())
     counts["excl_varig_tilpasset"] += int(np.sum(in_window & ~in_pop))
 
-    sel = in_window[in_pop]  # population rows inside the period
-    rows = np.flatnonzero(in_pop)[sel]  # positions in `st`
+    rows = sp.rows  # positions in `st`
     pid_r, t = pid[rows], midx[rows]
-    dur, sp_start, hist, censored = dur[sel], sp_start[sel], hist[sel], censored[sel]
+    dur, sp_start, censored = sp.duration, sp.spell_start, sp.censored
+    hist = nav_history(pid[in_pop], midx[in_pop])[sp.sel]
 
     # person attributes
     pers = ex.df(
@@ -324,54 +425,13 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
     botid = np.where(clipped, 0.0, botid)
 
     # pre-entry income (per row via its spell's start)
-    use_pgi = censored | (sp_start - 12 < gl.wage_first)
-    lonn_g = np.full(len(rows), np.nan)
-    lonn_nok = np.full(len(rows), np.nan)
-    pgi_g = np.full(len(rows), np.nan)
-    pgi_nok = np.full(len(rows), np.nan)
-    need_w = ~use_pgi
-    if need_w.any():
-        wmin = int(sp_start[need_w].min()) - 12
-        w = ex.df(
-            f"SELECT person_id AS pid, {sql_month_index('month')} AS midx, lonn FROM lonn "
-            "WHERE person_id BETWEEN ? AND ? AND month >= ?",
-            [lo_id, hi_id, pd.Timestamp(year=wmin // 12, month=wmin % 12 + 1, day=1).date()],
-        )
-        wm = w["midx"].to_numpy(np.int64)
-        wv = w["lonn"].to_numpy(float)
-        wg = wv / gl.g_month[wm - gl.g_first]
-        qp, qs = pid_r[need_w], sp_start[need_w]
-        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, qp, qs - 12, qs - 1)
-        lonn_nok[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wv, qp, qs - 12, qs - 1)
-    pgi_unknown = np.zeros(len(rows), dtype=bool)
-    if use_pgi.any():
-        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
-        pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
-        key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
-        order = np.argsort(key)
-        key, val = key[order], pg["pgi"].to_numpy(float)[order]
-        q = pid_r * 10_000 + year
-        pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
-        found = (len(key) > 0) & (key[pos] == q) if len(key) else np.zeros(len(q), bool)
-        nok = np.where(found, val[pos] if len(key) else 0.0, 0.0)
-        # G of the income year: mean of its twelve monthly amounts
-        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
-        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
-        if gl.pgi_years is None:
-            covered = np.zeros(len(year), dtype=bool)
-        else:
-            covered = (year >= gl.pgi_years[0]) & (year <= gl.pgi_years[1])
-        pgi_unknown = use_pgi & ~covered
-        ok = use_pgi & covered
-        pgi_nok[ok] = nok[ok]
-        pgi_g[ok] = nok[ok] / g_year[ok]
+    inc = pre_entry_income(ex, gl, lo_id, hi_id, pid_r, sp_start, censored, nok=True)
+    lonn_g, pgi_g, lonn_nok, pgi_nok = inc.lonn_g, inc.pgi_g, inc.lonn_nok, inc.pgi_nok
 
     # exclusions (first reason counts)
-    bad_age = (alder < AGE_MIN) | (alder > AGE_MAX)
+    keep, bad_age, pgi_unknown = excluded_rows(alder, inc.unknown)
     counts["excl_age_outside_16_75"] += int(bad_age.sum())
-    pgi_unknown &= ~bad_age
     counts["excl_pre_entry_income_unknown"] += int(pgi_unknown.sum())
-    keep = ~bad_age & ~pgi_unknown
 
     def k(a: np.ndarray) -> np.ndarray:
         return a[keep]

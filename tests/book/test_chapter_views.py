@@ -1,0 +1,87 @@
+"""The chapters' recipe modules (book/result_views, regression_view, alternatives_view, changes,
+profiling_view) give what the chapters used to compose themselves (issue 10)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from arbeidsindikator import pipeline
+from arbeidsindikator.book import changes, profiling_view, regression_view, result_views
+from arbeidsindikator.indicator import indicator
+
+
+def test_county_view_is_the_wide_tables_and_period_means(tiny_cfg):
+    v = result_views.county_view(tiny_cfg)
+    county = pipeline.indicator_series(tiny_cfg, "atid3", "fylke")
+    for col in ("actual", "indicator"):
+        ref = indicator.wide(county, col, "fylke", min_count=tiny_cfg.min_cell_count)
+        pd.testing.assert_frame_equal(v.wide[col], ref)
+        # small cells are blank, not dropped
+        small = county["n"].unstack("fylke") < tiny_cfg.min_cell_count
+        assert v.wide[col][small].isna().all().all()
+    means = indicator.period_means(pipeline.indicator_series(tiny_cfg, "atid3", "fylke", adjust=False), "fylke")
+    pd.testing.assert_frame_equal(v.means, means)
+    assert v.glue["res_county_best"] == means["indicator"].idxmax()
+    assert v.glue["res_county_worst_v"].value == means["indicator"].min()
+
+
+def test_programme_view_pairs_and_ranking(tiny_cfg):
+    v = result_views.programme_view(tiny_cfg)
+    j12 = pipeline.indicator_series(tiny_cfg, "jobb12", "tiltak")
+    ref = indicator.wide(j12, "indicator", "tiltak", min_count=tiny_cfg.min_cell_count)
+    for pair, got in zip(indicator.PROGRAMME_PAIRS, v.pairs):
+        assert got["label"] == " vs ".join(pair)
+        pd.testing.assert_frame_equal(got["jobb12"], ref.reindex(columns=list(pair)))
+    assert v.glue["res_prog_first"] == v.name == indicator.PROGRAMME_TWO_COUNTIES[0]
+    assert list(v.two_counties.columns) == list(indicator.PROGRAMME_TWO_COUNTIES[1])
+    assert "ingen" != v.glue["res_prog_top_ind"]
+
+
+def test_national_and_measures_views(tiny_cfg):
+    nat = result_views.national_view(tiny_cfg)
+    a3 = pipeline.indicator_series(tiny_cfg, "atid3")
+    pd.testing.assert_frame_equal(nat.series["atid3"], a3)
+    assert nat.glue["res_a3_max"].value == a3["indicator"].max() and nat.glue["res_a3_max"].decimals == 2
+    b = result_views.band(a3)
+    np.testing.assert_array_equal(b["lower"], a3["lower_resid"])
+    m = result_views.measures_view(nat)
+    pd.testing.assert_frame_equal(m.pct, indicator.percent_deviation_all(nat.series))
+    tert = indicator.tertial_means(a3["indicator"])
+    # the tertial column holds each complete tertial's mean in its four months
+    t = m.tertial_atid3["tertial mean"].dropna()
+    assert len(t) == 4 * len(tert) and np.allclose(t.groupby(np.arange(len(t)) // 4).first().to_numpy(), tert.to_numpy())
+
+
+def test_convergence_sentence_names_the_failed_models():
+    ok = pd.DataFrame({"outcome": ["atid3", "jobb3"], "converged": [True, True]})
+    bad = pd.DataFrame({"outcome": ["atid3", "jobb3"], "converged": [True, False]})
+    assert regression_view.convergence_glue(ok)["reg_all_converged"] == "all four models converged"
+    assert regression_view.convergence_glue(bad)["reg_all_converged"] == "not every model converged: jobb3"
+
+
+def _report() -> SimpleNamespace:
+    coefficients = pd.DataFrame({"variable": list("abcde"), "status": ["both", "both", "new", "both", "both"],
+                                 "z": [0.5, -3.0, 9.0, 2.0, np.nan]})
+    ranks = pd.DataFrame({"level": ["county", "county", "office", "county"], "ORG_STED": ["x", "y", "z", "w"],
+                          "rank_change": [1.0, -4.0, 7.0, np.nan]})
+    summary = {"coefficients_compared": 4, "coefficients_beyond_sampling_error": 2, "values_compared": 10,
+               "values_revised": 3, "national_max_abs_revision": 0.01234, "ranks_changed": 2, "verdicts_changed": 0}
+    return SimpleNamespace(coefficients=coefficients, ranks=ranks, summary=summary, old_key="2024-03_ab",
+                           months={"added": ["2024-04", "2024-06"], "dropped": [], "common": ["2024-01"]})
+
+
+def test_change_views():
+    rep = _report()
+    assert list(changes.largest_coefficient_changes(rep, 2)["variable"]) == ["b", "d"]  # |z| order, status both
+    assert list(changes.county_rank_movers(rep, 5)["ORG_STED"]) == ["y", "x"]  # counties only, |change| order
+    text = changes.summary_text(rep)
+    assert "**2 month(s) added** (2024-04–2024-06), **0 dropped** (none), 1 in common" in text
+    assert "revision is 0.0123." in text
+
+
+def test_per_month_formats():
+    t = pd.DataFrame(columns=["sorting", "noe_per_month", "share_to_noe", "stable_to_noe_per_month"])
+    assert profiling_view.per_month_formats(t) == {"noe_per_month": 0, "stable_to_noe_per_month": 0}
