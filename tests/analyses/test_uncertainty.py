@@ -376,3 +376,23 @@ def test_probit_influence_equals_statsmodels_and_a_numerical_delta_method():
             psi.append(a + S @ (Hinv @ grad))
         psi = np.array(psi)
         np.testing.assert_allclose(C, psi @ psi.T, rtol=1e-5, atol=1e-12)
+
+
+def test_book_refit_bootstrap_runs_for_every_outcome_on_a_bounded_subsample(tiny_cfg):
+    """Chapter 06's refit bootstrap covers all four outcomes; above max_refit_rows it runs on a
+    person subsample, compared with the analytic intervals of that subsample at both levels."""
+    from arbeidsindikator.spec import OUTCOMES
+
+    res = unc.book_intervals(tiny_cfg, max_refit_rows=12_000)
+    summ = iv_views.refit_summary(res.table, res.diagnostics)
+    assert list(summ["outcome"]) == list(OUTCOMES)
+    assert (summ["sample"] == "person subsample").all()
+    assert (summ["person_months"] < 0.5 * res.diagnostics["rows"]).all()
+    assert (summ["replicates"] == tiny_cfg.bootstrap_replicates).all()
+    for lv in ("observation", "person"):
+        r = summ[f"ratio refit/analytic ({lv})"]
+        assert r.between(0.6, 1.6).all(), summ.to_dict()
+        assert (summ[f"s_per_replicate_{lv}"] > 0).all()
+    methods = set(res.table["method"])
+    assert {"refit_person_subsample", "refit_observation_subsample", "analytic_person_subsample",
+            "analytic_observation_subsample"} <= methods

@@ -603,7 +603,7 @@ def book_intervals(
     cfg: RunConfig,
     outcomes: Sequence[str] = OUTCOMES,
     refit_groupings: tuple[str, ...] = ("national", "county"),
-    refit_outcomes: tuple[str, ...] = ("atid3",),
+    refit_outcomes: tuple[str, ...] = tuple(OUTCOMES),
     multiplier_factor: int = 1,
     max_refit_rows: int | None = None,
     max_observation_multiplier_rows: int = 2_000_000,
@@ -701,11 +701,13 @@ def _book_refit(cfg: RunConfig, o: str, k: int, opts: CovariateOptions, w: Seque
     layout, f, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings)
     infs = accumulate_levels(layout, f, chunks)
     out = []
-    if sub:
-        t = summarise(infs["person"], w, ["analytic_person"])
-        out.append(t.assign(method=t["method"] + suffix))
+    if sub:  # the fast methods on the same subsample, to compare the refit bootstrap with
+        for lv in ("person", "observation"):
+            t = summarise(infs[lv], w, [f"analytic_{lv}"])
+            out.append(t.assign(method=t["method"] + suffix))
         d.update({"refit_sample_persons": int(df["person_id"].nunique()), "refit_sample_rows": int(df[o].notna().sum())})
     d["refit_sample"] = "subsample" if sub else "panel"
+    d["refit_max_rows"] = max_refit_rows
     for lv in ("observation", "person"):
         t0 = time.perf_counter()
         rb = refit_bootstrap(df, o, opts, replicates=R, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
