@@ -87,6 +87,11 @@ def main() -> None:
     ap.add_argument("--refit", action="store_true", help="time one refit replicate per outcome on the whole panel")
     ap.add_argument("--skip", default="", help="comma list of stages to skip: analytic,multiplier")
     ap.add_argument("--row-groups", type=int, default=0, help="read only the first N row groups (0: all)")
+    ap.add_argument("--edges-store", default=None,
+                    help="take the inflow quantile edges from this store's panel (a store whose panel repeats another's)")
+    ap.add_argument("--refit-rows", type=int, default=0,
+                    help="--refit on a person subsample of about this many rows (as bootstrap.max_refit_rows; 0: whole panel)")
+    ap.add_argument("--threads", type=int, default=2, help="threads of the store pass (outcomes in parallel)")
     args = ap.parse_args()
     cfg = load_config(args.config)
     if args.store:
@@ -108,19 +113,24 @@ def main() -> None:
                 yield pf.read_row_group(i, columns=columns).to_pandas()
 
         pipeline.iter_chunks = first_groups  # type: ignore[assignment]
+    if args.edges_store:
+        whole = pd.read_parquet(Path(args.edges_store) / "panel.parquet", columns=["innstrom3", "innstrom12"])
+        opts = pipeline.covariate_options(cfg)
+        edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
+        del whole
     n_rows = sum(len(c) for c in pipeline.iter_chunks(cfg, ["person_id"]))
     print(f"store {pipeline.store_dir(cfg)}: {n_rows:,} person-months", flush=True)
     out: dict[str, object] = {"rows": n_rows, "outcomes": outcomes, "load_average": open("/proc/loadavg").read().split()[:3]}
     skip = set(args.skip.split(","))
     if "analytic" not in skip:
         t0, c0 = time.perf_counter(), cpu_s()
-        infs, secs = streaming.store_influences(cfg, outcomes, edges=edges)
+        infs, secs = streaming.store_influences(cfg, outcomes, edges=edges, threads=args.threads)
         t1 = time.perf_counter()
         rows = _tables(cfg, infs, {"person": ["printed", "residual", "analytic_person"],
                                    "observation": ["analytic_observation"]})
         t2 = time.perf_counter()
         del infs
-        out["analytic"] = {"passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
+        out["analytic"] = {"load_after": open("/proc/loadavg").read().split()[:3], "threads": args.threads,"passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
                            "cpu_s": round(cpu_s() - c0, 1),
                            "table_rows": rows, "peak_gb": round(peak_gb(), 2),
                            "passes": {k: round(v, 1) for k, v in secs.items()}}
@@ -128,12 +138,13 @@ def main() -> None:
     if "multiplier" not in skip:
         t0, c0 = time.perf_counter(), cpu_s()
         infs, secs = streaming.store_influences(cfg, outcomes, replicates=args.replicates, levels=("person",),
-                                                seeds={o: 100 * k for k, o in enumerate(outcomes)}, edges=edges)
+                                                seeds={o: 100 * k for k, o in enumerate(outcomes)}, edges=edges,
+                                                threads=args.threads)
         t1 = time.perf_counter()
         rows = _tables(cfg, infs, {"person": ["analytic_person", "multiplier_person"]})
         t2 = time.perf_counter()
         del infs
-        out["multiplier"] = {"replicates": args.replicates, "passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1),
+        out["multiplier"] = {"load_after": open("/proc/loadavg").read().split()[:3], "threads": args.threads,"replicates": args.replicates, "passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1),
                              "total_s": round(t2 - t0, 1), "cpu_s": round(cpu_s() - c0, 1), "table_rows": rows, "peak_gb": round(peak_gb(), 2),
                              "passes": {k: round(v, 1) for k, v in secs.items()}}
         print("multiplier:", json.dumps(out["multiplier"]), flush=True)
@@ -143,7 +154,8 @@ def main() -> None:
         from arbeidsindikator.spec import FAMILY
 
         refit: dict[str, float] = {}
-        df = pipeline.panel_with_expected(cfg)
+        df = unc.person_subsample(cfg, args.refit_rows, cfg.bootstrap_seed) if args.refit_rows else pipeline.panel_with_expected(cfg)
+        out["refit_rows"], out["refit_persons"] = len(df), int(df["person_id"].nunique())
         opts = pipeline.covariate_options(cfg)
         _, person = np.unique(df["person_id"].to_numpy(), return_inverse=True)
         for o in outcomes:
