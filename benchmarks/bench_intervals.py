@@ -16,22 +16,32 @@ Peak memory is the process's ``ru_maxrss`` (cumulative). Goals at full scale (23
 ``--store DIR`` reads a finished store built by another code version (e.g. the lead's
 ``/work/fullscale/cache-main/store-*``) read-only: its panel and models are used as they are,
 and every chunk's design is checked against the stored expected values before use.
-Measured 2026-12-02 ~01:15 UTC on the full-scale store (24.8 M person-months, 1.5 M persons,
-seed 20261201; main's store), first row group only (``--row-groups 1``: 2 000 000 person-months
-of whole persons, the whole panel's inflow edges), all four outcomes, every curve (747 408
-table rows analytic; 393 024 multiplier), load average 12–13 on the 2 shared cores, so wall
-times are ~3× the CPU times:
+Measured 2026-12-02 05:24–05:36 UTC (code of commit "bench_intervals: --threads ..."; tables
+memoised per unit's months, two outcome threads), on a store repeating the 12k default store's
+panel 117 times with person ids offset (``/work/fullscale/uncertainty/prof/replica.py``, not in the repository: 23 284 170 person-months, 1.40 M
+persons, the 12k store's models and inflow edges, ``--edges-store``), first 8 row groups
+(``--row-groups 8``: 4 776 240 person-months, 288 000 persons), all four outcomes, every curve;
+analytic and multiplier run at the same time, plus the refit run and other helpers' jobs
+(load average 9.1 at the start, 4.5–5.5 at the end, 2 cores):
 
-* analytic (person + observation level, every curve): 165.7 s wall, **42.0 s CPU**, peak 3.4 GB
-  (of which ~0.4 GB the whole panel's two inflow columns);
-* 200 multiplier replicates by person of every curve: 147.8 s wall, **57.8 s CPU**, peak 4.5 GB.
+* analytic (person + observation level, every curve, 736 716 table rows): 336.7 s wall,
+  **121.7 CPU-s** (passes 324.8 s wall: pass 0 23.7, pass 1 88.3, pass 2 212.7; tables 11.9 s),
+  peak 2.8 GB;
+* 200 multiplier replicates by person of every curve (387 296 table rows): 364.5 s wall,
+  **160.2 CPU-s** (of which the replicate products 38–46 s wall per outcome), tables 5.7 s,
+  peak 3.35 GB;
+* refit bootstrap, one replicate per outcome on the person subsample bootstrap.max_refit_rows
+  = 2 000 000 gives (``--refit --refit-rows 2000000``: 1 987 909 person-months, 120 264 persons),
+  wall under the same load: atid3 2.3 s, atid12 0.5 s, jobb3 6.4 s, jobb12 4.4 s per replicate
+  (designs 2.8–5.9 s once per outcome), peak 1.5 GB; 200 replicates of all four outcomes ≈
+  0.76 h per level.
 
-The passes are linear in rows with constant per-chunk memory, so the full panel (×12.4 rows)
-needs ≈ 520 CPU-s analytic (goal 180 s: **not met**, ~3×) and ≈ 720 CPU-s for 200 multiplier
-replicates (goal 900 s: met on one idle core), peak ≈ the same 4.5 GB (goal 8 GB: met). A
-complete full-scale run (killed after 13 min wall / 2.5 CPU-min at load 12) was not possible
-under the shared load before the deadline. The refit bootstrap's time per replicate at full
-scale (``--refit``) was not measured this session (it needs the whole panel in memory).
+Where the time goes (12k store, one 97 888-row chunk, atid3, one thread): the pass-2 kernel
+costs 3.4 µs per row (0.34 CPU-s), ~90 % of it in the per-grouping sums (7 groupings: 0.04 s
+with the national one only, 0.18 s with three); county and office cells scatter over the
+C × p arrays (C = 20 976 cells, p = 152; 24 distinct design columns per person). The interval
+tables were 27.5 CPU-s for four outcomes × two levels and are 12.5 CPU-s after memoising the
+months-only maps (exactly the same values and sums: max |diff| 0, old vs new code on the 12k store).
 
 Run under the shared lock at full scale::
 
@@ -102,10 +112,11 @@ def main() -> None:
     if args.row_groups:
         import pyarrow.parquet as pq
 
-        whole = pd.read_parquet(pipeline.store_panel_path(cfg), columns=["innstrom3", "innstrom12"])
-        opts = pipeline.covariate_options(cfg)
-        edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
-        del whole
+        if not args.edges_store:
+            whole = pd.read_parquet(pipeline.store_panel_path(cfg), columns=["innstrom3", "innstrom12"])
+            opts = pipeline.covariate_options(cfg)
+            edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
+            del whole
 
         def first_groups(cfg_, columns=None):  # type: ignore[no-untyped-def]
             pf = pq.ParquetFile(pipeline.store_panel_path(cfg_))
