@@ -16,22 +16,32 @@ Peak memory is the process's ``ru_maxrss`` (cumulative). Goals at full scale (23
 ``--store DIR`` reads a finished store built by another code version (e.g. the lead's
 ``/work/fullscale/cache-main/store-*``) read-only: its panel and models are used as they are,
 and every chunk's design is checked against the stored expected values before use.
-Measured 2026-12-02 ~01:15 UTC on the full-scale store (24.8 M person-months, 1.5 M persons,
-seed 20261201; main's store), first row group only (``--row-groups 1``: 2 000 000 person-months
-of whole persons, the whole panel's inflow edges), all four outcomes, every curve (747 408
-table rows analytic; 393 024 multiplier), load average 12–13 on the 2 shared cores, so wall
-times are ~3× the CPU times:
+Measured 2026-12-02 05:24–05:36 UTC (code of commit "bench_intervals: --threads ..."; tables
+memoised per unit's months, two outcome threads), on a store repeating the 12k default store's
+panel 117 times with person ids offset (``/work/fullscale/uncertainty/prof/replica.py``, not in the repository: 23 284 170 person-months, 1.40 M
+persons, the 12k store's models and inflow edges, ``--edges-store``), first 8 row groups
+(``--row-groups 8``: 4 776 240 person-months, 288 000 persons), all four outcomes, every curve;
+analytic and multiplier run at the same time, plus the refit run and other helpers' jobs
+(load average 9.1 at the start, 4.5–5.5 at the end, 2 cores):
 
-* analytic (person + observation level, every curve): 165.7 s wall, **42.0 s CPU**, peak 3.4 GB
-  (of which ~0.4 GB the whole panel's two inflow columns);
-* 200 multiplier replicates by person of every curve: 147.8 s wall, **57.8 s CPU**, peak 4.5 GB.
+* analytic (person + observation level, every curve, 736 716 table rows): 336.7 s wall,
+  **121.7 CPU-s** (passes 324.8 s wall: pass 0 23.7, pass 1 88.3, pass 2 212.7; tables 11.9 s),
+  peak 2.8 GB;
+* 200 multiplier replicates by person of every curve (387 296 table rows): 364.5 s wall,
+  **160.2 CPU-s** (of which the replicate products 38–46 s wall per outcome), tables 5.7 s,
+  peak 3.35 GB;
+* refit bootstrap, one replicate per outcome on the person subsample bootstrap.max_refit_rows
+  = 2 000 000 gives (``--refit --refit-rows 2000000``: 1 987 909 person-months, 120 264 persons),
+  wall under the same load: atid3 2.3 s, atid12 0.5 s, jobb3 6.4 s, jobb12 4.4 s per replicate
+  (designs 2.8–5.9 s once per outcome), peak 1.5 GB; 200 replicates of all four outcomes ≈
+  0.76 h per level.
 
-The passes are linear in rows with constant per-chunk memory, so the full panel (×12.4 rows)
-needs ≈ 520 CPU-s analytic (goal 180 s: **not met**, ~3×) and ≈ 720 CPU-s for 200 multiplier
-replicates (goal 900 s: met on one idle core), peak ≈ the same 4.5 GB (goal 8 GB: met). A
-complete full-scale run (killed after 13 min wall / 2.5 CPU-min at load 12) was not possible
-under the shared load before the deadline. The refit bootstrap's time per replicate at full
-scale (``--refit``) was not measured this session (it needs the whole panel in memory).
+Where the time goes (12k store, one 97 888-row chunk, atid3, one thread): the pass-2 kernel
+costs 3.4 µs per row (0.34 CPU-s), ~90 % of it in the per-grouping sums (7 groupings: 0.04 s
+with the national one only, 0.18 s with three); county and office cells scatter over the
+C × p arrays (C = 20 976 cells, p = 152; 24 distinct design columns per person). The interval
+tables were 27.5 CPU-s for four outcomes × two levels and are 12.5 CPU-s after memoising the
+months-only maps (exactly the same values and sums: max |diff| 0, old vs new code on the 12k store).
 
 Run under the shared lock at full scale::
 
@@ -87,6 +97,11 @@ def main() -> None:
     ap.add_argument("--refit", action="store_true", help="time one refit replicate per outcome on the whole panel")
     ap.add_argument("--skip", default="", help="comma list of stages to skip: analytic,multiplier")
     ap.add_argument("--row-groups", type=int, default=0, help="read only the first N row groups (0: all)")
+    ap.add_argument("--edges-store", default=None,
+                    help="take the inflow quantile edges from this store's panel (a store whose panel repeats another's)")
+    ap.add_argument("--refit-rows", type=int, default=0,
+                    help="--refit on a person subsample of about this many rows (as bootstrap.max_refit_rows; 0: whole panel)")
+    ap.add_argument("--threads", type=int, default=2, help="threads of the store pass (outcomes in parallel)")
     args = ap.parse_args()
     cfg = load_config(args.config)
     if args.store:
@@ -97,10 +112,11 @@ def main() -> None:
     if args.row_groups:
         import pyarrow.parquet as pq
 
-        whole = pd.read_parquet(pipeline.store_panel_path(cfg), columns=["innstrom3", "innstrom12"])
-        opts = pipeline.covariate_options(cfg)
-        edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
-        del whole
+        if not args.edges_store:
+            whole = pd.read_parquet(pipeline.store_panel_path(cfg), columns=["innstrom3", "innstrom12"])
+            opts = pipeline.covariate_options(cfg)
+            edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
+            del whole
 
         def first_groups(cfg_, columns=None):  # type: ignore[no-untyped-def]
             pf = pq.ParquetFile(pipeline.store_panel_path(cfg_))
@@ -108,19 +124,24 @@ def main() -> None:
                 yield pf.read_row_group(i, columns=columns).to_pandas()
 
         pipeline.iter_chunks = first_groups  # type: ignore[assignment]
+    if args.edges_store:
+        whole = pd.read_parquet(Path(args.edges_store) / "panel.parquet", columns=["innstrom3", "innstrom12"])
+        opts = pipeline.covariate_options(cfg)
+        edges = {h: streaming.inflow_edges(whole[f"innstrom{h}"].to_numpy(), opts.inflow_categories) for h in (3, 12)}
+        del whole
     n_rows = sum(len(c) for c in pipeline.iter_chunks(cfg, ["person_id"]))
     print(f"store {pipeline.store_dir(cfg)}: {n_rows:,} person-months", flush=True)
     out: dict[str, object] = {"rows": n_rows, "outcomes": outcomes, "load_average": open("/proc/loadavg").read().split()[:3]}
     skip = set(args.skip.split(","))
     if "analytic" not in skip:
         t0, c0 = time.perf_counter(), cpu_s()
-        infs, secs = streaming.store_influences(cfg, outcomes, edges=edges)
+        infs, secs = streaming.store_influences(cfg, outcomes, edges=edges, threads=args.threads)
         t1 = time.perf_counter()
         rows = _tables(cfg, infs, {"person": ["printed", "residual", "analytic_person"],
                                    "observation": ["analytic_observation"]})
         t2 = time.perf_counter()
         del infs
-        out["analytic"] = {"passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
+        out["analytic"] = {"load_after": open("/proc/loadavg").read().split()[:3], "threads": args.threads,"passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
                            "cpu_s": round(cpu_s() - c0, 1),
                            "table_rows": rows, "peak_gb": round(peak_gb(), 2),
                            "passes": {k: round(v, 1) for k, v in secs.items()}}
@@ -128,12 +149,13 @@ def main() -> None:
     if "multiplier" not in skip:
         t0, c0 = time.perf_counter(), cpu_s()
         infs, secs = streaming.store_influences(cfg, outcomes, replicates=args.replicates, levels=("person",),
-                                                seeds={o: 100 * k for k, o in enumerate(outcomes)}, edges=edges)
+                                                seeds={o: 100 * k for k, o in enumerate(outcomes)}, edges=edges,
+                                                threads=args.threads)
         t1 = time.perf_counter()
         rows = _tables(cfg, infs, {"person": ["analytic_person", "multiplier_person"]})
         t2 = time.perf_counter()
         del infs
-        out["multiplier"] = {"replicates": args.replicates, "passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1),
+        out["multiplier"] = {"load_after": open("/proc/loadavg").read().split()[:3], "threads": args.threads,"replicates": args.replicates, "passes_s": round(t1 - t0, 1), "tables_s": round(t2 - t1, 1),
                              "total_s": round(t2 - t0, 1), "cpu_s": round(cpu_s() - c0, 1), "table_rows": rows, "peak_gb": round(peak_gb(), 2),
                              "passes": {k: round(v, 1) for k, v in secs.items()}}
         print("multiplier:", json.dumps(out["multiplier"]), flush=True)
@@ -143,7 +165,8 @@ def main() -> None:
         from arbeidsindikator.spec import FAMILY
 
         refit: dict[str, float] = {}
-        df = pipeline.panel_with_expected(cfg)
+        df = unc.person_subsample(cfg, args.refit_rows, cfg.bootstrap_seed) if args.refit_rows else pipeline.panel_with_expected(cfg)
+        out["refit_rows"], out["refit_persons"] = len(df), int(df["person_id"].nunique())
         opts = pipeline.covariate_options(cfg)
         _, person = np.unique(df["person_id"].to_numpy(), return_inverse=True)
         for o in outcomes:

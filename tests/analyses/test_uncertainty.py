@@ -262,3 +262,137 @@ def test_effective_clusters_and_few_cluster_bounds():
     assert 1 < Ge <= gs.persons[u]
     np.testing.assert_allclose(row["se"], raw * np.sqrt(Ge / (Ge - 1)), rtol=1e-10)
     np.testing.assert_allclose(row["upper_95"] - row["indicator"], stats.t.ppf(0.975, np.floor(Ge - 1)) * row["se"], rtol=1e-6)
+
+
+# --- independent cross-checks of the person-clustered (CR1) variance: linearmodels, statsmodels ---
+
+
+def _crosscheck_data(seed: int = 12, probit: bool = False):
+    spec, d0, codes, labels, mi, design = _small(n_persons=250, n_months=10, seed=seed)
+    rng = np.random.default_rng(seed)
+    pid = d0.frame["person_id"].to_numpy()
+    y = d0.f + rng.normal(0, 3, pid.max() + 1)[pid] + rng.normal(0, 4, pid.size)
+    if probit:
+        y = (y > np.median(y)).astype(float)
+    X = unc._csr(design.codes, design.n_columns).toarray()
+    return d0, codes, labels, mi, design, pid, y, X
+
+
+def test_coefficient_covariance_of_the_influence_functions_equals_linearmodels():
+    """H⁻¹MH⁻¹ (M = Σ_p S_pS_p') is linearmodels' one-way clustered covariance without correction;
+    × G/(G−1)·(N−1)/(N−p) its debiased one and the engine's cluster covariance."""
+    from linearmodels.iv import IV2SLS
+
+    d0, codes, labels, mi, design, pid, y, X = _crosscheck_data()
+    res, inf = _influence(d0, design, codes, labels, mi, y)
+    V = inf.Hinv @ inf.M @ inf.Hinv
+    lm = IV2SLS(y, X, None, None).fit(cov_type="clustered", clusters=pid, debiased=False)
+    np.testing.assert_allclose(lm.params, res.params.reindex(design.names).to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(V, lm.cov.to_numpy(), rtol=1e-8, atol=1e-14)
+    N, p, G = X.shape[0], X.shape[1], np.unique(pid).size
+    lm_c = IV2SLS(y, X, None, None).fit(cov_type="clustered", clusters=pid, debiased=True)
+    np.testing.assert_allclose(V * G / (G - 1) * (N - 1) / (N - p), lm_c.cov.to_numpy(), rtol=1e-8, atol=1e-14)
+    eng = fit(design, y, family="ols", cov_type="cluster", groups=pid)
+    np.testing.assert_allclose(eng.cov.to_numpy(), lm_c.cov.to_numpy(), rtol=1e-8, atol=1e-14)
+
+
+def test_indicator_covariance_equals_linearmodels_stacked_iv():
+    """A county's monthly indicators I_t = mean residual of month t, with β, are the exactly
+    identified IV estimate of a stacked system: copy A (all rows: x_i, instrument x_i), copy B
+    (the county's rows: x_i plus month dummies, instruments the month dummies alone). Its
+    person-clustered covariance (linearmodels, no correction) is the unit covariance the
+    influence functions give; the book's SE is it × G/(G−1) with G the effective persons."""
+    from linearmodels.iv import IV2SLS
+
+    d0, codes, labels, mi, design, pid, y, X = _crosscheck_data()
+    res, inf = _influence(d0, design, codes, labels, mi, y)
+    T = len(d0.months)
+    win = (Window(d0.months[0].to_period("M"), d0.months[-1].to_period("M")),)
+    table = unc.summarise(inf, win, ["analytic_person"], statistics=("month", "period"))
+    p = X.shape[1]
+    for u in range(len(labels["county"])):
+        rows = np.flatnonzero(codes["county"] == u)
+        months = np.unique(mi[rows])
+        E = (mi[rows][:, None] == months[None, :]).astype(float)
+        k = months.size
+        Xs = np.block([[X, np.zeros((X.shape[0], k))], [X[rows], E]])
+        Zs = np.block([[X, np.zeros((X.shape[0], k))], [np.zeros((rows.size, p)), E]])
+        ys = np.r_[y, y[rows]]
+        lm = IV2SLS(ys, None, Xs, Zs).fit(cov_type="clustered", clusters=np.r_[pid, pid[rows]], debiased=False)
+        C, idx = unc.unit_covariance(inf, "county", u)
+        np.testing.assert_array_equal(idx, u * T + months)
+        np.testing.assert_allclose(lm.params.to_numpy()[p:], inf.groups["county"].indicator[idx], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(C, lm.cov.to_numpy()[p:, p:], rtol=1e-7, atol=1e-13)
+        # the corrected SEs of the table: CR1 with the effective persons G = (Σn_p)²/Σn_p²
+        t = table[(table.grouping == "county") & (table.unit == labels["county"][u])]
+        n_p = np.bincount(pid[rows])
+        n_p = n_p[n_p > 0]
+        G = n_p.sum() ** 2 / (n_p**2).sum()
+        n = E.sum(axis=0)
+        var_period = (n / n.sum()) @ lm.cov.to_numpy()[p:, p:] @ (n / n.sum())
+        se = t[t.statistic == "period"]["se"].to_numpy()
+        np.testing.assert_allclose(se, np.sqrt(var_period * G / (G - 1)), rtol=1e-7)
+        Gm = E.sum(axis=0)  # a month: one row per person, so G = persons in the cell
+        se_m = t[t.statistic == "month"]["se"].to_numpy()
+        np.testing.assert_allclose(se_m, np.sqrt(np.diag(lm.cov.to_numpy()[p:, p:]) * Gm / (Gm - 1)), rtol=1e-7)
+
+
+def test_probit_influence_equals_statsmodels_and_a_numerical_delta_method():
+    """Probit: H⁻¹MH⁻¹ equals statsmodels' clustered covariance without correction; a county's
+    indicator covariance equals Σ_p ψ_p ψ_p' with ψ_p = a_p − ∇I' H⁻¹ S_p built from statsmodels'
+    per-row scores and Hessian and a finite-difference gradient of I(β) (the delta method done
+    independently of the analytic φ(η)x derivative)."""
+    import statsmodels.api as sm
+    from scipy.special import ndtr
+
+    d0, codes, labels, mi, design, pid, y, X = _crosscheck_data(seed=21, probit=True)
+    res = fit(design, y, family="probit")
+    layout, chunks = unc.design_chunks(design, y, res, pid, mi, d0.months, codes, labels, outcome="simp",
+                                       family="probit", level="person")
+    inf = unc.accumulate(layout, res, chunks)
+    mod = sm.Probit(y, X)
+    sf = mod.fit(disp=0, tol=1e-12, cov_type="cluster", cov_kwds={"groups": pid, "use_correction": False})
+    beta = sf.params
+    np.testing.assert_allclose(beta, res.params.reindex(design.names).to_numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(inf.Hinv @ inf.M @ inf.Hinv, sf.cov_params(), rtol=1e-5, atol=1e-12)
+    Hinv = np.linalg.inv(-mod.hessian(beta))
+    _, pc = np.unique(pid, return_inverse=True)
+    S = np.stack([np.bincount(pc, weights=c) for c in mod.score_obs(beta).T], axis=1)  # persons × p
+    T = len(d0.months)
+    for u in range(len(labels["county"])):
+        C, idx = unc.unit_covariance(inf, "county", u)
+        psi = []
+        for cell in idx:
+            m = (codes["county"] == u) & (mi == cell - u * T)
+            n = m.sum()
+
+            def ind(b, m=m):  # type: ignore[no-untyped-def]
+                return np.mean(y[m] - ndtr(X[m] @ b))
+
+            h = 1e-6
+            grad = np.array([(ind(beta + h * e) - ind(beta - h * e)) / (2 * h) for e in np.eye(X.shape[1])])
+            r = y - ndtr(X @ beta)
+            a = np.bincount(pc, weights=np.where(m, (r - ind(beta)) / n, 0.0), minlength=pc.max() + 1)
+            psi.append(a + S @ (Hinv @ grad))
+        psi = np.array(psi)
+        np.testing.assert_allclose(C, psi @ psi.T, rtol=1e-5, atol=1e-12)
+
+
+def test_book_refit_bootstrap_runs_for_every_outcome_on_a_bounded_subsample(tiny_cfg):
+    """Chapter 06's refit bootstrap covers all four outcomes; above max_refit_rows it runs on a
+    person subsample, compared with the analytic intervals of that subsample at both levels."""
+    from arbeidsindikator.spec import OUTCOMES
+
+    res = unc.book_intervals(tiny_cfg, max_refit_rows=12_000)
+    summ = iv_views.refit_summary(res.table, res.diagnostics)
+    assert list(summ["outcome"]) == list(OUTCOMES)
+    assert (summ["sample"] == "person subsample").all()
+    assert (summ["person_months"] < 0.5 * res.diagnostics["rows"]).all()
+    assert (summ["replicates"] == tiny_cfg.bootstrap_replicates).all()
+    for lv in ("observation", "person"):
+        r = summ[f"ratio refit/analytic ({lv})"]
+        assert r.between(0.6, 1.6).all(), summ.to_dict()
+        assert (summ[f"s_per_replicate_{lv}"] > 0).all()
+    methods = set(res.table["method"])
+    assert {"refit_person_subsample", "refit_observation_subsample", "analytic_person_subsample",
+            "analytic_observation_subsample"} <= methods

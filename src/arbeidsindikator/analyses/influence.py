@@ -231,7 +231,7 @@ class Draws:
         return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _k_pass2(codes, s, d, a, cell, unit, month, starts, D, AS, ASo, blocks, M, Mo, do_obs):  # type: ignore[no-untyped-def]
     """Per person (rows starts[k]..starts[k+1]): S_p = Σ x_i s_i; M += S_p S_p'; per row and
     grouping q with cell c: D[c] += d_i x_i, AS[c] += a_iq S_p, ASo[c] += a_iq s_i x_i, and the
@@ -312,7 +312,7 @@ def _cluster_counts(keys: np.ndarray, persons: np.ndarray, size: int) -> tuple[n
     return G, S
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _k_count(keys, starts, G, S):  # type: ignore[no-untyped-def]
     """Per person (rows starts[k]..starts[k+1]) and distinct key v ≥ 0 with c rows: G[v] += 1, S[v] += c²."""
     for k in range(starts.shape[0] - 1):
@@ -335,7 +335,7 @@ def _k_count(keys, starts, G, S):  # type: ignore[no-untyped-def]
             S[prev] += run * run
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _k_pass1(y, r, cell, unit, tkey, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su, Gt, St):  # type: ignore[no-untyped-def]
     """Pass 1 over whole persons: per cell counts, outcome and residual sums and squares; per
     cell, unit and unit-tertial the distinct persons and Σ_p n_p²."""

@@ -22,6 +22,34 @@ def method_comparison(table: pd.DataFrame, grouping: str = "national",
     return out.reset_index()
 
 
+def refit_summary(table: pd.DataFrame, diagnostics: pd.DataFrame, grouping: str = "national",
+                  statistic: str = "month") -> pd.DataFrame:
+    """The refit bootstrap of every outcome that has one: where it ran (whole panel or person
+    subsample), its size and time per replicate, and its mean SE over the grouping's monthly
+    values relative to the analytic SE at the same level on the same sample."""
+    t = table[(table["grouping"] == grouping) & (table["statistic"] == statistic)]
+    se = t.groupby(["outcome", "method"], observed=True)["se"].mean()
+    rows = []
+    for _, d in diagnostics.iterrows():
+        o = d["outcome"]
+        if pd.isna(d.get("refit_sample", np.nan)):
+            continue
+        sfx = "_subsample" if d["refit_sample"] == "subsample" else ""
+        row: dict[str, object] = {
+            "outcome": o, "sample": "person subsample" if sfx else "whole panel",
+            "persons": d.get("refit_sample_persons", np.nan) if sfx else np.nan,
+            "person_months": d.get("refit_sample_rows", np.nan) if sfx else d.get("rows", np.nan),
+            "replicates": d.get("refit_person_replicates", np.nan)}
+        for lv in ("observation", "person"):
+            row[f"s_per_replicate_{lv}"] = d.get(f"refit_{lv}_seconds_per_replicate", np.nan)
+            ref, ana = se.get((o, f"refit_{lv}{sfx}"), np.nan), se.get((o, f"analytic_{lv}{sfx}"), np.nan)
+            row[f"ratio refit/analytic ({lv})"] = ref / ana
+        for k in ("aliased", "failed", "separated"):
+            row[k] = int(sum(d.get(f"refit_{lv}_{k}", 0) or 0 for lv in ("observation", "person")))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 #: grouping -> (ORG_NIVAA, unit -> ORG_STED, unit -> NEDBRYTNING) of the long-format export
 def _export_keys(grouping: str, unit: str) -> tuple[int, str, str]:
     from arbeidsindikator.indicator.export import INNSATSGRUPPE_NAV

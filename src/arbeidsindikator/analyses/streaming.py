@@ -21,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 
 import time
-from typing import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,18 @@ def _check_prediction(codes: np.ndarray, res: FitResult, expected: np.ndarray, f
                          "the store and the fitted models disagree")
 
 
+def _per_chunk(items: Iterator[tuple[str, PanelChunk]], k: int) -> Iterator[list[tuple[str, PanelChunk]]]:
+    """Group the (outcome, chunk) stream into one list per store chunk (k outcomes each)."""
+    batch: list[tuple[str, PanelChunk]] = []
+    for it in items:
+        batch.append(it)
+        if len(batch) == k:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def store_influences(
     cfg: RunConfig,
     outcomes: Sequence[str] = OUTCOMES,
@@ -89,11 +102,14 @@ def store_influences(
     seeds: dict[str, int] | None = None,
     levels: tuple[Level, ...] = ("person", "observation"),
     edges: dict[int, np.ndarray] | None = None,
+    threads: int = 2,
 ) -> tuple[dict[str, dict[str, Influence]], dict[str, float]]:
     """Influence sums of every outcome (per level) from the store; seconds per pass.
 
     ``edges`` (horizon -> inflow quantile edges) replaces pass 0's whole-panel edges (a
-    benchmark reading part of the store passes the whole panel's).
+    benchmark reading part of the store passes the whole panel's). ``threads``: the outcomes'
+    accumulators of one chunk run in this many threads (the numba kernels release the GIL);
+    every accumulator still adds its chunks in store order, so the sums do not depend on it.
     """
     from arbeidsindikator import pipeline
 
@@ -166,11 +182,12 @@ def store_influences(
             p_off += int(new.sum())
             r_off += len(df)
 
-    for o, ch in chunks(light, False):
-        accs[o].add_cells(ch)
-    t2 = time.perf_counter()
-    for o, ch in chunks(None, True):
-        accs[o].add(ch)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for batch in _per_chunk(chunks(light, False), len(outcomes)):
+            list(pool.map(lambda oc: accs[oc[0]].add_cells(oc[1]), batch))
+        t2 = time.perf_counter()
+        for batch in _per_chunk(chunks(None, True), len(outcomes)):
+            list(pool.map(lambda oc: accs[oc[0]].add(oc[1]), batch))
     t3 = time.perf_counter()
     out = {o: a.finish() for o, a in accs.items()}
     seconds = {"pass0_labels_edges": t1 - t0, "pass1_cells": t2 - t1, "pass2_design_kernels": t3 - t2,

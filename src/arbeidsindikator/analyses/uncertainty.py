@@ -199,6 +199,21 @@ def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Windo
     :func:`indicator.tertial_means`.
     """
     out: list[tuple[str, pd.DatetimeIndex | list, np.ndarray, np.ndarray]] = []
+    for st, periods, L, Tm, _ in month_maps(months, windows, statistics):
+        if st == "period":
+            if n.sum() > 0:
+                out.append((st, [pd.NaT], (n / n.sum())[None, :], np.array([n.sum()])))
+        else:
+            out.append((st, periods, L, n if Tm is None else 4 * Tm @ n))
+    return out
+
+
+def month_maps(months: pd.DatetimeIndex, windows: Sequence[Window] | None, statistics: Sequence[str] = STATISTICS
+               ) -> list[tuple[str, pd.DatetimeIndex | list, np.ndarray | None, np.ndarray | None, np.ndarray | None]]:
+    """The part of :func:`linear_maps` that depends on the months only (units observed in the
+    same months share it): (statistic, period labels, L (None for the period mean, whose weights
+    are the person-months), the tertial averaging matrix (None: not a tertial), tertial keys)."""
+    out: list[tuple[str, pd.DatetimeIndex | list, np.ndarray | None, np.ndarray | None, np.ndarray | None]] = []
     T = len(months)
     L_adj = None
     if windows is not None and any(s.endswith("adjusted") for s in statistics):
@@ -212,15 +227,15 @@ def linear_maps(months: pd.DatetimeIndex, n: np.ndarray, windows: Sequence[Windo
     starts = [pd.Timestamp(year=int(k // 3), month=int(k % 3) * 4 + 1, day=1) for k in uk[full]]
     for st in statistics:
         if st == "month":
-            out.append((st, months, np.eye(T), n))
+            out.append((st, months, np.eye(T), None, None))
         elif st == "month_adjusted" and L_adj is not None:
-            out.append((st, months, L_adj, n))
+            out.append((st, months, L_adj, None, None))
         elif st == "tertial" and len(starts):
-            out.append((st, pd.DatetimeIndex(starts), Tm, 4 * Tm @ n))
+            out.append((st, pd.DatetimeIndex(starts), Tm, Tm, uk[full]))
         elif st == "tertial_adjusted" and len(starts) and L_adj is not None:
-            out.append((st, pd.DatetimeIndex(starts), Tm @ L_adj, 4 * Tm @ n))
-        elif st == "period" and n.sum() > 0:
-            out.append((st, [pd.NaT], (n / n.sum())[None, :], np.array([n.sum()])))
+            out.append((st, pd.DatetimeIndex(starts), Tm @ L_adj, Tm, uk[full]))
+        elif st == "period":
+            out.append((st, [pd.NaT], None, None, None))
     return out
 
 
@@ -252,7 +267,8 @@ def _t_quantile(level: float, df: np.ndarray) -> np.ndarray:
     return np.where(d > _T_MAX_DF, Z[level], _t_table(level)[k])
 
 
-def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, periods: object) -> np.ndarray:
+def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, periods: object,
+                    keys: np.ndarray | None = None) -> np.ndarray:
     """Effective clusters G behind each value of a statistic (for the few-clusters correction).
 
     ``G = (Σ_p n_p)² / Σ_p n_p²`` over the clusters (persons) p with n_p rows in: the cell (a
@@ -260,13 +276,15 @@ def clusters_behind(gs: GroupSums, unit: int, stat: str, idx: np.ndarray, period
     which average over many months). With unbalanced clusters this is Carter, Schnepel and
     Steigerwald's (2017) effective number of clusters for a mean whose within-person correlation
     dominates; balanced clusters give the distinct count, and one row per person (a month) n.
+    ``keys``: the tertials' keys (year·3 + tertial) if known (:func:`month_maps`), else from ``periods``.
     """
     if stat == "month" and gs.clusters_cell is not None:
         return gs.clusters_cell[idx]
     if stat == "tertial" and gs.clusters_tertial is not None and gs.tertial_keys is not None:
-        p = pd.DatetimeIndex(periods)  # type: ignore[arg-type]
-        pos = np.searchsorted(gs.tertial_keys, p.year.to_numpy() * 3 + (p.month.to_numpy() - 1) // 4)
-        return gs.clusters_tertial[unit][pos]
+        if keys is None:
+            p = pd.DatetimeIndex(periods)  # type: ignore[arg-type]
+            keys = p.year.to_numpy() * 3 + (p.month.to_numpy() - 1) // 4
+        return gs.clusters_tertial[unit][np.searchsorted(gs.tertial_keys, keys)]
     k = 1 if stat == "period" else len(periods)  # type: ignore[arg-type]
     return np.full(k, (gs.clusters_unit if gs.clusters_unit is not None else gs.persons)[unit])
 
@@ -320,7 +338,10 @@ class _Collector:
         k = len(n)
         d: dict[str, object] = dict(zip(self.KEYS, (outcome, grouping, unit, method, stat)))
         d["_k"] = k
-        d["period"] = np.asarray(pd.DatetimeIndex(periods) if not isinstance(periods, list) else pd.DatetimeIndex(periods))
+        if isinstance(periods, np.ndarray) and periods.dtype == "datetime64[ns]":
+            d["period"] = periods
+        else:
+            d["period"] = np.asarray(pd.DatetimeIndex(periods))
         d.update(cols)
         d["n"] = n
         d["persons"] = persons if persons is not None else n
@@ -389,6 +410,25 @@ def summarise(inf: Influence, windows: Sequence[Window] | None, methods: Sequenc
         return _summarise_impl(inf, windows, methods, curves, statistics)
 
 
+def _unit_maps(cache: dict[bytes, list], all_months: pd.DatetimeIndex, pos: np.ndarray, n: np.ndarray,
+               windows: Sequence[Window] | None, statistics: Sequence[str]
+               ) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """:func:`linear_maps` of a unit observed at month positions ``pos`` (periods as datetime64),
+    with the months-only part memoised in ``cache``; also the tertial keys."""
+    key = pos.tobytes()
+    if key not in cache:
+        cache[key] = [(st, np.asarray(pd.DatetimeIndex(periods)).astype("datetime64[ns]"), L, Tm, keys)
+                      for st, periods, L, Tm, keys in month_maps(all_months[pos], windows, statistics)]
+    out = []
+    for st, periods, L, Tm, keys in cache[key]:
+        if st == "period":
+            if n.sum() > 0:
+                out.append((st, periods, (n / n.sum())[None, :], np.array([n.sum()]), keys))
+        else:
+            out.append((st, periods, L, n if Tm is None else 4 * Tm @ n, keys))
+    return out
+
+
 def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: Sequence[str],
                     curves: dict[str, dict[str, np.ndarray]] | None = None,
                     statistics: Sequence[str] = STATISTICS) -> pd.DataFrame:
@@ -400,6 +440,7 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
     T = len(lay.months)
     out = _Collector()
     jobb = lay.outcome.startswith("jobb")
+    maps: dict[bytes, list] = {}  # month positions -> month_maps (most units share their months)
     for g, labels in lay.units.items():
         gs = inf.groups[g]
         dev = multiplier_deviations(inf, g) if inf.replicates else None
@@ -416,12 +457,11 @@ def _summarise_impl(inf: Influence, windows: Sequence[Window] | None, methods: S
             C, idx = unit_covariance(inf, g, u, blocks, B_all)
             if idx.size == 0:
                 continue
-            months = lay.months[idx - u * T]
             n = gs.n[idx]
-            for stat, periods, L, nn in linear_maps(months, n, windows, statistics):
+            for stat, periods, L, nn, keys in _unit_maps(maps, lay.months, idx - u * T, n, windows, statistics):
                 point = L @ ind[idx]
                 persons = np.array([gs.persons[u]]) if stat == "period" else None
-                G = clusters_behind(gs, u, stat, idx, periods)
+                G = clusters_behind(gs, u, stat, idx, periods, keys)
                 for m in methods:
                     if m.endswith("observation") and stat not in MONTHLY:
                         continue  # observation-level intervals under-cover multi-month means
@@ -563,7 +603,7 @@ def book_intervals(
     cfg: RunConfig,
     outcomes: Sequence[str] = OUTCOMES,
     refit_groupings: tuple[str, ...] = ("national", "county"),
-    refit_outcomes: tuple[str, ...] = ("atid3",),
+    refit_outcomes: tuple[str, ...] = tuple(OUTCOMES),
     multiplier_factor: int = 1,
     max_refit_rows: int | None = None,
     max_observation_multiplier_rows: int = 2_000_000,
@@ -661,11 +701,13 @@ def _book_refit(cfg: RunConfig, o: str, k: int, opts: CovariateOptions, w: Seque
     layout, f, chunks = panel_chunks(df, o, opts, f, groupings=refit_groupings)
     infs = accumulate_levels(layout, f, chunks)
     out = []
-    if sub:
-        t = summarise(infs["person"], w, ["analytic_person"])
-        out.append(t.assign(method=t["method"] + suffix))
+    if sub:  # the fast methods on the same subsample, to compare the refit bootstrap with
+        for lv in ("person", "observation"):
+            t = summarise(infs[lv], w, [f"analytic_{lv}"])
+            out.append(t.assign(method=t["method"] + suffix))
         d.update({"refit_sample_persons": int(df["person_id"].nunique()), "refit_sample_rows": int(df[o].notna().sum())})
     d["refit_sample"] = "subsample" if sub else "panel"
+    d["refit_max_rows"] = max_refit_rows
     for lv in ("observation", "person"):
         t0 = time.perf_counter()
         rb = refit_bootstrap(df, o, opts, replicates=R, seed=cfg.bootstrap_seed + 100 * k + 50 + (lv == "person"),
