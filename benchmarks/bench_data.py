@@ -7,6 +7,12 @@ generation + validation + panel within 30 minutes and 12 GB peak on 2 cores / 24
 
     PYTHONPATH=src python benchmarks/bench_data.py --persons 1500000
     PYTHONPATH=src python benchmarks/bench_data.py --persons 50000 --keep /tmp/extracts
+    PYTHONPATH=src python benchmarks/bench_data.py --config /work/fullscale/scale/fullscale.yml
+
+``--config`` measures the pipeline's panel stage of a run configuration instead (validation +
+panel build + panel contract + panel parquet, as ``prepare`` runs it; issue 11: ≤ 12 GB), into
+the configuration's ``output.cache_dir`` (give it an empty one, or the stage finds its cache).
+It runs with whichever ``src`` is first on PYTHONPATH, so the same script measures a before/after.
 
 This is a script, not a timed test.
 """
@@ -83,7 +89,37 @@ class PeakRSS:
         return self.peak
 
 
+def _uptime() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def panel_stage(config: Path) -> None:
+    """Wall time and peak RSS (process tree) of the pipeline's panel stage for ``config``."""
+    import arbeidsindikator
+    from arbeidsindikator import pipeline
+    from arbeidsindikator.config import load_config
+
+    cfg = load_config(config)
+    print(f"code {Path(arbeidsindikator.__file__).parent}  config {config}  cache {cfg.cache_dir}")
+    print(f"start {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC  load average {_uptime()}", flush=True)
+    mon = PeakRSS().start()
+    t0 = time.perf_counter()
+    pipeline._panel_stage(cfg)
+    sec, peak = time.perf_counter() - t0, mon.stop()
+    path = pipeline.panel_path(cfg)
+    import pyarrow.parquet as pq
+
+    md = pq.ParquetFile(path).metadata
+    print(f"end {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC  load average {_uptime()}")
+    print(f"panel stage  {sec:.1f} s  peak RSS {peak / 2**30:.2f} GiB  "
+          f"(process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB)")
+    print(f"panel file {path.name}: {md.num_rows:,} rows, {md.num_columns} columns, {md.num_row_groups} row groups")
+
+
 def main() -> None:
+    if "--config" in sys.argv:
+        panel_stage(Path(sys.argv[sys.argv.index("--config") + 1]))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, default=1_500_000, help="persons to generate (default 1.5 M)")
     ap.add_argument("--seed", type=int, default=20250401)

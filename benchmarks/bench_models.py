@@ -82,6 +82,11 @@ STAGES = ("design", "ols", "probit", "cluster", "predict", "all4", "glum")
 GLUM_GRADIENT_TOL = 1e-8
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load averages (``uptime``): every figure is reported with it."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def peak_rss_gb() -> float:
     """Peak resident set size of this process in GB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
@@ -452,22 +457,33 @@ def main() -> None:
             env["NUMBA_NUM_THREADS"] = str(args.threads)
             if stage == "glum":
                 env["OMP_NUM_THREADS"] = str(args.threads)  # glum / tabmat use OpenMP
+        load0, t0 = load_average(), time.strftime("%H:%M:%S", time.gmtime())
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             print(f"stage {stage} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
             continue
         res = json.loads(proc.stdout.strip().splitlines()[-1])
+        res["load"] = f"{t0} UTC {load0} -> {time.strftime('%H:%M:%S', time.gmtime())} UTC {load_average()}"
         results.append(res)
         print(json.dumps(res), file=sys.stderr)
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC  load average (1/5/15 min) {load_average()}  "
+          f"cores {os.cpu_count()}  OMP_NUM_THREADS {os.environ.get('OMP_NUM_THREADS', 'unset')}")
     print(
-        f"\nrows {args.rows:,}  persons {args.persons:,}  numba threads {args.threads or os.cpu_count()}  "
+        f"rows {args.rows:,}  persons {args.persons:,}  numba threads {args.threads or os.cpu_count()}  "
         f"codes {'int16' if args.int16 else 'int32'}  chunk_rows {args.chunk_rows:,}"
     )
     print(f"{'stage':<12} {'rows':>11} {'timings (s)':<78} {'data GB':>8} {'peak GB':>8}")
-    skip = {"stage", "rows", "rss_data_gb", "peak_gb", "p", "gen_s"}
+    skip = {"stage", "rows", "rss_data_gb", "peak_gb", "p", "gen_s", "load"}
     for r in results:
         figs = "  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items() if k not in skip)
         print(f"{r['stage']:<12} {r['rows']:>11,} {figs:<78} {r['rss_data_gb']:>8.2f} {r['peak_gb']:>8.2f}")
+        print(f"{'':<12} load average during the stage: {r['load']}")
+    glum = [r for r in results if r["stage"] == "glum"]
+    if glum:  # the issue's goal: >= 5x faster than glum, overall and per model
+        g = glum[0]
+        print("glum / ours: " + "  ".join(f"{k.removeprefix('speedup_')} {float(g[k]):.2f}x" for k in
+                                          ("speedup_ols", "speedup_probit", "speedup_total") if k in g)
+              + "  (goal >= 5x each)")
 
 
 if __name__ == "__main__":

@@ -24,18 +24,16 @@ import pandas as pd
 
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import GROWTH_COLUMN
-from arbeidsindikator.panel.covariates import NO_POOLING, POOLING_COLUMNS, CovariateOptions, build_covariates
+from arbeidsindikator.panel.covariates import NO_POOLING, POOLING_COLUMNS, CovariateOptions
 from arbeidsindikator.spec import OUTCOMES
-from arbeidsindikator.pipeline import covariate_options, main_models, store_frame, store_panel_path
+from arbeidsindikator.pipeline import (chunk_rows, covariate_options, covariates_from_file, main_models, store_frame,
+                                      store_panel_path)
 
 #: "Vi forklarer om lag 20 prosent av variasjonen ... for målene Atid3 og Atid12" (seed 002,
 #: ch. 6 "Videre arbeid med kontrollvariabler"): the report's R² for both OLS models.
 REPORTED_R2 = {"atid3": 0.20, "atid12": 0.20}
 REPORTED_R2_SOURCE = "002, 'Videre arbeid med kontrollvariabler': about 20 %"
 
-_COVARIATE_COLUMNS = ["person_id", "month", "alder", "barn", "landgruppe", "botid", "gift", "kvinne",
-                      "hoyere_utd", "lonn_desil", "pgi_desil", "nav_historikk", "nav_varighet", "ufor",
-                      "permittert", "helse_ytelse", "arbeid_ytelse", "timer_t", "innstrom3", "innstrom12"]
 OLS_OUTCOMES = ("atid3", "atid12")
 
 
@@ -55,14 +53,14 @@ def fit_table(cfg: RunConfig) -> pd.DataFrame:
 
 
 def _frame(cfg: RunConfig, extra: list[str]) -> pd.DataFrame:
+    """The few store columns the comparisons aggregate by (not the covariates' inputs)."""
     import pyarrow.parquet as pq
 
     path = store_panel_path(cfg)
     if not path.exists():
         main_models(cfg)
     have = set(pq.read_schema(path).names)
-    cols = [c for c in _COVARIATE_COLUMNS + list(OUTCOMES) + extra if c in have]
-    return store_frame(cfg, cols, memo=False)
+    return store_frame(cfg, [c for c in ["month", *OLS_OUTCOMES, *extra] if c in have], memo=False)
 
 
 def pooled_levels(cfg: RunConfig) -> pd.DataFrame:
@@ -76,12 +74,23 @@ def pooled_levels(cfg: RunConfig) -> pd.DataFrame:
     return t
 
 
-def _fit(df: pd.DataFrame, outcome: str, opts: CovariateOptions) -> tuple[Any, np.ndarray]:
-    from arbeidsindikator.estimation import build_design, fit
-    from arbeidsindikator.panel.covariates import horizon_of
+def _fit(cfg: RunConfig, outcome: str, opts: CovariateOptions) -> tuple[Any, np.ndarray]:
+    """An OLS refit of ``outcome`` on the store's rows with other covariate options; its predictions.
 
-    design = build_design(build_covariates(df, horizon_of(outcome), opts))
-    res = fit(design, df[outcome].to_numpy(dtype=float), family="ols", outcome=outcome)
+    Bounded like the models stage: the covariates are built from the store file in chunks
+    (compact codes, :func:`~arbeidsindikator.pipeline.covariates_from_file`; pooling counted over
+    the whole panel), one design at a time; no panel frame is held.
+    """
+    from arbeidsindikator.estimation import fit
+    from arbeidsindikator.panel.covariates import horizon_of
+    from arbeidsindikator.pipeline.models import _read_column, _release_arrow_memory, compact_design
+
+    path = store_panel_path(cfg)
+    X = covariates_from_file(path, horizon_of(outcome), opts, chunk_rows=chunk_rows(cfg))
+    design = compact_design(X)
+    del X
+    _release_arrow_memory()
+    res = fit(design, _read_column(path, outcome), family="ols", outcome=outcome)
     return res, res.predict(design, unseen="nan")
 
 
@@ -100,7 +109,7 @@ def pooling_effect(cfg: RunConfig) -> dict[str, float]:
     df = _frame(cfg, [f"exp_{o}" for o in OLS_OUTCOMES])
     off = dataclasses.replace(opts, pooling=NO_POOLING)
     for o in OLS_OUTCOMES:
-        res, exp0 = _fit(df, o, off)
+        res, exp0 = _fit(cfg, o, off)
         common = mm.fits[o].params.index.intersection(res.params.index)
         out["coef_max_change"] = max(out["coef_max_change"],
                                      float((mm.fits[o].params[common] - res.params[common]).abs().max()))
@@ -136,7 +145,7 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
     if GROWTH_COLUMN not in pq.read_schema(path).names:
         return GrowthComparison(False, "the raw extracts hold no table sysselsettingsvekst (it is optional), so the "
                                        "model with expected employment growth cannot be fitted")
-    df = _frame(cfg, [GROWTH_COLUMN, "fylke"] + [f"exp_{o}" for o in OLS_OUTCOMES])
+    df = _frame(cfg, ["fylke"] + [f"exp_{o}" for o in OLS_OUTCOMES])
     base = covariate_options(cfg)
     opts = {VARIANTS[0]: base, VARIANTS[1]: dataclasses.replace(base, include_growth=True),
             VARIANTS[2]: dataclasses.replace(base, include_growth=True, duration_categories=61)}
@@ -151,7 +160,7 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
             if name == VARIANTS[0] and not base.include_growth:
                 res_v[name], exp_v[name] = mm.fits[o], df[f"exp_{o}"].to_numpy()
             else:
-                res_v[name], exp_v[name] = _fit(df, o, op)
+                res_v[name], exp_v[name] = _fit(cfg, o, op)
             r = res_v[name]
             fits.append({"model": name, "outcome": o, "R²": round(float(r.rsquared), 4),
                          "coefficients": int(len(r.params)), "rows used": int(r.nobs)})

@@ -37,7 +37,9 @@ with its reason in the report (``report["excluded"]``), never dropped silently.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -70,6 +72,8 @@ __all__ = [
     "excluded_rows",
     "decile",
     "build_panel",
+    "spill_panel",
+    "SpilledPanel",
     "exclusion_table",
 ]
 
@@ -503,20 +507,14 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
     return out
 
 
-def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Period | str | None = None,
-                options: PanelOptions = PanelOptions(), *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Build the analysis panel from validated extracts (see the module docstring).
-
-    ``start``/``end`` default to the manifest's period and must lie inside it. Returns the panel
-    (contract columns, sorted by person then month; plus auxiliary columns if
-    ``options.keep_aux``) and a report with counts of every row read, used and excluded.
-    """
+def _setup(ex: Extracts, start: pd.Period | str | None, end: pd.Period | str | None
+           ) -> tuple[pd.Period, pd.Period, _Global, np.ndarray, dict[str, int]]:
+    """Period (checked against the manifest), globals, person ids and zeroed counters of a build."""
     man = ex.manifest
     start = pd.Period(start, freq="M") if start is not None else man.start
     end = pd.Period(end, freq="M") if end is not None else man.end
     if start < man.start or end > man.end or end < start:
         raise ExtractError(f"panel period {start}–{end} must lie inside the extracts' declared period {man.start}–{man.end}")
-    t0 = time.perf_counter()
     gl = _globals(ex, start, end)
     ids = ex.df("SELECT person_id FROM personer ORDER BY person_id")["person_id"].to_numpy(np.int64)
     counts: dict[str, int] = {k: 0 for k in (
@@ -525,34 +523,38 @@ def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Peri
         "flag_left_censored_spell", "flag_botid_before_immigration", "income_from_wages", "income_from_pgi",
         "flag_inflow3_partial_window", "flag_inflow3_no_future_month", "flag_inflow12_partial_window",
         "flag_inflow12_no_future_month")}
-    parts: list[dict[str, np.ndarray]] = []
+    return start, end, gl, ids, counts
+
+
+def _person_chunks(ex: Extracts, gl: _Global, ids: np.ndarray, options: PanelOptions, counts: dict[str, int],
+                   verbose: bool, t0: float) -> Iterator[dict[str, np.ndarray]]:
+    """The chunks of :func:`_chunk`, persons ``options.chunk_persons`` at a time, in person order."""
+    rows = 0
     for c0 in range(0, len(ids), options.chunk_persons):
         c1 = min(len(ids), c0 + options.chunk_persons) - 1
-        parts.append(_chunk(ex, gl, int(ids[c0]), int(ids[c1]), options, counts))
+        part = _chunk(ex, gl, int(ids[c0]), int(ids[c1]), options, counts)
+        rows += len(part["midx"])
         if verbose:
-            print(f"  persons {c0:,}–{c1:,}: {sum(len(p['midx']) for p in parts):,} rows so far ({time.perf_counter() - t0:.0f} s)")
-    # assemble column by column, freeing the chunks as we go (peak ≈ one panel + one column)
-    cols: dict[str, np.ndarray] = {}
-    for name in list(parts[0]) if parts else []:
-        cols[name] = np.concatenate([p.pop(name) for p in parts])
-    del parts
-    n = len(cols["midx"])
+            print(f"  persons {c0:,}–{c1:,}: {rows:,} rows so far ({time.perf_counter() - t0:.0f} s)")
+        yield part
 
-    edges_l = decile_edges(cols["lonn_g"])
-    edges_p = decile_edges(cols["pgi_g"])
+
+def _categories(gl: _Global) -> dict[str, list[str]]:
+    """Labels of the panel's categorical columns, indexed by the codes :func:`_chunk` returns."""
+    return {"hovedgruppe": list(HOVEDGRUPPER), "innsatsgruppe": list(INNSATSGRUPPER_RAW[:VARIG]),
+            "fylke": list(FYLKER), "nav_kontor": gl.kontor["nav_kontor"].astype(str).tolist(),
+            "ba_region": list(gl.regions), "tiltak": list(TILTAK.values())}
+
+
+def _frame(cols: dict[str, np.ndarray], gl: _Global, edges_l: np.ndarray, edges_p: np.ndarray,
+           options: PanelOptions) -> pd.DataFrame:
+    """The panel frame (contract column order) of the arrays of :func:`_chunk`; empties ``cols``."""
+    cats = _categories(gl)
     lonn_desil = decile(cols["lonn_g"], edges_l)
     pgi_desil = decile(cols["pgi_g"], edges_p)
-    offices = gl.kontor["nav_kontor"].astype(str).tolist()
-    panel = pd.DataFrame({
-        "person_id": cols.pop("person_id"),
-        "month": month_start(cols["midx"]),
-        "hovedgruppe": pd.Categorical.from_codes(cols.pop("hovedgruppe"), categories=list(HOVEDGRUPPER)),
-        "innsatsgruppe": pd.Categorical.from_codes(cols.pop("innsatsgruppe"), categories=list(INNSATSGRUPPER_RAW[:VARIG])),
-        "fylke": pd.Categorical.from_codes(cols.pop("fylke"), categories=list(FYLKER)),
-        "nav_kontor": pd.Categorical.from_codes(cols.pop("nav_kontor"), categories=offices),
-        "ba_region": pd.Categorical.from_codes(cols.pop("ba_region"), categories=gl.regions),
-        "tiltak": pd.Categorical.from_codes(cols.pop("tiltak"), categories=list(TILTAK.values())),
-    })
+    panel = pd.DataFrame({"person_id": cols.pop("person_id"), "month": month_start(cols["midx"])})
+    for name, labels in cats.items():
+        panel[name] = pd.Categorical.from_codes(cols.pop(name), categories=labels)
     for name in ("alder", "kvinne", "gift", "barn", "landgruppe", "botid", "hoyere_utd"):
         panel[name] = cols.pop(name)
     panel["lonn_desil"] = lonn_desil
@@ -568,11 +570,16 @@ def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Peri
         for name in ("lonn_nok", "pgi_nok", "spell_censored"):
             panel[name] = cols.pop(name)
         panel["spell_start"] = month_start(cols.pop("spell_start"))
+    cols.clear()
     assert list(panel.columns[: len(PANEL_COLUMN_NAMES)]) == list(PANEL_COLUMN_NAMES)
+    return panel
 
-    obs = {name: int(panel[name].isna().sum()) for name in HORIZONS}
+
+def _report(start: pd.Period, end: pd.Period, options: PanelOptions, gl: _Global, ids: np.ndarray,
+            counts: dict[str, int], n: int, n_persons_panel: int, obs: dict[str, int],
+            edges_l: np.ndarray, edges_p: np.ndarray, t0: float) -> dict[str, Any]:
+    """The build report: rows read, used and excluded (by reason), flags, income sources, edges."""
     excluded = {k.removeprefix("excl_"): v for k, v in counts.items() if k.startswith("excl_")}
-    n_persons_panel = int(pd.unique(panel["person_id"]).size) if n else 0
     report: dict[str, Any] = {
         "period": f"{start}–{end}",
         "gap_months": options.gap_months,
@@ -597,7 +604,99 @@ def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Peri
     }
     # every row of the period is either in the panel or excluded with a reason
     assert counts["status_in_period"] == n + report["excluded_total"], "row accounting does not add up"
-    return panel, report
+    return report
+
+
+def build_panel(ex: Extracts, start: pd.Period | str | None = None, end: pd.Period | str | None = None,
+                options: PanelOptions = PanelOptions(), *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the analysis panel from validated extracts (see the module docstring).
+
+    ``start``/``end`` default to the manifest's period and must lie inside it. Returns the panel
+    (contract columns, sorted by person then month; plus auxiliary columns if
+    ``options.keep_aux``) and a report with counts of every row read, used and excluded.
+    The whole panel is in memory; :func:`spill_panel` builds it chunk by chunk instead.
+    """
+    t0 = time.perf_counter()
+    start, end, gl, ids, counts = _setup(ex, start, end)
+    parts = list(_person_chunks(ex, gl, ids, options, counts, verbose, t0))
+    # assemble column by column, freeing the chunks as we go (peak ≈ one panel + one column)
+    cols: dict[str, np.ndarray] = {}
+    for name in list(parts[0]) if parts else []:
+        cols[name] = np.concatenate([p.pop(name) for p in parts])
+    del parts
+    n = len(cols["midx"])
+    edges_l = decile_edges(cols["lonn_g"])
+    edges_p = decile_edges(cols["pgi_g"])
+    panel = _frame(cols, gl, edges_l, edges_p, options)
+    obs = {name: int(panel[name].isna().sum()) for name in HORIZONS}
+    n_persons_panel = int(pd.unique(panel["person_id"]).size) if n else 0
+    return panel, _report(start, end, options, gl, ids, counts, n, n_persons_panel, obs, edges_l, edges_p, t0)
+
+
+@dataclass
+class SpilledPanel:
+    """A panel built chunk by chunk, its columns spilled to ``folder`` (one ``.npy`` per column).
+
+    ``report`` is :func:`build_panel`'s report; ``levels`` the labels of each categorical column
+    that occur in the panel (all chunks); :meth:`frames` yields the panel frames, chunk by chunk,
+    in person order, each as :func:`build_panel` would have made those rows.
+    """
+
+    folder: Path
+    chunks: list[int]  # rows per chunk (empty chunks left out)
+    gl: _Global
+    options: PanelOptions
+    edges: tuple[np.ndarray, np.ndarray]
+    report: dict[str, Any]
+    levels: dict[str, list[str]]
+    names: list[str]
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The panel's frames, chunk by chunk (each at most ``options.chunk_persons`` persons)."""
+        for i in range(len(self.chunks)):
+            cols = {name: np.load(self.folder / f"{i:05d}-{name}.npy") for name in self.names}
+            yield _frame(cols, self.gl, *self.edges, self.options)
+
+
+def spill_panel(ex: Extracts, folder: Path, start: pd.Period | str | None = None, end: pd.Period | str | None = None,
+                options: PanelOptions = PanelOptions(), *, verbose: bool = False) -> SpilledPanel:
+    """:func:`build_panel` without holding the panel: each person chunk's columns go to ``folder``.
+
+    Only the two income columns (for the decile edges, which need every row) stay in memory
+    (16 bytes a row). The caller owns ``folder`` (and deletes it); the extracts are no longer
+    needed once this returns.
+    """
+    t0 = time.perf_counter()
+    start, end, gl, ids, counts = _setup(ex, start, end)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = _categories(gl)
+    seen = {name: np.zeros(len(v), dtype=bool) for name, v in labels.items()}
+    lonn, pgi, chunks, names = [], [], [], []
+    obs = {name: 0 for name in HORIZONS}
+    n_persons = 0
+    for part in _person_chunks(ex, gl, ids, options, counts, verbose, t0):
+        if len(part["midx"]) == 0:
+            continue
+        lonn.append(part["lonn_g"])
+        pgi.append(part["pgi_g"])
+        for name in seen:
+            seen[name][np.unique(part[name])] = True
+        for name in HORIZONS:
+            obs[name] += int(np.isnan(part[name]).sum())
+        n_persons += int(np.unique(part["person_id"]).size)  # person ranges of chunks are disjoint
+        names = list(part)
+        for name, a in part.items():
+            np.save(folder / f"{len(chunks):05d}-{name}.npy", a)
+        chunks.append(len(part["midx"]))
+    lonn_all = np.concatenate(lonn) if lonn else np.zeros(0)
+    pgi_all = np.concatenate(pgi) if pgi else np.zeros(0)
+    del lonn, pgi
+    edges = (decile_edges(lonn_all), decile_edges(pgi_all))
+    del lonn_all, pgi_all
+    report = _report(start, end, options, gl, ids, counts, sum(chunks), n_persons, obs, *edges, t0)
+    levels = {name: [v for v, s in zip(labels[name], seen[name]) if s] for name in labels}
+    return SpilledPanel(folder=folder, chunks=chunks, gl=gl, options=options, edges=edges, report=report,
+                        levels=levels, names=names)
 
 
 def exclusion_table(report: dict[str, Any]) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from arbeidsindikator.pipeline.sources import (
     PanelData,
     _MEMO,
     _cache_key,
+    build_panel_file,
     covariate_options,
     input_fingerprint,
     load_panel,
@@ -62,7 +63,7 @@ from arbeidsindikator.pipeline.store import (
 )
 
 __all__ = [
-    "CHUNK_ENV", "DEFAULT_CHUNK_ROWS", "Cube", "MainModels", "PanelData", "adjust_series", "chunk_rows",
+    "CHUNK_ENV", "DEFAULT_CHUNK_ROWS", "Cube", "MainModels", "PanelData", "adjust_series", "build_panel_file", "chunk_rows",
     "covariate_options", "covariates_from_file", "cube", "fit_main_models", "fit_main_models_from_file",
     "forget", "indicator_series", "indicator_series_in_memory", "input_fingerprint", "iter_chunks",
     "load_panel", "load_profiling_data", "main_models", "national", "panel_from_config", "panel_meta",
@@ -114,9 +115,7 @@ def _in_child(target: str, cfg: RunConfig) -> Any:
 def _panel_stage(cfg: RunConfig) -> float:
     """Build (or find) the cached panel file; the rows are not kept. Seconds taken."""
     t0 = time.perf_counter()
-    if not (panel_path(cfg).exists() and (cfg.cache_dir / f"panel-{_cache_key(cfg)}.pkl").exists()):
-        load_panel(cfg)
-        _MEMO.pop(("panel", _cache_key(cfg)), None)
+    build_panel_file(cfg)  # streamed to disk chunk by chunk; the rows are never all in memory
     return time.perf_counter() - t0
 
 

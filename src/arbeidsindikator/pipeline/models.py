@@ -102,12 +102,16 @@ class _ColumnLog:
         return len(self._df)
 
 
-#: Blocks whose levels depend on the whole panel (quantile classes over all rows): computed from
+#: Blocks whose levels depend on the whole panel (quantile / interval classes over all rows): computed from
 #: the whole column, never per chunk. Block -> (panel column template, builder).
 def _whole_panel_blocks(horizon: int, options: CovariateOptions) -> dict[str, tuple[str, Callable[[pd.Series], pd.Categorical]]]:
-    from arbeidsindikator.panel.covariates import quantile_category
+    from arbeidsindikator.data.contract import GROWTH_COLUMN
+    from arbeidsindikator.panel.covariates import growth_category, quantile_category
 
-    return {"innstromming": (f"innstrom{horizon}", lambda s: quantile_category(s, options.inflow_categories))}
+    # the growth classes are equal intervals over the whole panel's range (per chunk the labels
+    # would be the same but the cut points not: no dtype check could catch it)
+    return {"innstromming": (f"innstrom{horizon}", lambda s: quantile_category(s, options.inflow_categories)),
+            GROWTH_COLUMN: (GROWTH_COLUMN, lambda s: growth_category(s, options.growth_intervals))}
 
 
 def covariates_from_file(
@@ -231,6 +235,14 @@ def _load_codes(folder: Path, dtypes: dict[str, pd.CategoricalDtype]) -> pd.Data
                          for i, (b, dt) in enumerate(dtypes.items())})
 
 
+def compact_design(X: pd.DataFrame) -> Any:
+    """``build_design(X)`` with int16 codes when the levels fit (half the memory of int32)."""
+    from arbeidsindikator.estimation import build_design
+
+    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+    return build_design(X, code_dtype=np.int16 if n_levels < np.iinfo(np.int16).max else np.int32)
+
+
 def _release_arrow_memory() -> None:
     """Hand memory Arrow's allocator keeps cached after a read back to the system."""
     import pyarrow as pa
@@ -255,7 +267,7 @@ def fit_main_models_from_file(
     float64, one per panel row) instead of being kept. Returns the models (``expected`` None)
     and the spill files. Results equal :func:`fit_main_models` on the same panel.
     """
-    from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.estimation import fit
     from arbeidsindikator.panel.covariates import regressor_summary
 
     family = family or FAMILY
@@ -278,8 +290,7 @@ def fit_main_models_from_file(
         pooled[h] = list(X.attrs.get("pooled", []))
         if h == 3:
             regressors = regressor_summary(X)
-        n_levels = sum(len(X[c].cat.categories) for c in X.columns)
-        design = build_design(X, code_dtype=np.int16 if n_levels < np.iinfo(np.int16).max else np.int32)
+        design = compact_design(X)
         del X
         t_design = time.perf_counter() - t0
         seconds[f"design_h{h}"] = round(t_design, 2)

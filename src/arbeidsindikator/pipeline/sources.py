@@ -12,6 +12,7 @@ import hashlib
 import json
 import pickle
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,10 @@ from typing import Any
 import pandas as pd
 
 from arbeidsindikator.config import RunConfig
-from arbeidsindikator.data.contract import validate_panel
+from arbeidsindikator.data.contract import PANEL_COLUMNS, ContractError, validate_panel
 from arbeidsindikator.data.extracts import validate_extracts
 from arbeidsindikator.io import atomic_write, code_fingerprint, data_fingerprint
-from arbeidsindikator.panel.build import PanelOptions, build_panel
+from arbeidsindikator.panel.build import PanelOptions, build_panel, spill_panel
 from arbeidsindikator.panel.covariates import CovariateOptions, PoolingRule
 from arbeidsindikator.profiling.contract import ProfilingData, validate_profiling_data
 from arbeidsindikator.profiling.evaluation import load_g_table, params_from_config
@@ -59,18 +60,8 @@ def _extracts_complete(folder: Path, generator_fp: str) -> bool:
         return False
 
 
-def panel_from_config(cfg: RunConfig, *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The analysis panel for a run configuration, and a small report.
-
-    ``cfg.source == "synthetic"``: raw extracts are generated (seeded) into
-    ``cfg.cache_dir / f"extracts-{cfg.fingerprint()}"`` unless a complete set made by the same
-    generator code is already there, then validated and built. ``"extracts"``: the folder
-    ``cfg.data_path`` is validated and built. Validation fails before anything is computed or
-    written (:class:`~arbeidsindikator.data.extracts.ExtractError`). The caller validates the panel
-    against the panel contract (``contract.validate_panel``). The report holds the exclusion counts, the extracts' content
-    fingerprint, row and person counts and, for synthetic data, where the planted truth is.
-    """
-    t0 = time.perf_counter()
+def _extracts_folder(cfg: RunConfig, *, verbose: bool = False) -> tuple[Path, str | None]:
+    """The folder of raw extracts of a configuration (generated first if synthetic); the truth's folder."""
     truth_dir: str | None = None
     if cfg.source == "synthetic":
         folder = Path(cfg.cache_dir) / f"extracts-{cfg.fingerprint()}"
@@ -85,6 +76,22 @@ def panel_from_config(cfg: RunConfig, *, verbose: bool = False) -> tuple[pd.Data
         folder = Path(cfg.data_path)
     else:
         raise ValueError(f"panel_from_config builds from raw extracts; data.source {cfg.source!r} is read elsewhere")
+    return folder, truth_dir
+
+
+def panel_from_config(cfg: RunConfig, *, verbose: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The analysis panel for a run configuration, and a small report.
+
+    ``cfg.source == "synthetic"``: raw extracts are generated (seeded) into
+    ``cfg.cache_dir / f"extracts-{cfg.fingerprint()}"`` unless a complete set made by the same
+    generator code is already there, then validated and built. ``"extracts"``: the folder
+    ``cfg.data_path`` is validated and built. Validation fails before anything is computed or
+    written (:class:`~arbeidsindikator.data.extracts.ExtractError`). The caller validates the panel
+    against the panel contract (``contract.validate_panel``). The report holds the exclusion counts, the extracts' content
+    fingerprint, row and person counts and, for synthetic data, where the planted truth is.
+    """
+    t0 = time.perf_counter()
+    folder, truth_dir = _extracts_folder(cfg, verbose=verbose)
     t1 = time.perf_counter()
     ex = validate_extracts(folder)
     t2 = time.perf_counter()
@@ -172,27 +179,123 @@ def panel_path(cfg: RunConfig) -> Path:
     return cfg.cache_dir / f"panel-{_cache_key(cfg)}.parquet"
 
 
-def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
-    """The analysis panel for a configuration: validated, restricted to the period, cached."""
+def _stream_panel_file(cfg: RunConfig, path: Path, *, verbose: bool = False,
+                       chunk_persons: int = PanelOptions.chunk_persons) -> dict[str, Any]:
+    """Raw extracts → the panel parquet at ``path``, one person chunk at a time; the panel's meta.
+
+    :func:`~arbeidsindikator.panel.build.spill_panel` spills each chunk's columns to a temporary
+    folder in the cache; each chunk's frame is then validated against the panel contract and
+    appended to the file. The whole-panel checks hold without the whole frame: the period is
+    checked on every chunk, and (person, month) is unique because every chunk is unique and the
+    chunks are disjoint, ascending person ranges (checked). Categorical columns get the levels
+    that occur in the whole panel, sorted, as ``validate_panel`` gives the whole frame, so the file
+    is the one the in-memory build wrote (same rows, order, dtypes and fingerprint). Never more
+    than one chunk (``PanelOptions.chunk_persons`` persons) is held in pandas.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t0 = time.perf_counter()
+    folder, truth_dir = _extracts_folder(cfg, verbose=verbose)
+    t1 = time.perf_counter()
+    ex = validate_extracts(folder)
+    t2 = time.perf_counter()
+    cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+    spill = Path(tempfile.mkdtemp(prefix=".panel-", dir=cfg.cache_dir))
+    h = hashlib.sha256()
+    try:
+        try:
+            opt = PanelOptions(gap_months=cfg.gap_months, chunk_persons=chunk_persons)
+            sp = spill_panel(ex, spill, cfg.start, cfg.end, opt, verbose=verbose)
+            fp, summary = ex.fingerprint(), ex.summary
+        finally:
+            ex.close()
+        if not sp.chunks:
+            raise ContractError("panel: the table is empty")
+        categorical = [c.name for c in PANEL_COLUMNS if c.dtype == "category"]
+
+        def write(p: Path) -> None:
+            writer = None
+            last = None
+            try:
+                for frame in sp.frames():
+                    out = validate_panel(frame, period=(cfg.start, cfg.end))
+                    del frame
+                    pid = out["person_id"].to_numpy()
+                    if last is not None and pid[0] <= last:
+                        raise ContractError(f"panel: person chunks overlap or are out of order (person_id {pid[0]} "
+                                            f"after {last}); (person_id, month) could repeat")
+                    last = pid[-1]
+                    for name in categorical:
+                        out[name] = out[name].cat.set_categories(sorted(sp.levels[name]))
+                    if writer is None:
+                        h.update(",".join(out.columns).encode())
+                    h.update(pd.util.hash_pandas_object(out, index=False).to_numpy().tobytes())
+                    table = pa.Table.from_pandas(out, preserve_index=False)
+                    del out
+                    if writer is None:
+                        writer = pq.ParquetWriter(p, table.schema)
+                    writer.write_table(table)
+                    del table
+            finally:
+                if writer is not None:
+                    writer.close()
+
+        atomic_write(path, write)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    report = dict(sp.report)
+    report.update({
+        "source": cfg.source, "extracts": str(folder), "extracts_fingerprint": fp,
+        "extract_rows": {k: v["rows"] for k, v in summary.items()}, "truth": truth_dir,
+        "seconds_by_stage": {"generate": round(t1 - t0, 1), "validate": round(t2 - t1, 1),
+                             "build": round(time.perf_counter() - t2, 1)},
+        "seconds": round(time.perf_counter() - t0, 1),
+    })
+    truth: dict[str, Any] = load_truth(truth_dir) if cfg.source == "synthetic" and truth_dir else {}
+    if verbose:
+        print(f"panel: {report['rows']['panel']:,} rows built in {report['seconds']} s")
+    return {"report": report, "truth": truth, "fingerprint": h.hexdigest()[:16]}
+
+
+def build_panel_file(cfg: RunConfig, *, verbose: bool = False, chunk_persons: int = PanelOptions.chunk_persons) -> Path:
+    """Build (or find) the cached panel parquet of a configuration and its meta; the file's path.
+
+    Raw extracts (synthetic or a folder) are built chunk by chunk (:func:`_stream_panel_file`),
+    so the whole panel is never in memory (``chunk_persons`` persons at a time; the file does not
+    depend on it); a ready panel file (``data.source: panel``) is read and validated whole.
+    """
     key = _cache_key(cfg)
-    if ("panel", key) in _MEMO:
-        return _MEMO[("panel", key)]
     path = cfg.cache_dir / f"panel-{key}.parquet"
     meta_path = cfg.cache_dir / f"panel-{key}.pkl"
     if path.exists() and meta_path.exists():
-        panel = pd.read_parquet(path)
-        meta = pickle.loads(meta_path.read_bytes())
+        return path
+    if cfg.source in ("synthetic", "extracts"):
+        meta = _stream_panel_file(cfg, path, verbose=verbose, chunk_persons=chunk_persons)
     else:
         t0 = time.perf_counter()
         raw, report, truth = _build_panel(cfg)
         panel = validate_panel(raw, period=(cfg.start, cfg.end))
-        del raw  # the validated copy is the one kept (two copies of a 23 M-row panel are ~7 GB)
-        report = dict(report, seconds=round(time.perf_counter() - t0, 1))
-        meta = {"report": report, "truth": truth, "fingerprint": data_fingerprint(panel)}
+        del raw
+        meta = {"report": dict(report, seconds=round(time.perf_counter() - t0, 1)), "truth": truth,
+                "fingerprint": data_fingerprint(panel)}
         atomic_write(path, lambda p: _write_parquet_in_parts(panel, p))
-        atomic_write(meta_path, lambda p: p.write_bytes(pickle.dumps(meta)))
-        if verbose:
-            print(f"panel: {len(panel):,} rows built in {report['seconds']} s")
+        del panel
+    atomic_write(meta_path, lambda p: p.write_bytes(pickle.dumps(meta)))
+    return path
+
+
+def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
+    """The analysis panel for a configuration: validated, restricted to the period, cached.
+
+    The rows are read from the panel file that :func:`build_panel_file` writes (or finds).
+    """
+    key = _cache_key(cfg)
+    if ("panel", key) in _MEMO:
+        return _MEMO[("panel", key)]
+    path = build_panel_file(cfg, verbose=verbose)
+    panel = pd.read_parquet(path)
+    meta = pickle.loads((cfg.cache_dir / f"panel-{key}.pkl").read_bytes())
     out = PanelData(panel=panel, fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
     _MEMO[("panel", key)] = out
     return out
@@ -211,8 +314,7 @@ def panel_meta(cfg: RunConfig) -> PanelData:
         return _MEMO[("panel", key)]
     meta_path = cfg.cache_dir / f"panel-{key}.pkl"
     if not meta_path.exists():
-        load_panel(cfg)
-        _MEMO.pop(("panel", key), None)
+        build_panel_file(cfg)
     meta = pickle.loads(meta_path.read_bytes())
     return PanelData(panel=pd.DataFrame(), fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
 

@@ -25,7 +25,7 @@ from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import OUTCOMES
 from arbeidsindikator.io import atomic_write
 from arbeidsindikator.pipeline.models import MainModels, _release_arrow_memory, fit_main_models_from_file
-from arbeidsindikator.pipeline.sources import _MEMO, _cache_key, covariate_options, load_panel, panel_path
+from arbeidsindikator.pipeline.sources import _MEMO, _cache_key, build_panel_file, covariate_options, panel_path
 
 # ---------------------------------------------------------------------------------------------
 # The store: panel + expected values on disk (parquet, row groups of whole persons), the cube
@@ -259,17 +259,14 @@ def main_models(cfg: RunConfig) -> MainModels:
 
         ppath = panel_path(cfg)
         if not ppath.exists():
-            load_panel(cfg)
-            _MEMO.pop(("panel", _cache_key(cfg)), None)
+            build_panel_file(cfg)
         fits, seconds, regressors = engines_run.main_models(cfg.engine, ppath, store_panel_path(cfg), chunk_rows(cfg),
                                                             covariate_options(cfg), atomic_write)
         mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors)
         atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     else:
         ppath = panel_path(cfg)
-        if not ppath.exists() or not (cfg.cache_dir / f"panel-{_cache_key(cfg)}.pkl").exists():
-            load_panel(cfg)
-            _MEMO.pop(("panel", _cache_key(cfg)), None)  # the stage reads the file, by column
+        build_panel_file(cfg)  # finds it, or streams it to disk; the stage reads the file, by column
         t0 = time.perf_counter()
         spill = Path(tempfile.mkdtemp(prefix=".expected-", dir=cfg.cache_dir))
         try:
