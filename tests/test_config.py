@@ -81,3 +81,29 @@ def test_profiling_section_is_typed_with_defaults_once():
     cfg = load_config(None)
     assert cfg.profiling.scale == 0.25 and cfg.profiling_seed == cfg.seed
     assert params_from_config(cfg).bootstrap_replicates == 2000
+
+
+def test_refit_outcomes_default_order_and_errors(tmp_path):
+    """bootstrap.refit_outcomes: default the two OLS outcomes; given names come back in spec
+    order; an unknown, repeated or non-list value is a ConfigError naming the key."""
+    import yaml
+
+    from arbeidsindikator.config import ConfigError, load_config
+
+    base = yaml.safe_load((REPO / "configs" / "default.yml").read_text(encoding="utf-8"))
+
+    def cfg_with(value):
+        raw = dict(base, bootstrap=dict(base["bootstrap"], refit_outcomes=value))
+        p = tmp_path / "c.yml"
+        p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        return load_config(p)
+
+    p = tmp_path / "d.yml"
+    p.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+    assert load_config(p).refit_outcomes == ("atid3", "atid12")
+    assert cfg_with(["jobb12", "atid3"]).refit_outcomes == ("atid3", "jobb12")
+    assert cfg_with([]).refit_outcomes == ()
+    for bad, words in ((["atid6"], "unknown outcome"), (["atid3", "atid3"], "twice"), ("atid3", "a list")):
+        with pytest.raises(ConfigError, match="bootstrap.refit_outcomes") as e:
+            cfg_with(bad)
+        assert words in str(e.value)

@@ -10,6 +10,7 @@ months given as 'YYYY-MM' text (``period.start: 2017`` is rejected, not read as 
 parser, :func:`arbeidsindikator.windows.parse_month`);
 a COVID window inside the period; seasonal reference windows inside the period and clear of
 the COVID window; and the ``profiling`` section (:class:`ProfilingConfig`) with the rest.
+
 The accepted keys are declared once in :data:`SCHEMA`, so a new key is one entry there.
 """
 
@@ -26,7 +27,7 @@ from typing import Any, Literal, Mapping
 import pandas as pd
 import yaml
 
-from arbeidsindikator.spec import SPELL_GAP_MONTHS
+from arbeidsindikator.spec import OUTCOMES, SPELL_GAP_MONTHS
 from arbeidsindikator.windows import Window, parse_month
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,10 @@ PROFILING_PARAM_KINDS: dict[str, str] = {
 }
 
 #: Every accepted key, nested as in the YAML file (``None`` marks a leaf).
+#: ``bootstrap.refit_outcomes`` when not given (see :attr:`RunConfig.refit_outcomes`).
+DEFAULT_REFIT_OUTCOMES: tuple[str, ...] = ("atid3", "atid12")
+
+
 SCHEMA: dict[str, Any] = {
     "name": None,
     "data": {"source": None, "path": None, "synthetic": {"n_persons": None, "seed": None}},
@@ -68,7 +73,7 @@ SCHEMA: dict[str, Any] = {
               "pooling": {"min_persons": None, "no_variation": None}},
     "indicator": {"min_cell_count": None, "covid_window": None,
                   "seasonal_reference": {"short": None, "long": None}},
-    "bootstrap": {"replicates": None, "seed": None, "max_refit_rows": None},
+    "bootstrap": {"replicates": None, "seed": None, "max_refit_rows": None, "refit_outcomes": None},
     "output": {"cache_dir": None, "archive_dir": None, "previous_publication": None, "chunk_rows": None},
     "profiling": {"scale": None, "seed": None, "per_month": None, **{k: None for k in PROFILING_PARAM_KINDS}},
     "engine": {"backend": None, "scheduler": None, "workers": None, "threads_per_worker": None,
@@ -315,6 +320,10 @@ class RunConfig:
     covid_window: Window | None = None
     bootstrap_replicates: int = 200
     bootstrap_seed: int = 1
+    #: outcomes whose refit bootstrap (appendix C: refit per replicate) the book runs; the analytic
+    #: and multiplier intervals cover all four. Default the two OLS outcomes: a probit refit costs
+    #: ~10x an OLS one (Newton steps), and all four would take the default book over 5 minutes
+    refit_outcomes: tuple[str, ...] = DEFAULT_REFIT_OUTCOMES
     profiling: ProfilingConfig = field(default_factory=ProfilingConfig)
     cache_dir: Path = field(default=REPO_ROOT / "_build" / "cache")
     engine: EngineConfig = field(default_factory=EngineConfig, compare=False)
@@ -393,6 +402,19 @@ def _get(d: dict, dotted: str, default: Any = ...) -> Any:
             return default
         cur = cur[part]
     return cur
+
+
+def _outcome_list(d: dict, dotted: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of outcome names (subset of spec.OUTCOMES, no repeats), in spec order."""
+    v = _get(d, dotted, list(default))
+    if isinstance(v, str) or not isinstance(v, (list, tuple)):
+        raise ConfigError(f"{dotted}: expected a list of outcomes from {list(OUTCOMES)}, got {v!r}")
+    bad = [x for x in v if x not in OUTCOMES]
+    if bad:
+        raise ConfigError(f"{dotted}: unknown outcome(s) {bad}; expected names from {list(OUTCOMES)}")
+    if len(set(v)) != len(v):
+        raise ConfigError(f"{dotted}: an outcome is listed twice in {list(v)}")
+    return tuple(o for o in OUTCOMES if o in v)
 
 
 def _int(d: dict, dotted: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> int:
@@ -521,6 +543,7 @@ def load_config(path: str | Path | None = None) -> RunConfig:
         covid_window=covid_window,
         bootstrap_replicates=_int(raw, "bootstrap.replicates", 200, lo=2),
         bootstrap_seed=_int(raw, "bootstrap.seed", 1, lo=0),
+        refit_outcomes=_outcome_list(raw, "bootstrap.refit_outcomes", DEFAULT_REFIT_OUTCOMES),
         profiling=profiling_section(raw.get("profiling")),
         cache_dir=cache_dir,
         engine=engine_section(raw.get("engine")),

@@ -383,9 +383,11 @@ def test_book_refit_bootstrap_runs_for_every_outcome_on_a_bounded_subsample(tiny
     person subsample, compared with the analytic intervals of that subsample at both levels."""
     from arbeidsindikator.spec import OUTCOMES
 
-    res = unc.book_intervals(tiny_cfg, max_refit_rows=12_000)
+    res = unc.book_intervals(tiny_cfg, max_refit_rows=12_000, refit_outcomes=tuple(OUTCOMES))
     summ = iv_views.refit_summary(res.table, res.diagnostics)
     assert list(summ["outcome"]) == list(OUTCOMES)
+    assert iv_views.refit_outcomes_text(summ) == ", ".join(OUTCOMES)
+    assert iv_views.refit_cost_text(summ).count("by probit") == 2
     assert (summ["sample"] == "person subsample").all()
     assert (summ["person_months"] < 0.5 * res.diagnostics["rows"]).all()
     assert (summ["replicates"] == tiny_cfg.bootstrap_replicates).all()

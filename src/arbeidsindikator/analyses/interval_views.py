@@ -50,6 +50,20 @@ def refit_summary(table: pd.DataFrame, diagnostics: pd.DataFrame, grouping: str 
     return pd.DataFrame(rows)
 
 
+def refit_outcomes_text(summary: pd.DataFrame) -> str:
+    """The outcomes the refit bootstrap ran for (rows of :func:`refit_summary`), for the prose."""
+    return ", ".join(summary["outcome"]) if len(summary) else "no outcome"
+
+
+def refit_cost_text(summary: pd.DataFrame) -> str:
+    """Seconds per refit replicate (by observation) of each outcome in :func:`refit_summary`."""
+    from arbeidsindikator.spec import FAMILY
+
+    parts = [f"{r.s_per_replicate_observation:.2f} s per replicate for {r.outcome} by "
+             f"{'OLS' if FAMILY[r.outcome] == 'ols' else 'probit'}" for r in summary.itertuples()]
+    return "; ".join(parts) if parts else "not run"
+
+
 #: grouping -> (ORG_NIVAA, unit -> ORG_STED, unit -> NEDBRYTNING) of the long-format export
 def _export_keys(grouping: str, unit: str) -> tuple[int, str, str]:
     from arbeidsindikator.indicator.export import INNSATSGRUPPE_NAV

@@ -603,7 +603,7 @@ def book_intervals(
     cfg: RunConfig,
     outcomes: Sequence[str] = OUTCOMES,
     refit_groupings: tuple[str, ...] = ("national", "county"),
-    refit_outcomes: tuple[str, ...] = tuple(OUTCOMES),
+    refit_outcomes: tuple[str, ...] | None = None,
     multiplier_factor: int = 1,
     max_refit_rows: int | None = None,
     max_observation_multiplier_rows: int = 2_000_000,
@@ -614,7 +614,7 @@ def book_intervals(
     (:func:`streaming.store_influences`; ``multiplier_factor × cfg.bootstrap_replicates``
     replicates by person, and by observation up to ``max_observation_multiplier_rows`` rows).
     The refit bootstrap (by observation and by person, ``cfg.bootstrap_replicates`` replicates,
-    for ``refit_groupings`` and ``refit_outcomes``) refits the model per replicate, so it runs
+    for ``refit_groupings`` and ``refit_outcomes``, default ``bootstrap.refit_outcomes``) refits the model per replicate, so it runs
     on the whole panel only up to ``max_refit_rows`` observable rows (``bootstrap.max_refit_rows``,
     default 2 000 000); above that on a deterministic person subsample of about that many rows,
     where its methods are named ``refit_*_subsample`` and compared with ``analytic_person_subsample``
@@ -631,6 +631,8 @@ def book_intervals(
     from arbeidsindikator.analyses import streaming
     from arbeidsindikator.io import atomic_write
 
+    if refit_outcomes is None:
+        refit_outcomes = tuple(cfg.refit_outcomes)
     if max_refit_rows is None:
         raw = (getattr(cfg, "raw", None) or {}).get("bootstrap", {}) or {}
         max_refit_rows = int(raw.get("max_refit_rows", 2_000_000))
