@@ -261,9 +261,9 @@ def main_models(cfg: RunConfig) -> MainModels:
         if not ppath.exists():
             load_panel(cfg)
             _MEMO.pop(("panel", _cache_key(cfg)), None)
-        fits, seconds, regressors = engines_run.main_models(cfg.engine, ppath, store_panel_path(cfg), chunk_rows(cfg),
-                                                            covariate_options(cfg), atomic_write)
-        mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors)
+        fits, seconds, regressors, pooled = engines_run.main_models(cfg.engine, ppath, store_panel_path(cfg),
+                                                                    chunk_rows(cfg), covariate_options(cfg), atomic_write)
+        mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors, pooled=pooled)
         atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     else:
         ppath = panel_path(cfg)
