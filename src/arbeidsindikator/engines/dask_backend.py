@@ -235,6 +235,7 @@ class DaskEngine:
             designs[h] = g
             [g_future] = self.client.scatter([g], broadcast=True)
             t_design = time.perf_counter() - t0
+            self.timings[f"design_h{h}"] = round(t_design, 2)  # read, covariates, quantiles, counts, pooling
             for o in outs:
                 t0 = time.perf_counter()
 

@@ -6,14 +6,21 @@ with :func:`arbeidsindikator.estimation.build_design`. Two things there depend o
 
 * the inflow regressor ``innstromming`` is cut at quantiles of ``innstrom<h>`` over the whole
   panel (:func:`arbeidsindikator.panel.covariates.quantile_category`), and
-* a level gets a design column only if some row of the panel has it.
+* a level gets a design column only if some row of the panel has it, and
+* with ``model.pooling`` on, rare levels are merged by counts over the whole panel
+  (:func:`arbeidsindikator.panel.covariates.pool_rare_levels`).
 
-Over partitions both are two small reductions: the distinct inflow values with their counts
+Over partitions the first two are two small reductions: the distinct inflow values with their counts
 (:func:`value_counts` + :func:`quantile_edges`, exactly numpy's ``np.quantile`` "linear" rule on
 the concatenated values) and the rows per level (:func:`level_counts`). :class:`GlobalDesign`
 holds the result; :meth:`GlobalDesign.design_for` turns one partition's level codes into an
 :class:`arbeidsindikator.estimation.Design` with the *global* column numbering, so the
-estimation kernels and :meth:`FitResult.predict` see the same design as in process.
+estimation kernels and :meth:`FitResult.predict` see the same design as in process. Pooling:
+:func:`pooling_counts` (per partition, additive), :func:`small_pairs` and :func:`level_persons`
+(distinct persons, counted over the union of the partitions' answers) feed
+:func:`decide_pooling`, which runs the rule's one implementation
+(:func:`arbeidsindikator.panel.covariates.pool_block`); the maps it returns are applied in
+:meth:`GlobalDesign.design_for`.
 """
 
 from __future__ import annotations
