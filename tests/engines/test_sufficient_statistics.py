@@ -208,3 +208,26 @@ def test_partitioned_pooling_equals_in_process(tiny_cfg, tiny_panel, split, hori
         from arbeidsindikator.panel.covariates import regressor_summary
 
         pd.testing.assert_frame_equal(g.regressor_summary(), regressor_summary(X))
+
+
+def test_partitioned_pooling_counts_persons_of_a_large_failing_level_once(tiny_cfg, tiny_panel):
+    """A level with many rows that fails the no-variation test: its record's distinct persons are
+    counted over the union of the partitions (persons spanning partitions count once)."""
+    opts = pipeline.covariate_options(tiny_cfg)
+    panel = tiny_panel.copy()
+    married = panel["gift"].astype(bool) & panel["jobb3"].notna()
+    assert married.sum() > 1000  # a level far above min_persons × months rows
+    panel.loc[married, "jobb3"] = 0.0  # no variation in jobb3 among the married
+    X = build_covariates(panel, 3, opts)
+    from arbeidsindikator.panel.covariates import pooling_table
+
+    want = pooling_table(X)
+    row = want[want["block"] == "gift"]
+    assert len(row) == 1 and row["reason"].iloc[0].startswith("no variation in jobb3")
+    frames = [panel.iloc[a:b] for a, b in zip([0, 1501, 3333], [1501, 3333, len(panel)])]  # cuts inside persons
+    assert set(frames[0]["person_id"]) & set(frames[1]["person_id"])
+    g = gd.build_global(3, opts, frames)
+    got = pd.DataFrame(list(g.pooled), columns=want.columns)
+    pd.testing.assert_frame_equal(got, want)
+    codes = np.concatenate([g.design_for(gd.covariate_codes(f, 3, opts, g.edges)[0]).codes for f in frames])
+    np.testing.assert_array_equal(codes, build_design(X).codes)
