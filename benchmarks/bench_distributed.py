@@ -8,8 +8,9 @@ Then, on a ``LocalCluster`` of ``--workers`` processes (``--threads`` threads ea
 limit per worker ``--memory-limit`` — below what an in-memory fit needs (the x4 panel is ~32 GB in
 pandas, its coded design alone ~3 GB per horizon) — the stages run and are timed:
 
-* ``fit``      the main models named by ``--outcomes`` (global design: inflow quantiles + level
-               counts; per-partition sufficient statistics; probit one pass per Newton step)
+* ``fit``      the main models named by ``--outcomes`` (global design: inflow quantiles, level
+               counts and the pooling of rare levels of ``--config``; per-partition sufficient
+               statistics; probit one pass per Newton step)
 * ``predict``  (``--predict``) expected values for every row, written as the store's part files
 * ``cube``     (``--cube``, needs ``--predict``) the indicator cube and summaries from those files
 
@@ -130,9 +131,12 @@ def main() -> None:
             fits, designs, secs = eng.fit_models(parts, options, args.outcomes)
         out["seconds"]["fit"] = round(time.perf_counter() - t0, 1)
         out["seconds"]["fit_by_outcome_incl_design"] = secs
+        out["seconds"]["design_by_horizon"] = {k: v for k, v in eng.timings.items() if k.startswith("design_h")}
+        out["pooled_levels"] = {str(h): len(g.pooled) for h, g in designs.items()}
         out["models"] = {o: {"nobs": f.nobs, "n_coef": len(f.params), "n_iter": f.n_iter, "converged": f.converged,
                              "const": float(f.params.iloc[0])} for o, f in fits.items()}
-        print(f"fit {args.outcomes}: {out['seconds']['fit']} s {secs}; worker peak MB "
+        print(f"fit {args.outcomes}: {out['seconds']['fit']} s {secs} (design {out['seconds']['design_by_horizon']}, "
+              f"pooled levels {out['pooled_levels']}); worker peak MB "
               f"{ {k: round(v) for k, v in eng.worker_peak_mb().items()} }; load {_load()}", flush=True)
         if args.predict and time.perf_counter() - t_start > 2 * args.budget_s / 3:
             print(f"predict and cube skipped: {time.perf_counter() - t_start:.0f} s used of the {args.budget_s:.0f} s budget", flush=True)

@@ -26,7 +26,7 @@ OUTCOMES = ("atid3", "atid12", "jobb3", "jobb12")
 
 @pytest.fixture(scope="module")
 def unpooled_cfg(tiny_cfg):
-    """The tiny configuration without the pooling of rare levels (the Dask backend refuses it)."""
+    """The tiny configuration without the pooling of rare levels (pooling is tested on its own below)."""
     return dataclasses.replace(tiny_cfg, pool_min_persons=0, pool_no_variation=False)
 
 
@@ -109,6 +109,34 @@ def test_dask_local_cluster_equals_in_process(unpooled_cfg, reference):
                 assert fits[o].n_groups == ref.n_groups
         peaks = eng.worker_peak_mb()
         assert len(peaks) == 2 and all(v > 0 for v in peaks.values())
+    finally:
+        engines_run._close_all()
+
+
+@pytest.mark.slow
+def test_dask_with_pooling_equals_in_process_with_pooling(tiny_cfg):
+    """The default specification (pooling on) on a LocalCluster: same merges, fits and predictions."""
+    from arbeidsindikator.engines import run as engines_run
+
+    assert pipeline.covariate_options(tiny_cfg).pooling.active
+    pipeline.prepare(tiny_cfg)
+    mm_ref = pipeline.main_models(tiny_cfg)
+    assert sum(len(v) for v in mm_ref.pooled.values()) > 0  # the tiny panel has rare levels: something is pooled
+    ec = EngineConfig(backend="dask", workers=2, threads_per_worker=1, memory_limit="1GB", partition_rows=3000)
+    cfg = dataclasses.replace(tiny_cfg, engine=ec)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SeparationWarning)
+            mm = pipeline.main_models(cfg)
+        assert mm.pooled == mm_ref.pooled
+        _assert_fits_equal(mm.fits, mm_ref.fits)
+        pd.testing.assert_frame_equal(mm.regressors, mm_ref.regressors)
+        cols = ["person_id", *[f"exp_{o}" for o in OUTCOMES]]
+        got = pd.read_parquet(pipeline.store_panel_path(cfg), columns=cols)
+        want = pd.read_parquet(pipeline.store_panel_path(tiny_cfg), columns=cols)
+        np.testing.assert_array_equal(got["person_id"], want["person_id"])
+        for o in OUTCOMES:
+            np.testing.assert_allclose(got[f"exp_{o}"], want[f"exp_{o}"], **TOL, equal_nan=True)
     finally:
         engines_run._close_all()
 

@@ -167,3 +167,67 @@ def test_sql_ols_equals_in_process_on_the_tiny_panel(tiny_cfg, tiny_panel):
     assert res.nobs == ref.nobs
     with pytest.raises(ValueError, match="fits OLS/LPM only"):
         sql.ols_fit(rows, d, "atid12", n_rows=d.n_rows, family="probit")
+
+
+@pytest.mark.parametrize("horizon, outcome, family", [(3, "jobb3", "probit"), (12, "atid12", "ols")])
+@pytest.mark.parametrize("cut", ["persons", "rows"])
+def test_partitioned_pooling_equals_in_process(tiny_cfg, tiny_panel, split, horizon, outcome, family, cut):
+    """The default pooling rule over partitions: same merges, same pooled design, same fit.
+
+    ``rows`` cuts the panel at arbitrary rows, so persons span partitions: distinct persons per
+    level must still be counted once (a per-partition sum would count them twice).
+    """
+    opts = pipeline.covariate_options(tiny_cfg)
+    assert opts.pooling.active
+    frames = split if cut == "persons" else [tiny_panel.iloc[a:b] for a, b in
+                                             zip([0, 997, 2500, 4001], [997, 2500, 4001, len(tiny_panel)])]
+    if cut == "rows":
+        pids = [set(f["person_id"]) for f in frames]
+        assert any(a & b for a, b in zip(pids, pids[1:]))  # some person really spans two partitions
+    X = build_covariates(tiny_panel, horizon, opts)
+    from arbeidsindikator.panel.covariates import pooling_table
+
+    want = pooling_table(X)
+    assert len(want) > 0  # the tiny panel has rare levels: something is pooled
+    g = gd.build_global(horizon, opts, frames)
+    pd.testing.assert_frame_equal(pd.DataFrame(list(g.pooled), columns=want.columns), want)
+    d = build_design(X)
+    assert g.names == d.names
+    designs = [g.design_for(gd.covariate_codes(f, horizon, opts, g.edges)[0]) for f in frames]
+    np.testing.assert_array_equal(np.concatenate([dd.codes for dd in designs]), d.codes)
+    ys = [f[outcome].to_numpy(float) for f in frames]
+    with _quiet():
+        ref = fit(d, tiny_panel[outcome].to_numpy(float), family=family, outcome=outcome)
+        res = stats.fit_from_passes(lambda kind, **kw: stats.add_passes(
+            [stats.partition_pass(kind, dd, yy, **kw) for dd, yy in zip(designs, ys)]),
+            g, family=family, outcome=outcome, n_rows=len(tiny_panel))
+    pd.testing.assert_index_equal(res.params.index, ref.params.index)
+    np.testing.assert_allclose(res.params, ref.params, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(res.bse, ref.bse, rtol=TOL, atol=TOL)
+    if horizon == 3:
+        from arbeidsindikator.panel.covariates import regressor_summary
+
+        pd.testing.assert_frame_equal(g.regressor_summary(), regressor_summary(X))
+
+
+def test_partitioned_pooling_counts_persons_of_a_large_failing_level_once(tiny_cfg, tiny_panel):
+    """A level with many rows that fails the no-variation test: its record's distinct persons are
+    counted over the union of the partitions (persons spanning partitions count once)."""
+    opts = pipeline.covariate_options(tiny_cfg)
+    panel = tiny_panel.copy()
+    married = panel["gift"].astype(bool) & panel["jobb3"].notna()
+    assert married.sum() > 1000  # a level far above min_persons × months rows
+    panel.loc[married, "jobb3"] = 0.0  # no variation in jobb3 among the married
+    X = build_covariates(panel, 3, opts)
+    from arbeidsindikator.panel.covariates import pooling_table
+
+    want = pooling_table(X)
+    row = want[want["block"] == "gift"]
+    assert len(row) == 1 and row["reason"].iloc[0].startswith("no variation in jobb3")
+    frames = [panel.iloc[a:b] for a, b in zip([0, 1501, 3333], [1501, 3333, len(panel)])]  # cuts inside persons
+    assert set(frames[0]["person_id"]) & set(frames[1]["person_id"])
+    g = gd.build_global(3, opts, frames)
+    got = pd.DataFrame(list(g.pooled), columns=want.columns)
+    pd.testing.assert_frame_equal(got, want)
+    codes = np.concatenate([g.design_for(gd.covariate_codes(f, 3, opts, g.edges)[0]).codes for f in frames])
+    np.testing.assert_array_equal(codes, build_design(X).codes)

@@ -272,13 +272,14 @@ def test_engine_split_by_concern() -> None:
     assert importlib.util.find_spec("arbeidsindikator.estimation.models") is None
     for mod, names in {
         "design": ["Design", "build_design", "DesignError"],
-        "fitting": ["fit", "SeparationWarning"],
+        "fitting": ["fit", "SeparationWarning", "fit_from_totals"],
         "results": ["FitResult"],
     }.items():
         m = importlib.import_module(f"arbeidsindikator.estimation.{mod}")
         for name in names:
             assert getattr(est, name) is getattr(m, name)
-    assert sorted(est.__all__) == ["Design", "DesignError", "FitResult", "SeparationWarning", "build_design", "fit"]
+    assert sorted(est.__all__) == ["Design", "DesignError", "FitResult", "SeparationWarning", "build_design", "fit",
+                                   "fit_from_totals"]
     # a module named like an exported name would be shadowed by it (``import ...estimation.fit as m``
     # would give the function, or fail): the fitting module is ``fitting``, not ``fit``
     import pkgutil

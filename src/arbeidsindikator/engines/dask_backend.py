@@ -56,15 +56,40 @@ def _t_inflow_counts(part: Partition, horizon: int) -> tuple[np.ndarray, np.ndar
 
 
 def _t_code(part: Partition, i: int, horizon: int, options: CovariateOptions, edges: np.ndarray,
-            outcomes: Sequence[str], folder: str) -> tuple[list[str], list[pd.Index], list[np.ndarray]]:
-    df = read_partition(part, [*MODEL_COLUMNS, *outcomes])
+            outcomes: Sequence[str], folder: str) -> tuple[list[str], list[pd.Index], list[np.ndarray], Any]:
+    pool = options.pooling.active
+    extra: list[str] = []
+    if pool:  # the rule reads every outcome of the horizon (used rows, no variation) and the months
+        import pyarrow.parquet as pq
+
+        have = set(pq.read_schema(part.path).names)
+        extra = [c for c in ["month", *gd.pooling_outcomes(have, horizon)[0]] if c not in outcomes]
+        extra = [c for c in extra if c in have]
+    df = read_partition(part, list(dict.fromkeys([*MODEL_COLUMNS, *outcomes, *extra])))
     codes, blocks, cats = gd.covariate_codes(df, horizon, options, edges)
     d = Path(folder)
     np.save(d / f"codes-{i:05d}.npy", codes)
     np.save(d / f"person-{i:05d}.npy", df["person_id"].to_numpy())
     for o in outcomes:
         np.save(d / f"y-{o}-{i:05d}.npy", df[o].to_numpy(dtype=np.float64))
-    return blocks, cats, gd.level_counts(codes, cats)
+    counts = None
+    if pool:
+        counts, used = gd.pooling_counts(df, codes, cats, horizon, options.pooling)
+        np.save(d / f"used-{i:05d}.npy", used)
+    return blocks, cats, gd.level_counts(codes, cats), counts
+
+
+def _load_pool_inputs(i: int, folder: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = Path(folder)
+    return np.load(d / f"codes-{i:05d}.npy"), np.load(d / f"used-{i:05d}.npy"), np.load(d / f"person-{i:05d}.npy")
+
+
+def _t_small_pairs(i: int, folder: str, small: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return gd.small_pairs(*_load_pool_inputs(i, folder), small)
+
+
+def _t_level_persons(i: int, folder: str, block: int, levels: np.ndarray) -> np.ndarray:
+    return gd.level_persons(*_load_pool_inputs(i, folder), block, levels)
 
 
 def _t_pass(i: int, folder: str, outcome: str, g: gd.GlobalDesign, kind: str, kw: dict[str, Any]) -> list:
@@ -168,7 +193,12 @@ class DaskEngine:
     def fit_models(self, parts: list[Partition], options: CovariateOptions, outcomes: Sequence[str] = OUTCOMES,
                    family: dict[str, str] | None = None, cov_type: str = "classical"
                    ) -> tuple[dict[str, Any], dict[int, gd.GlobalDesign], dict[str, float]]:
-        """Fit the main model of every outcome over ``parts``: fits, global designs, seconds."""
+        """Fit the main model of every outcome over ``parts``: fits, global designs, seconds.
+
+        With ``options.pooling`` active the rare levels are pooled over the whole panel (the
+        rule's counts are partition totals; :func:`.design.decide_pooling`); each design's
+        ``pooled`` holds the pooling table's records of its horizon.
+        """
         from arbeidsindikator.spec import FAMILY
 
         family = family or FAMILY
@@ -192,10 +222,20 @@ class DaskEngine:
                               folder=str(folder))
             blocks, cats = gd.check_same_blocks([(c[0], c[1]) for c in coded])
             counts = [sum(x) for x in zip(*[c[2] for c in coded], strict=True)]
-            g = gd.GlobalDesign.from_counts(blocks, cats, counts, edges)
+            pool_maps, pooled = None, None
+            if options.pooling.active:  # the whole panel's pooling from partition totals (design.decide_pooling)
+                import pyarrow.parquet as pq
+
+                probits = gd.pooling_outcomes(pq.read_schema(parts[0].path).names, h)[1]
+                pool_maps, pooled = gd.decide_pooling(
+                    blocks, cats, counts, [c[3] for c in coded], h, options.pooling, probits,
+                    lambda small, _f=str(folder): self._map(_t_small_pairs, idx, folder=_f, small=small),
+                    lambda b, lv, _f=str(folder): self._map(_t_level_persons, idx, folder=_f, block=b, levels=lv))
+            g = gd.GlobalDesign.from_counts(blocks, cats, counts, edges, pool_maps, pooled)
             designs[h] = g
             [g_future] = self.client.scatter([g], broadcast=True)
             t_design = time.perf_counter() - t0
+            self.timings[f"design_h{h}"] = round(t_design, 2)  # read, covariates, quantiles, counts, pooling
             for o in outs:
                 t0 = time.perf_counter()
 

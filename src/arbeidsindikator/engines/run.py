@@ -79,8 +79,11 @@ def merge_parts(files: Sequence[str], dest: Path, write: Callable[[Path, Callabl
 
 def main_models(ec: EngineConfig, panel_path: Path, store_path: Path, chunk_rows: int, options: CovariateOptions,
                 write: Callable[[Path, Callable[[Path], None]], None], outcomes: Sequence[str] = OUTCOMES,
-                ) -> tuple[dict[str, Any], dict[str, float], pd.DataFrame]:
-    """Fits, seconds and the regressor table; writes the store's panel file at ``store_path``.
+                ) -> tuple[dict[str, Any], dict[str, float], pd.DataFrame, dict[int, list[dict[str, Any]]]]:
+    """Fits, seconds, the regressor table and the pooled levels by horizon; writes the store's panel file.
+
+    The store's panel file is written at ``store_path``; the pooled levels are the rows of
+    ``panel.covariates.pooling_table`` (as ``MainModels.pooled`` in process).
 
     ``write`` is the atomic writer (:func:`arbeidsindikator.io.atomic_write`). Only the dask
     backend fits models outside the process (the caller runs the in-process path otherwise).
@@ -100,7 +103,8 @@ def main_models(ec: EngineConfig, panel_path: Path, store_path: Path, chunk_rows
     except OSError:
         pass
     seconds = dict(seconds, fit_predict_total=round(t1 - t0, 1), write_store=round(time.perf_counter() - t1, 1))
-    return fits, seconds, designs[3].regressor_summary() if 3 in designs else None  # type: ignore[return-value]
+    regressors = designs[3].regressor_summary() if 3 in designs else None
+    return fits, seconds, regressors, {h: list(g.pooled) for h, g in designs.items()}  # type: ignore[return-value]
 
 
 def cube(ec: EngineConfig, store_path: Path, levels: Any, columns: Sequence[str],

@@ -35,6 +35,7 @@ import pandas as pd
 
 from arbeidsindikator.data.contract import OUTCOMES
 from arbeidsindikator.estimation import Design, FitResult
+from arbeidsindikator.estimation._kernels import ACC_CONST, ACC_ROWS, ACC_W, ACC_WY, ACC_WYY, N_ACC
 from arbeidsindikator.engines.stats import fit_from_passes
 
 __all__ = ["cube_sql", "design_table", "ols_fit", "ols_statistics", "ols_sql", "run_duckdb", "sql_cube"]
@@ -117,10 +118,12 @@ def ols_fit(rows: pd.DataFrame, meta: Any, outcome: str, n_rows: int, family: st
     def run(kind: str, **kw: Any) -> list:
         if kind == "sums":
             return [np.array([N, N, xy[0], 0.0])]
-        if kind == "normal":
+        if kind == "gram" and not kw["probit"]:
             Au = np.triu(A).copy()
             Au[0, :] = 0.0  # the constant's row is completed by the finishing step
-            return [Au, xy.copy(), np.array([N])]
+            acc = np.zeros(N_ACC)
+            acc[[ACC_CONST, ACC_ROWS, ACC_W, ACC_WY, ACC_WYY]] = [N, N, N, xy[0], yy]
+            return [Au, xy.copy(), acc, np.zeros(0), np.zeros(0)]
         if kind == "resid":
             if kw.get("meat_pow"):
                 raise ValueError("the SQL path gives classical OLS covariances only (robust ones need per-row residuals)")

@@ -9,7 +9,7 @@ by concern: :mod:`~arbeidsindikator.estimation.design` (the coded design),
 """
 
 from arbeidsindikator.estimation.design import Design, DesignError, build_design
-from arbeidsindikator.estimation.fitting import SeparationWarning, fit
+from arbeidsindikator.estimation.fitting import SeparationWarning, fit, fit_from_totals
 from arbeidsindikator.estimation.results import FitResult
 
-__all__ = ["Design", "DesignError", "FitResult", "SeparationWarning", "build_design", "fit"]
+__all__ = ["Design", "DesignError", "FitResult", "SeparationWarning", "build_design", "fit", "fit_from_totals"]

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,7 @@ from arbeidsindikator.estimation._kernels import (
 from arbeidsindikator.estimation.design import Design, DesignError, build_design
 from arbeidsindikator.estimation.results import CovType, Family, FitResult, WeightKind, _Predictor
 
-__all__ = ["SeparationWarning", "fit"]
+__all__ = ["SeparationWarning", "fit", "fit_from_totals"]
 
 _FAMILIES = ("ols", "probit", "lpm")
 _COV_TYPES = ("classical", "HC1", "cluster")
@@ -290,24 +291,76 @@ def _fit(
     p_all = design.n_columns
     parts = _parts(n, chunk_rows)
 
+    def totals(kind: str, **kw: object) -> list:
+        """The row passes of this design, in process (one numba pass each; see :func:`fit_from_totals`)."""
+        beta = kw.get("beta")
+        if kind == "sums":
+            sums = np.zeros(4)
+            _k_sums(yv, w, mask, sums)
+            return [sums]
+        if kind == "gram":
+            pc = p_all if kw["colsums"] else 0
+            return _accumulate(_k_gram, (codes, yv, w, mask, beta, bool(kw["probit"])),
+                               [(p_all, p_all), (p_all,), (N_ACC,), (pc,), (pc,)], parts, n)
+        if kind == "resid":
+            pm = p_all if kw["meat_pow"] else 0
+            return _accumulate(_k_resid, (codes, yv, w, mask, beta, bool(kw["probit"]), float(kw["ybar"]),
+                                          int(kw["meat_pow"])), [(pm, pm), (4,)], parts, n)
+        if kind == "cluster":
+            M, g = _cluster_meat(codes, yv, w, mask, groups, n, beta, bool(kw["probit"]), chunk_rows)
+            return [M, np.array([float(g)])]
+        raise ValueError(f"unknown pass {kind!r}")
+
+    return fit_from_totals(totals, design, family=family, outcome=outcome, cov_type=cov_type, tol=tol,
+                           max_iter=max_iter, weight_kind=weight_kind, n_rows=n, analytic_weights=bool(w.shape[0]))
+
+
+def fit_from_totals(
+    totals: Callable[..., list],
+    meta: Any,
+    *,
+    family: Family,
+    outcome: str,
+    cov_type: CovType = "classical",
+    tol: float = 1e-10,
+    max_iter: int = 50,
+    weight_kind: WeightKind = "frequency",
+    n_rows: int,
+    analytic_weights: bool = False,
+) -> FitResult:
+    """The fit from the totals of its row passes: start, Newton steps, checks, covariance, result.
+
+    Every pass over the rows is a sum of per-row terms, so whoever can sum them (this process,
+    or partitions on a cluster: :mod:`arbeidsindikator.engines`) gets :func:`fit`'s result.
+    ``totals(kind, **params)`` returns the pass's arrays summed over all rows:
+
+    * ``"sums"``: ``[[rows used, Σw, Σwy, Σ log w]]``;
+    * ``"gram"`` (``beta``, ``probit``, ``colsums``): ``[A, g, acc, cnt, xy]`` of ``_k_gram``
+      (X'WX or the probit negative Hessian without the constant row, X'Wy or the score, the
+      ``N_ACC`` accumulators, with ``colsums`` Σw and Σwy per column);
+    * ``"resid"`` (``beta``, ``probit``, ``ybar``, ``meat_pow``): ``[meat, [RSS, TSS, llf, meat
+      constant]]`` of ``_k_resid``;
+    * ``"cluster"`` (``beta``, ``probit``): ``[Σ_g s_g s_g' (symmetric), [G]]``.
+
+    ``meta`` is the design's numbering (``names``, ``blocks``, ``categories``,
+    ``level_columns``, ``col_block``: a :class:`Design`); ``n_rows`` all rows (for
+    ``n_excluded``); ``analytic_weights``: rows carry weights (Σ log w enters the analytic llf).
+    Seed 002 ch. 4 (digest §1.3–1.4); the formulas are :func:`fit`'s.
+    """
+    if family not in _FAMILIES:
+        raise ValueError(f"family must be one of {_FAMILIES}, got {family!r}")
+    if cov_type not in _COV_TYPES:
+        raise ValueError(f"cov_type must be one of {_COV_TYPES}, got {cov_type!r}")
+    p_all = len(meta.names)
     probit = family == "probit"
-
-    def gram(beta: np.ndarray, colsums: bool) -> list[np.ndarray]:
-        """The one accumulation pass of both families (:func:`_k_gram`): A, g, acc[, cnt, xy]."""
-        pc = p_all if colsums else 0
-        return _accumulate(
-            _k_gram, (codes, yv, w, mask, beta, probit), [(p_all, p_all), (p_all,), (N_ACC,), (pc,), (pc,)], parts, n
-        )
-
     first = None
     sum_logw = 0.0
-    if probit or (weight_kind == "analytic" and w.shape[0]):
+    if probit or (weight_kind == "analytic" and analytic_weights):
         # the probit's constant-only start needs ȳ before the first pass; analytic weights Σ log w
-        sums = np.zeros(4)
-        _k_sums(yv, w, mask, sums)
+        (sums,) = totals("sums")
         n_used, sum_w, sum_wy, sum_logw = int(sums[0]), float(sums[1]), float(sums[2]), float(sums[3])
     if not probit:  # OLS: one pass gives the normal equations and the sums
-        first = gram(np.zeros(p_all), False)
+        first = totals("gram", beta=np.zeros(p_all), probit=False, colsums=False)
         acc0 = first[2]
         n_used, sum_w, sum_wy = int(acc0[ACC_ROWS]), float(acc0[ACC_W]), float(acc0[ACC_WY])
     if n_used == 0:
@@ -317,18 +370,18 @@ def _fit(
 
     def hints(A: np.ndarray) -> list[str]:
         out = []
-        for b, block in enumerate(design.blocks):
-            cols = np.flatnonzero(design.col_block == b)
+        for b, block in enumerate(meta.blocks):
+            cols = np.flatnonzero(meta.col_block == b)
             if cols.size and A[0, 0] - np.diag(A)[cols].sum() <= 1e-12 * A[0, 0]:
                 out.append(
                     f"hint: block {block!r} has no used rows at its reference level "
-                    f"{design.categories[b][0]!r} (the first category)"
+                    f"{meta.categories[b][0]!r} (the first category)"
                 )
         return out
 
     def keep_and_check(A: np.ndarray) -> tuple[np.ndarray, list[str]]:
         keep = np.flatnonzero(np.diag(A) > 0)
-        names_k = [design.names[j] for j in keep]
+        names_k = [meta.names[j] for j in keep]
         _check_rank(A[np.ix_(keep, keep)], names_k, hints(A))
         return keep, names_k
 
@@ -349,20 +402,20 @@ def _fit(
         llf_prev = -np.inf
         step_prev = np.zeros(p_all)
         keep = np.arange(p_all)
-        names_k = list(design.names)
+        names_k = list(meta.names)
         converged = False
         separated: list[str] = []
         n_iter = 0
         halvings = 0
         while True:
             # column sums for the separation check on the first pass
-            H, g, acc, cnt, cxy = gram(beta, n_iter == 0)
+            H, g, acc, cnt, cxy = totals("gram", beta=beta, probit=True, colsums=n_iter == 0)
             n_iter += 1
             H = _finish_gram(H, acc[ACC_CONST])
             llf_k = float(acc[ACC_LLF])
             if n_iter == 1:
                 keep, names_k = keep_and_check(H)
-                separated = _warn_separation(cnt, cxy, keep, design.names)
+                separated = _warn_separation(cnt, cxy, keep, meta.names)
             if llf_k < llf_prev - 1e-12 * abs(llf_prev) and halvings < 30 and n_iter < max_iter:
                 step_prev /= 2.0
                 beta = beta - step_prev
@@ -389,7 +442,7 @@ def _fit(
                 warnings.warn(
                     f"probit for {outcome!r} did not converge in {max_iter} iterations (max |Δβ| {dmax:.3g})",
                     RuntimeWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
                 break
             beta = beta + step
@@ -419,10 +472,7 @@ def _fit(
         tss = sum_wyy - sum_wy * sum_wy / sum_w
         resid_pass = resid_pass or min(rss, tss) <= 1e-4 * sum_wyy
     if resid_pass:
-        pm = p_all if meat_pow else 0
-        M, o = _accumulate(
-            _k_resid, (codes, yv, w, mask, beta_kernel, probit, ybar, meat_pow), [(pm, pm), (4,)], parts, n
-        )
+        M, o = totals("resid", beta=beta_kernel, probit=probit, ybar=ybar, meat_pow=meat_pow)
         if not probit:
             rss, tss = float(o[0]), float(o[1])
         else:
@@ -431,7 +481,7 @@ def _fit(
         rsquared = 1.0 - rss / tss if tss > 0 else float("nan")
         scale = rss / (N - p)
         llf = -0.5 * N * (math.log(2.0 * math.pi * rss / N) + 1.0)
-        if weight_kind == "analytic" and w.shape[0]:
+        if weight_kind == "analytic" and analytic_weights:
             llf += 0.5 * sum_logw
     # statsmodels: t distribution only for the non-robust OLS covariance (use_t defaults to
     # False when a robust cov_type is requested); normal otherwise.
@@ -445,8 +495,9 @@ def _fit(
         if not probit:
             cov *= N / (N - p)
     else:
-        meat, n_groups = _cluster_meat(codes, yv, w, mask, groups, n, beta_kernel, probit, chunk_rows)
-        meat = meat[np.ix_(keep, keep)]
+        Mc, G = totals("cluster", beta=beta_kernel, probit=probit)
+        n_groups = int(round(float(G[0])))
+        meat = Mc[np.ix_(keep, keep)]
         cov = _nb_sandwich(bread, np.ascontiguousarray(meat))
         if n_groups < 2:
             raise ValueError("cluster-robust covariance needs at least 2 clusters")
@@ -456,10 +507,10 @@ def _fit(
     params = pd.Series(beta_k, index=index, name=outcome)
     bse = pd.Series(np.sqrt(np.diag(cov)), index=index, name=outcome)
     predictor = _Predictor(
-        blocks=list(design.blocks),
-        categories=design.categories,
-        level_columns=design.level_columns,
-        design_names=list(design.names),
+        blocks=list(meta.blocks),
+        categories=meta.categories,
+        level_columns=meta.level_columns,
+        design_names=list(meta.names),
         beta_design=beta_design,
     )
     return FitResult(
@@ -470,7 +521,7 @@ def _fit(
         cov=pd.DataFrame(cov, index=index, columns=index),
         cov_type=cov_type,
         nobs=n_used,
-        n_excluded=n - n_used,
+        n_excluded=n_rows - n_used,
         rsquared=rsquared,
         llf=llf,
         converged=converged,
@@ -481,7 +532,7 @@ def _fit(
         df_inference=df_inference,
         n_groups=n_groups,
         scale=scale,
-        dropped=tuple(design.names[j] for j in range(p_all) if np.isnan(beta_design[j])),
+        dropped=tuple(meta.names[j] for j in range(p_all) if np.isnan(beta_design[j])),
         _predictor=predictor,
     )
 
@@ -497,7 +548,7 @@ def _warn_separation(cnt: np.ndarray, xy: np.ndarray, keep: np.ndarray, names: l
             "probit MLE does not exist (perfect separation): every used row at these levels has the "
             f"same outcome: {', '.join(bad)}",
             SeparationWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return bad
 

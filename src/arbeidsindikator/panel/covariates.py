@@ -305,7 +305,7 @@ def neighbour_map(block: str, categories: list[str]) -> dict[str, str]:
     return out
 
 
-def _used_rows(panel: pd.DataFrame, horizon: int) -> np.ndarray:
+def used_rows(panel: pd.DataFrame, horizon: int) -> np.ndarray:
     """Rows whose outcomes of the horizon are observed (those the model is fitted on)."""
     ok = np.ones(len(panel), dtype=bool)
     for o in OUTCOMES:
@@ -338,7 +338,7 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
     records: list[dict[str, Any]] = []
     if not rule.active or len(X) == 0:
         return X, pd.DataFrame(records, columns=list(POOLING_COLUMNS))
-    used = _used_rows(panel, horizon)
+    used = used_rows(panel, horizon)
     probits = [o for o in OUTCOMES if HORIZONS[o] == horizon and FAMILY[o] == "probit" and o in panel.columns]
     ys = [(panel[o].to_numpy(dtype=float)[used] > 0.5).astype(np.int64) for o in probits]  # 0/1 outcomes
     pid = panel["person_id"].to_numpy()[used] if "person_id" in panel.columns else np.arange(int(used.sum()))
@@ -363,57 +363,85 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
         sel = is_small[c1]
         sc, sp = c1[sel] - 1, pid[sel]  # the rows of small levels only
         del c1, sel
-        parent = {cats.index(a): cats.index(b) for a, b in neighbour_map(block, cats).items()}
-        live = np.arange(K)  # live[j]: the level original level j's rows carry now
 
-        def target(j: int) -> int:
-            """The neighbour, skipping levels that have no rows at all (e.g. ages nobody has)."""
-            t = parent[j]
-            while t != 0 and not has_rows[t] and t in parent:
-                t = parent[t]
-            return int(live[t])
+        def persons_of(levels: np.ndarray, _codes: np.ndarray = codes_all) -> int:
+            """Distinct persons among the used rows whose original level is in ``levels`` (bool per level)."""
+            cu = _codes[used]
+            return int(np.unique(pid[(cu >= 0) & levels[np.clip(cu, 0, None)]]).size)
 
-        changed = False
-        while True:
-            n = np.bincount(live, weights=n0, minlength=K)
-            sums = [np.bincount(live, weights=v, minlength=K) for v in s0]
-            big = np.bincount(live, weights=~is_small[1:], minlength=K) > 0  # holds a level with many rows
-            persons = np.where(big, np.iinfo(np.int64).max, 0)
-            if rule.min_persons > 0 and sc.size:
-                pairs = pd.DataFrame({"c": live[sc], "p": sp}).drop_duplicates()
-                cnt = pairs["c"].value_counts()
-                idx = cnt.index.to_numpy()
-                persons[idx[~big[idx]]] = cnt.to_numpy()[~big[idx]]
-            fail: dict[int, str] = {}
-            for j in range(1, K):
-                if not has_rows[j] or live[j] != j:
-                    continue
-                if rule.min_persons > 0 and persons[j] < rule.min_persons:
-                    fail[j] = f"fewer than {rule.min_persons} persons"
-                elif rule.no_variation and n[j] > 0:
-                    for o, sm in zip(probits, sums):
-                        if sm[j] <= 0 or sm[j] >= n[j]:
-                            fail[j] = f"no variation in {o} (all {'0' if sm[j] <= 0 else '1'})"
-                            break
-            if not fail:
-                break
-            targets = {target(j) for j in fail}
-            outer = [j for j in fail if j not in targets] or [min(fail)]
-            for j in outer:
-                t = target(j)
-                if big[j]:
-                    n_p = int(np.unique(pid[used_level_rows(X[block], live, j, used)]).size)
-                else:
-                    n_p = int(persons[j])
-                records.append({"horizon": horizon, "block": block, "level": cats[j], "merged into": cats[t],
-                                "reason": fail[j], "persons": n_p, "rows used": int(n[j])})
-                live[live == j] = t
-                changed = True
-        if changed:
+        live, recs = pool_block(block, cats, has_rows, n0, s0, sc, sp, small_rows, persons_of, rule, horizon,
+                                probits)
+        records.extend(recs)
+        if recs:
             new = np.where(codes_all >= 0, live[np.clip(codes_all, 0, None)], -1).astype(codes_all.dtype)
             out[block] = pd.Categorical.from_codes(new, dtype=cat.dtype)
     if out:
         X = X.assign(**out)
+    return X, pooling_records_table(records)
+
+
+def pool_block(block: str, cats: list[str], has_rows: np.ndarray, n0: np.ndarray, s0: list[np.ndarray],
+               sc: np.ndarray, sp: np.ndarray, small_rows: int, persons_of: Any, rule: PoolingRule, horizon: int,
+               probits: list[str]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """The pooling rule on one block's per-level totals: the merges, as :func:`pool_rare_levels` makes them.
+
+    Works from sums, so a partitioned panel can pass its totals (``engines``). ``has_rows``: the
+    level has any row; ``n0``: used rows per level; ``s0``: ones of each of ``probits`` per level
+    among the used rows; ``sc``, ``sp``: original level and person of the used rows (or of their
+    distinct pairs) of the levels with fewer than ``small_rows`` used rows; ``persons_of(levels)``:
+    distinct persons among the used rows of a set of original levels (bool per level; called
+    only when a level with many rows fails). Returns ``live`` (the level each original level's
+    rows carry after pooling) and the records (``merged into`` not yet resolved through chains).
+    """
+    K = len(cats)
+    records: list[dict[str, Any]] = []
+    is_small = np.r_[False, n0 < small_rows]
+    parent = {cats.index(a): cats.index(b) for a, b in neighbour_map(block, cats).items()}
+    live = np.arange(K)  # live[j]: the level original level j's rows carry now
+
+    def target(j: int) -> int:
+        """The neighbour, skipping levels that have no rows at all (e.g. ages nobody has)."""
+        t = parent[j]
+        while t != 0 and not has_rows[t] and t in parent:
+            t = parent[t]
+        return int(live[t])
+
+    while True:
+        n = np.bincount(live, weights=n0, minlength=K)
+        sums = [np.bincount(live, weights=v, minlength=K) for v in s0]
+        big = np.bincount(live, weights=~is_small[1:], minlength=K) > 0  # holds a level with many rows
+        persons = np.where(big, np.iinfo(np.int64).max, 0)
+        if rule.min_persons > 0 and sc.size:
+            pairs = pd.DataFrame({"c": live[sc], "p": sp}).drop_duplicates()
+            cnt = pairs["c"].value_counts()
+            idx = cnt.index.to_numpy()
+            persons[idx[~big[idx]]] = cnt.to_numpy()[~big[idx]]
+        fail: dict[int, str] = {}
+        for j in range(1, K):
+            if not has_rows[j] or live[j] != j:
+                continue
+            if rule.min_persons > 0 and persons[j] < rule.min_persons:
+                fail[j] = f"fewer than {rule.min_persons} persons"
+            elif rule.no_variation and n[j] > 0:
+                for o, sm in zip(probits, sums):
+                    if sm[j] <= 0 or sm[j] >= n[j]:
+                        fail[j] = f"no variation in {o} (all {'0' if sm[j] <= 0 else '1'})"
+                        break
+        if not fail:
+            break
+        targets = {target(j) for j in fail}
+        outer = [j for j in fail if j not in targets] or [min(fail)]
+        for j in outer:
+            t = target(j)
+            n_p = int(persons_of(live == j)) if big[j] else int(persons[j])
+            records.append({"horizon": horizon, "block": block, "level": cats[j], "merged into": cats[t],
+                            "reason": fail[j], "persons": n_p, "rows used": int(n[j])})
+            live[live == j] = t
+    return live, records
+
+
+def pooling_records_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The merges of :func:`pool_block` as a table, each ``merged into`` resolved to where its rows end up."""
     table = pd.DataFrame(records, columns=list(POOLING_COLUMNS))
     # a record's "merged into" is where its rows ended up after later merges too
     for blk in table["block"].unique() if len(table) else []:
@@ -425,13 +453,7 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
                 lv = final[lv]
             return lv
         table.loc[sel_b, "merged into"] = [end(v) for v in table.loc[sel_b, "merged into"]]
-    return X, table
-
-
-def used_level_rows(col: pd.Series, live: np.ndarray, j: int, used: np.ndarray) -> np.ndarray:
-    """Positions among the used rows whose (pooled) level of ``col`` is ``j`` (for exact person counts)."""
-    codes = np.asarray(col.array.codes)[used]
-    return np.flatnonzero((codes >= 0) & (live[np.clip(codes, 0, None)] == j))
+    return table
 
 
 POOLING_COLUMNS = ("horizon", "block", "level", "merged into", "reason", "persons", "rows used")

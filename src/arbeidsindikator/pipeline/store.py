@@ -260,9 +260,9 @@ def main_models(cfg: RunConfig) -> MainModels:
         ppath = panel_path(cfg)
         if not ppath.exists():
             build_panel_file(cfg)
-        fits, seconds, regressors = engines_run.main_models(cfg.engine, ppath, store_panel_path(cfg), chunk_rows(cfg),
-                                                            covariate_options(cfg), atomic_write)
-        mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors)
+        fits, seconds, regressors, pooled = engines_run.main_models(cfg.engine, ppath, store_panel_path(cfg),
+                                                                    chunk_rows(cfg), covariate_options(cfg), atomic_write)
+        mm = MainModels(fits=fits, expected=None, seconds=seconds, regressors=regressors, pooled=pooled)
         atomic_write(path, lambda p: p.write_bytes(pickle.dumps(mm)))
     else:
         ppath = panel_path(cfg)
