@@ -388,6 +388,7 @@ def test_book_refit_bootstrap_runs_for_every_outcome_on_a_bounded_subsample(tiny
     assert list(summ["outcome"]) == list(OUTCOMES)
     assert iv_views.refit_outcomes_text(summ) == ", ".join(OUTCOMES)
     assert iv_views.refit_cost_text(summ).count("by probit") == 2
+    assert not any(c.startswith("s_per_replicate") for c in iv_views.refit_table(summ).columns)  # deterministic
     assert (summ["sample"] == "person subsample").all()
     assert (summ["person_months"] < 0.5 * res.diagnostics["rows"]).all()
     assert (summ["replicates"] == tiny_cfg.bootstrap_replicates).all()

@@ -50,6 +50,12 @@ def refit_summary(table: pd.DataFrame, diagnostics: pd.DataFrame, grouping: str 
     return pd.DataFrame(rows)
 
 
+def refit_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`refit_summary` without its timing columns: a table must be the same in every build
+    of the same data and parameters (timings go to the prose)."""
+    return summary.drop(columns=[c for c in summary.columns if c.startswith("s_per_replicate")])
+
+
 def refit_outcomes_text(summary: pd.DataFrame) -> str:
     """The outcomes the refit bootstrap ran for (rows of :func:`refit_summary`), for the prose."""
     return ", ".join(summary["outcome"]) if len(summary) else "no outcome"
