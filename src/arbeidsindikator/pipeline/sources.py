@@ -175,8 +175,13 @@ def _write_parquet_in_parts(df: pd.DataFrame, path: Path, rows: int = 2_000_000)
 
 
 def panel_path(cfg: RunConfig) -> Path:
-    """The cached analysis panel (parquet) of a configuration, written by :func:`load_panel`."""
+    """The cached analysis panel (parquet) of a configuration, written by :func:`build_panel_file`."""
     return cfg.cache_dir / f"panel-{_cache_key(cfg)}.parquet"
+
+
+def panel_meta_path(cfg: RunConfig) -> Path:
+    """The panel's meta (build report, planted truth, fingerprint; pickle) beside :func:`panel_path`."""
+    return panel_path(cfg).with_suffix(".pkl")
 
 
 def _stream_panel_file(cfg: RunConfig, path: Path, *, verbose: bool = False,
@@ -265,9 +270,7 @@ def build_panel_file(cfg: RunConfig, *, verbose: bool = False, chunk_persons: in
     so the whole panel is never in memory (``chunk_persons`` persons at a time; the file does not
     depend on it); a ready panel file (``data.source: panel``) is read and validated whole.
     """
-    key = _cache_key(cfg)
-    path = cfg.cache_dir / f"panel-{key}.parquet"
-    meta_path = cfg.cache_dir / f"panel-{key}.pkl"
+    path, meta_path = panel_path(cfg), panel_meta_path(cfg)
     if path.exists() and meta_path.exists():
         return path
     if cfg.source in ("synthetic", "extracts"):
@@ -295,7 +298,7 @@ def load_panel(cfg: RunConfig, *, verbose: bool = False) -> PanelData:
         return _MEMO[("panel", key)]
     path = build_panel_file(cfg, verbose=verbose)
     panel = pd.read_parquet(path)
-    meta = pickle.loads((cfg.cache_dir / f"panel-{key}.pkl").read_bytes())
+    meta = pickle.loads(panel_meta_path(cfg).read_bytes())
     out = PanelData(panel=panel, fingerprint=meta["fingerprint"], report=meta["report"], truth=meta["truth"])
     _MEMO[("panel", key)] = out
     return out
@@ -312,7 +315,7 @@ def panel_meta(cfg: RunConfig) -> PanelData:
     key = _cache_key(cfg)
     if ("panel", key) in _MEMO:
         return _MEMO[("panel", key)]
-    meta_path = cfg.cache_dir / f"panel-{key}.pkl"
+    meta_path = panel_meta_path(cfg)
     if not meta_path.exists():
         build_panel_file(cfg)
     meta = pickle.loads(meta_path.read_bytes())
