@@ -52,3 +52,14 @@ def test_chunk_design_must_reproduce_the_stored_expected_values():
     streaming._check_prediction(codes, R, np.array([1.5, 1.75]), "ols", 0)
     with pytest.raises(ValueError, match="does not reproduce"):
         streaming._check_prediction(codes, R, np.array([1.5, 1.80]), "ols", 3)
+
+
+def test_unit_positions_equal_the_label_lookup():
+    from arbeidsindikator.analyses.influence import unit_labels
+
+    rng = np.random.default_rng(0)
+    for vals in (pd.Categorical(rng.choice(["a", "b", "c", None], 1000), categories=["c", "a", "b", "z"]),
+                 pd.Categorical([None] * 5, categories=["a"]), rng.choice(["x", "a"], 50), rng.integers(0, 5, 40)):
+        s = pd.Series(vals)
+        for idx in (pd.Index(sorted(set(unit_labels(s)))), pd.Index(["a", "b"])):
+            assert np.array_equal(streaming._unit_positions(s, idx), idx.get_indexer(unit_labels(s)))

@@ -314,14 +314,30 @@ def _cluster_counts(keys: np.ndarray, persons: np.ndarray, size: int) -> tuple[n
 
 @nb.njit(cache=True, nogil=True)
 def _k_count(keys, starts, G, S):  # type: ignore[no-untyped-def]
-    """Per person (rows starts[k]..starts[k+1]) and distinct key v ≥ 0 with c rows: G[v] += 1, S[v] += c²."""
+    """Per person (rows starts[k]..starts[k+1]) and distinct key v ≥ 0 with c rows: G[v] += 1, S[v] += c².
+
+    The person's keys are insertion-sorted in one reused buffer (a person has few rows; an
+    ``np.sort`` per person allocated ~1.5 M small arrays per key column at full scale)."""
+    big = 0
     for k in range(starts.shape[0] - 1):
-        ks = np.sort(keys[starts[k]:starts[k + 1]])
-        prev = -1
-        run = 0
-        for v in ks:
+        big = max(big, starts[k + 1] - starts[k])
+    buf = np.empty(big, dtype=keys.dtype)
+    for k in range(starts.shape[0] - 1):
+        m = 0
+        for i in range(starts[k], starts[k + 1]):
+            v = keys[i]
             if v < 0:
                 continue
+            j = m
+            while j > 0 and buf[j - 1] > v:
+                buf[j] = buf[j - 1]
+                j -= 1
+            buf[j] = v
+            m += 1
+        prev = -1
+        run = 0
+        for t in range(m):
+            v = buf[t]
             if v == prev:
                 run += 1
             else:

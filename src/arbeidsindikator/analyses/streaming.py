@@ -80,6 +80,17 @@ def _check_prediction(codes: np.ndarray, res: FitResult, expected: np.ndarray, f
                          "the store and the fitted models disagree")
 
 
+def _unit_positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """``index.get_indexer(unit_labels(values))``; for a categorical column by its categories
+    (a few hundred labels) and codes instead of one string lookup per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and len(values.cat.categories):
+        codes = values.cat.codes.to_numpy()
+        pos = index.get_indexer(unit_labels(pd.Series(values.cat.categories)))
+        nan_pos = index.get_indexer(["nan"])[0]
+        return np.where(codes >= 0, pos[np.clip(codes, 0, None)], nan_pos)
+    return index.get_indexer(unit_labels(values))
+
+
 def _per_chunk(items: Iterator[tuple[str, PanelChunk]], k: int) -> Iterator[list[tuple[str, PanelChunk]]]:
     """Group the (outcome, chunk) stream into one list per store chunk (k outcomes each)."""
     batch: list[tuple[str, PanelChunk]] = []
@@ -157,7 +168,7 @@ def store_influences(
             units = {}
             for g in groupings:
                 col, subset = G[g]
-                u = (unit_index[g].get_indexer(unit_labels(df[col])) if col is not None else np.zeros(len(df), np.int64))
+                u = _unit_positions(df[col], unit_index[g]) if col is not None else np.zeros(len(df), np.int64)
                 if subset is not None:
                     u = np.where(df[subset].to_numpy(dtype=bool), u, -1)
                 units[g] = u.astype(np.int64)
