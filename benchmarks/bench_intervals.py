@@ -43,6 +43,24 @@ C × p arrays (C = 20 976 cells, p = 152; 24 distinct design columns per person)
 tables were 27.5 CPU-s for four outcomes × two levels and are 12.5 CPU-s after memoising the
 months-only maps (exactly the same values and sums: max |diff| 0, old vs new code on the 12k store).
 
+Measured 2026-12-02 13:00–13:11 UTC on the lead's full-scale store (``/work/fullscale/cache-main``,
+config ``/work/fullscale/fullscale.yml``: 24 780 043 person-months in 13 row groups), first two
+row groups (``--row-groups 2``: 3 999 974 person-months), analytic only, two threads, nice 10,
+load average 4.1–5.9 on 2 cores (other helpers' jobs), one run each:
+
+* main (338fe54): 269.6 s wall, 148.1 CPU-s (pass 0 5.6, pass 1 113.7, pass 2 144.9 s wall;
+  tables 5.4 s), peak 6.57 GB (``/usr/bin/time`` maximum RSS 6.9 GB);
+* branch ``intervals`` (``_k_count`` without a sort allocation per person, unit positions by
+  category): 233.4 s wall, 144.8 CPU-s (pass 0 5.2, **pass 1 26.5**, pass 2 191.5 s wall; tables
+  10.1 s), peak 7.0 GB. Pass 1 is 4.3× faster in wall time, but the CPU seconds fell by only
+  3 s, so under this load most of the wall difference is contention; the results are the same
+  (integer counts and indexes, tests compare with dense references).
+
+A cell-major pass-2 kernel (rows counting-sorted by cell so the C × p sums stay in cache,
+bit-for-bit identical) was tried and dropped: on a 194 512-row chunk of the 12k store it was
+0.76–1.09 s against the person-order kernel's 0.69 s (best of four, one thread) — consecutive
+months of one person already hit adjacent rows (unit × T + month) of D, AS, ASo.
+
 Run under the shared lock at full scale::
 
     flock /work/fullscale/big.lock env PYTHONPATH=src python benchmarks/bench_intervals.py \\
@@ -106,7 +124,11 @@ def main() -> None:
     cfg = load_config(args.config)
     if args.store:
         store = Path(args.store)
-        pipeline.store_dir = lambda _cfg: store  # type: ignore[assignment]  # read another version's store
+        from arbeidsindikator.pipeline import store as store_mod
+
+        # read another version's store: patch the store module too (store_panel_path, iter_chunks
+        # and main_models resolve store_dir there; a worktree's code has another fingerprint)
+        pipeline.store_dir = store_mod.store_dir = lambda _cfg: store  # type: ignore[assignment]
     outcomes = tuple(args.outcomes.split(","))
     edges = None
     if args.row_groups:
