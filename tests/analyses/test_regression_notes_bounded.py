@@ -57,22 +57,3 @@ def test_growth_comparison_and_pooling_effect_run_on_the_store(cfg) -> None:  # 
     if g.available:
         assert set(g.fits["model"]) == set(rn.VARIANTS)
         assert (g.fits["rows used"] > 0).all()
-
-
-def test_refits_reusing_the_previous_covariates_equal_fresh_refits(cfg, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The comparisons chain refits (each reuses the unchanged blocks of the one before): same results."""
-    monkeypatch.setattr(rn, "chunk_rows", lambda c: 7000)
-    v = _variants(cfg)
-    base = v["book"]
-    chain = [("atid3", v["unpooled"]), ("atid12", v["unpooled"]),
-             ("atid3", dataclasses.replace(base, include_growth=True)), ("atid3", v["table4"]),
-             ("atid12", dataclasses.replace(base, include_growth=True)), ("atid12", v["table4"])]
-    if "sysselsettingsvekst" not in pd.read_parquet(store_panel_path(cfg)).columns:
-        chain = chain[:2]
-    prev = None
-    for outcome, opts in chain:
-        res, pred, prev = rn._refit(cfg, outcome, opts, base=prev, keep=True)
-        ref, ref_pred = rn._fit(cfg, outcome, opts)
-        assert list(res.params.index) == list(ref.params.index)
-        np.testing.assert_array_equal(res.params.to_numpy(), ref.params.to_numpy())
-        np.testing.assert_array_equal(pred, ref_pred)

@@ -81,38 +81,17 @@ def _fit(cfg: RunConfig, outcome: str, opts: CovariateOptions) -> tuple[Any, np.
     (compact codes, :func:`~arbeidsindikator.pipeline.covariates_from_file`; pooling counted over
     the whole panel), one design at a time; no panel frame is held.
     """
-    res, pred, _ = _refit(cfg, outcome, opts)
-    return res, pred
-
-
-#: Unpooled covariates of an earlier refit and the (horizon, options) they were built with.
-_Base = tuple[pd.DataFrame, tuple[int, CovariateOptions]]
-
-
-def _refit(cfg: RunConfig, outcome: str, opts: CovariateOptions, base: _Base | None = None,
-           keep: bool = False) -> tuple[Any, np.ndarray, _Base | None]:
-    """:func:`_fit`, reusing the blocks of ``base`` that these options and horizon leave unchanged.
-
-    With ``keep`` also returns this refit's unpooled covariates as the next refit's base (the
-    comparisons refit four variants; each after the first builds only the blocks that differ).
-    Results equal :func:`_fit`'s (a test checks it).
-    """
     from arbeidsindikator.estimation import fit
     from arbeidsindikator.panel.covariates import horizon_of
-    from arbeidsindikator.pipeline.models import compact_design, pool_from_file, read_column, release_arrow_memory
+    from arbeidsindikator.pipeline.models import read_column, release_arrow_memory, compact_design
 
     path = store_panel_path(cfg)
-    h = horizon_of(outcome)
-    X = covariates_from_file(path, h, opts, chunk_rows=chunk_rows(cfg), pool=False,
-                             base=None if base is None else base[0], base_of=None if base is None else base[1])
-    nxt = (X, (h, opts)) if keep else None
-    Xp = pool_from_file(X, path, h, opts)
+    X = covariates_from_file(path, horizon_of(outcome), opts, chunk_rows=chunk_rows(cfg))
+    design = compact_design(X)
     del X
-    design = compact_design(Xp)
-    del Xp
     release_arrow_memory()
     res = fit(design, read_column(path, outcome), family="ols", outcome=outcome)
-    return res, res.predict(design, unseen="nan"), nxt
+    return res, res.predict(design, unseen="nan")
 
 
 def pooling_effect(cfg: RunConfig) -> dict[str, float]:
@@ -129,9 +108,8 @@ def pooling_effect(cfg: RunConfig) -> dict[str, float]:
         return out
     df = _frame(cfg, [f"exp_{o}" for o in OLS_OUTCOMES])
     off = dataclasses.replace(opts, pooling=NO_POOLING)
-    prev: _Base | None = None
     for o in OLS_OUTCOMES:
-        res, exp0, prev = _refit(cfg, o, off, base=prev, keep=o != OLS_OUTCOMES[-1])
+        res, exp0 = _fit(cfg, o, off)
         common = mm.fits[o].params.index.intersection(res.params.index)
         out["coef_max_change"] = max(out["coef_max_change"],
                                      float((mm.fits[o].params[common] - res.params[common]).abs().max()))
@@ -174,8 +152,6 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
     mm = main_models(cfg)
     fits, movers, gcoef, ind = [], [], {}, []
     r2_gain: dict[str, float] = {}
-    prev: _Base | None = None  # each refit reuses the unchanged blocks of the one before
-    todo = [(o, name) for o in OLS_OUTCOMES for name in opts if not (name == VARIANTS[0] and not base.include_growth)]
     for o in OLS_OUTCOMES:
         obs = df[o].notna().to_numpy()
         res_v: dict[str, Any] = {}
@@ -184,8 +160,7 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
             if name == VARIANTS[0] and not base.include_growth:
                 res_v[name], exp_v[name] = mm.fits[o], df[f"exp_{o}"].to_numpy()
             else:
-                last = todo[-1] == (o, name)
-                res_v[name], exp_v[name], prev = _refit(cfg, o, op, base=prev, keep=not last)
+                res_v[name], exp_v[name] = _fit(cfg, o, op)
             r = res_v[name]
             fits.append({"model": name, "outcome": o, "R²": round(float(r.rsquared), 4),
                          "coefficients": int(len(r.params)), "rows used": int(r.nobs)})

@@ -146,7 +146,6 @@ def covariates_from_file(
     chunk_rows: int = 2_000_000,
     base: pd.DataFrame | None = None,
     pool: bool = True,
-    base_of: tuple[int, CovariateOptions] | None = None,
 ) -> pd.DataFrame:
     """:func:`~arbeidsindikator.panel.covariates.build_covariates` of a panel parquet file, in chunks.
 
@@ -158,13 +157,11 @@ def covariates_from_file(
 
     ``base``: the covariates of the same file for another horizon. Its blocks that do not depend
     on the horizon (checked on the first rows) are reused instead of read again; only the rest
-    is built. ``base_of``: the horizon and options ``base`` was built with (default: the other
-    horizon, these options); then the blocks equal under both (checked on the first rows, as
-    for horizons) are reused, e.g. between two covariate variants of the same horizon.
+    is built.
 
     The pooling of rare levels (``options.pooling``) counts persons and outcomes over the whole
     panel, so it is never applied per chunk: the blocks are built unpooled and pooled once at the
-    end (:func:`pool_from_file`); ``pool=False`` returns them unpooled (and ``base`` must be
+    end (:func:`_pool_from_file`); ``pool=False`` returns them unpooled (and ``base`` must be
     unpooled).
     """
     import dataclasses
@@ -185,11 +182,8 @@ def covariates_from_file(
     if base is not None:
         if len(base) != n:
             raise ValueError(f"base covariates have {len(base)} rows, {path} has {n}")
-        if base_of is not None:
-            alt = build_covariates(head, base_of[0], dataclasses.replace(base_of[1], pooling=NO_POOLING))
-        else:
-            other = [h for h in (3, 12) if h != horizon]
-            alt = build_covariates(head, other[0], options) if other else sample
+        other = [h for h in (3, 12) if h != horizon]
+        alt = build_covariates(head, other[0], options) if other else sample
         reuse = {b for b in sample.columns if b not in whole and b in base.columns and b in alt.columns
                  and sample[b].dtype == base[b].dtype and sample[b].equals(alt[b])}
     whole_cols = {v[0] for v in whole.values()}
@@ -220,10 +214,10 @@ def covariates_from_file(
         else:
             cols[b] = pd.Categorical.from_codes(codes.pop(b), dtype=dtypes[b])
     X = pd.DataFrame(cols)
-    return pool_from_file(X, path, horizon, pool_opts) if pool else X
+    return _pool_from_file(X, path, horizon, pool_opts) if pool else X
 
 
-def pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: CovariateOptions) -> pd.DataFrame:
+def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: CovariateOptions) -> pd.DataFrame:
     """``X`` (unpooled covariates of the panel file) with the rare levels pooled over the whole panel.
 
     Reads only the columns the rule counts on (person, month, the horizon's outcomes); equal to
@@ -315,7 +309,7 @@ def fit_main_models_from_file(
         release_arrow_memory()
         if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks (unpooled): on disk meanwhile
             base_dtypes = _spill_codes(X, spill_dir / "covariates")
-        X = pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
+        X = _pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
         pooled[h] = list(X.attrs.get("pooled", []))
         if h == 3:
             regressors = regressor_summary(X)
