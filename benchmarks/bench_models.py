@@ -27,6 +27,17 @@ resident size after the data were generated. Stages:
                ``peak_gb`` the process peak (glum's). glum's OpenMP threads follow ``--threads``
                (``OMP_NUM_THREADS``); under CPU contention OpenMP spin-waiting can slow it a lot.
 
+Measured 2026-12-02 (branch models, 5 M rows, ``--stages all4 --int16 --threads 2 --skip-statsmodels``,
+the machine shared, load average 4.7-5.6 on 2 cores, so the fits' times are noisy): the two designs
+of ``all4`` took 5.75 s before (Python loop over row chunks and blocks, ``np.bincount`` per block)
+and 1.59 s after (level counts and the code fill as numba kernels on the engine's threads; codes
+identical); all4 55.8 s -> 34.6 s, most of the rest being load noise in the probits. No 23 M-row
+glum comparison could be run on a quiet machine in that session. At full scale (cache-main's
+store, 24.8 M rows x 17 blocks, h=3 + growth, load 4.1-4.4) one design took 6.3 s and 10.1 s
+before, 6.9 s after (warm numba cache; 13.2 s on the first call, which compiles the kernels for
+that block count): within the noise. The covariates from the file took 38-56 s per design there,
+the larger cost.
+
 Figures only, no pass/fail. Goals (issue): full scale 23 M rows, all four outcomes fit + predict +
 aggregates ≤ 5 min and ≤ 4 GB (stretch ≤ 2 min, ≤ 3 GB); ≥ 20× faster than statsmodels at 1 M;
 ≥ 5× faster than glum on the identical design (shared/docs/performance.md).

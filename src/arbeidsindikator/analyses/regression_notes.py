@@ -83,14 +83,14 @@ def _fit(cfg: RunConfig, outcome: str, opts: CovariateOptions) -> tuple[Any, np.
     """
     from arbeidsindikator.estimation import fit
     from arbeidsindikator.panel.covariates import horizon_of
-    from arbeidsindikator.pipeline.models import _read_column, _release_arrow_memory, compact_design
+    from arbeidsindikator.pipeline.models import read_column, release_arrow_memory, compact_design
 
     path = store_panel_path(cfg)
     X = covariates_from_file(path, horizon_of(outcome), opts, chunk_rows=chunk_rows(cfg))
     design = compact_design(X)
     del X
-    _release_arrow_memory()
-    res = fit(design, _read_column(path, outcome), family="ols", outcome=outcome)
+    release_arrow_memory()
+    res = fit(design, read_column(path, outcome), family="ols", outcome=outcome)
     return res, res.predict(design, unseen="nan")
 
 

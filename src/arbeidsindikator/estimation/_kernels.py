@@ -248,6 +248,71 @@ def _k_cluster(codes, y, w, order, gs, beta, probit, start, stop, M):  # type: i
 
 
 @nb.njit(cache=True, nogil=True)
+def _k_fill_codes(ccs, lut, start, stop, out):  # type: ignore[no-untyped-def]
+    """out[i, b] = lut[b, ccs[b][i]] for rows [start, stop): the design's codes from the category codes.
+
+    Row-major in cache-sized row blocks (every block of a row written together), one pass.
+    """
+    step = 4096
+    for s0 in range(start, stop, step):
+        s1 = min(stop, s0 + step)
+        for b in range(out.shape[1]):
+            cc = ccs[b]
+            for i in range(s0, s1):
+                out[i, b] = lut[b, cc[i]]
+
+
+@nb.njit(cache=True, nogil=True)
+def _k_level_counts(ccs, mask, start, stop, counts):  # type: ignore[no-untyped-def]
+    """counts[b, k] += rows in [start, stop) (mask rows only, if given) with category code k in block b."""
+    for b in range(counts.shape[0]):
+        cc = ccs[b]
+        if mask.shape[0] > 0:
+            for i in range(start, stop):
+                if mask[i]:
+                    counts[b, cc[i]] += 1.0
+        else:
+            for i in range(start, stop):
+                counts[b, cc[i]] += 1.0
+
+
+def level_counts(block_codes: list[np.ndarray], n_levels: int, mask: np.ndarray | None) -> np.ndarray:
+    """Rows per block and category code (among ``mask`` rows): ``np.bincount`` of every block at once.
+
+    Codes must lie in ``[0, n_levels)``. Counts are exact (float64 sums of ones, < 2**53 rows).
+    """
+    n = block_codes[0].shape[0] if block_codes else 0
+    if n == 0:
+        return np.zeros((len(block_codes), n_levels), dtype=np.int64)
+    dt = np.result_type(*[c.dtype for c in block_codes])
+    ccs = tuple(np.ascontiguousarray(c, dtype=dt) for c in block_codes)
+    m = np.empty(0, dtype=bool) if mask is None else np.ascontiguousarray(mask, dtype=bool)
+    (counts,) = _accumulate(_k_level_counts, (ccs, m), [(len(ccs), n_levels)], _parts(n, 1 << 30), n)
+    return counts.astype(np.int64)
+
+
+def fill_codes(block_codes: list[np.ndarray], lut: np.ndarray, out: np.ndarray) -> None:
+    """Fill the design's code matrix ``out`` (rows × blocks) with ``lut[b, block_codes[b]]``.
+
+    ``block_codes``: per block the non-negative category codes (one array per block); ``lut``
+    (blocks × most levels) maps a category code to its design column. Row parts on the
+    engine's thread pool (:func:`_map_parts`); the result does not depend on the threads.
+    """
+    n = out.shape[0]
+    if n == 0 or out.shape[1] == 0:
+        return
+    dt = np.result_type(*[c.dtype for c in block_codes])
+    ccs = tuple(np.ascontiguousarray(c, dtype=dt) for c in block_codes)
+    lut = np.ascontiguousarray(lut, dtype=out.dtype)
+
+    def job(part: tuple[int, int]) -> None:
+        _k_fill_codes(ccs, lut, part[0], part[1], out)
+
+    for _ in _map_parts(job, _parts(n, 1 << 30), n):
+        pass
+
+
+@nb.njit(cache=True, nogil=True)
 def _k_linpred(codes, beta, start, stop, out):  # type: ignore[no-untyped-def]
     """out[i] = beta[0] + Σ beta[active] for rows [start, stop); NaN for a dropped level (−2)."""
     for i in range(start, stop):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,33 @@ class MainModels:
     pooled: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+def _fit_horizon(
+    design: Any,
+    horizon: int,
+    outcomes: tuple[str, ...],
+    outcome_values: Callable[[str], np.ndarray],
+    family: dict[str, str],
+    cov_type: str,
+) -> Iterator[tuple[str, Any, np.ndarray, float]]:
+    """Fit each outcome of ``horizon`` on ``design`` and predict every row (one outcome at a time).
+
+    Yields ``(outcome, fit, expected values, seconds)``; the outcome column is fetched with
+    ``outcome_values`` and dropped before the next one. The loop of :func:`fit_main_models` and
+    :func:`fit_main_models_from_file` (one definition).
+    """
+    from arbeidsindikator.estimation import fit
+
+    for outcome in [o for o in outcomes if horizon_of(o) == horizon]:
+        t0 = time.perf_counter()
+        y = outcome_values(outcome)
+        release_arrow_memory()
+        res = fit(design, y, family=family[outcome], outcome=outcome, cov_type=cov_type)  # type: ignore[arg-type]
+        del y
+        # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
+        pred = res.predict(design, unseen="nan")
+        yield outcome, res, pred, time.perf_counter() - t0
+
+
 def fit_main_models(
     panel: pd.DataFrame,
     options: CovariateOptions,
@@ -51,7 +78,7 @@ def fit_main_models(
     Each horizon's design is built once and dropped before the next one is built, so at most
     one design (int32 codes, ~1.5 GB at 23 M rows) is in memory.
     """
-    from arbeidsindikator.estimation import build_design, fit
+    from arbeidsindikator.estimation import build_design
     from arbeidsindikator.panel.covariates import regressor_summary
 
     family = family or FAMILY
@@ -69,14 +96,11 @@ def fit_main_models(
         design = build_design(X)
         del X
         t_design = time.perf_counter() - t0
-        for outcome in [o for o in outcomes if horizon_of(o) == h]:
-            t0 = time.perf_counter()
-            res = fit(design, panel[outcome].to_numpy(dtype=float), family=family[outcome], outcome=outcome,  # type: ignore[arg-type]
-                      cov_type=cov_type)  # type: ignore[arg-type]
+        for outcome, res, pred, secs in _fit_horizon(design, h, outcomes, lambda o: panel[o].to_numpy(dtype=float),
+                                                     family, cov_type):
             fits[outcome] = res
-            # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
-            expected[outcome] = res.predict(design, unseen="nan")
-            seconds[outcome] = round(time.perf_counter() - t0 + t_design, 2)
+            expected[outcome] = pred
+            seconds[outcome] = round(secs + t_design, 2)
             t_design = 0.0
         del design
     expected = expected[[o for o in outcomes]]
@@ -213,7 +237,7 @@ def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: Covariat
     return X
 
 
-def _read_column(path: Path, column: str) -> np.ndarray:
+def read_column(path: Path, column: str) -> np.ndarray:
     """One column of a parquet file as a float64 array (NaN for missing)."""
     import pyarrow.parquet as pq
 
@@ -243,7 +267,7 @@ def compact_design(X: pd.DataFrame) -> Any:
     return build_design(X, code_dtype=np.int16 if n_levels < np.iinfo(np.int16).max else np.int32)
 
 
-def _release_arrow_memory() -> None:
+def release_arrow_memory() -> None:
     """Hand memory Arrow's allocator keeps cached after a read back to the system."""
     import pyarrow as pa
 
@@ -267,7 +291,6 @@ def fit_main_models_from_file(
     float64, one per panel row) instead of being kept. Returns the models (``expected`` None)
     and the spill files. Results equal :func:`fit_main_models` on the same panel.
     """
-    from arbeidsindikator.estimation import fit
     from arbeidsindikator.panel.covariates import regressor_summary
 
     family = family or FAMILY
@@ -283,7 +306,7 @@ def fit_main_models_from_file(
         t0 = time.perf_counter()
         X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base, pool=False)
         base = None
-        _release_arrow_memory()
+        release_arrow_memory()
         if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks (unpooled): on disk meanwhile
             base_dtypes = _spill_codes(X, spill_dir / "covariates")
         X = _pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
@@ -294,19 +317,13 @@ def fit_main_models_from_file(
         del X
         t_design = time.perf_counter() - t0
         seconds[f"design_h{h}"] = round(t_design, 2)
-        for outcome in [o for o in outcomes if horizon_of(o) == h]:
+        for outcome, res, pred, secs in _fit_horizon(design, h, outcomes, lambda o: read_column(path, o), family, cov_type):
             t0 = time.perf_counter()
-            y = _read_column(path, outcome)
-            _release_arrow_memory()
-            res = fit(design, y, family=family[outcome], outcome=outcome, cov_type=cov_type)  # type: ignore[arg-type]
-            del y
             fits[outcome] = res
-            # a level seen only in rows whose outcome is not yet observable gets NaN (never used)
-            pred = res.predict(design, unseen="nan")
             spills[outcome] = spill_dir / f"exp_{outcome}.f8"
             pred.tofile(spills[outcome])
             del pred
-            seconds[outcome] = round(time.perf_counter() - t0, 2)
+            seconds[outcome] = round(secs + time.perf_counter() - t0, 2)
         del design
         if h != horizons[-1]:
             base = _load_codes(spill_dir / "covariates", base_dtypes)

@@ -24,7 +24,7 @@ import pandas as pd
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import OUTCOMES
 from arbeidsindikator.io import atomic_write
-from arbeidsindikator.pipeline.models import MainModels, _release_arrow_memory, fit_main_models_from_file
+from arbeidsindikator.pipeline.models import MainModels, release_arrow_memory, fit_main_models_from_file
 from arbeidsindikator.pipeline.sources import _MEMO, _cache_key, build_panel_file, covariate_options, panel_path
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def _write_store_from_file(panel_path: Path, spills: dict[str, Path], path: Path
                 writer.close()
 
     atomic_write(path, write)
-    _release_arrow_memory()
+    release_arrow_memory()
 
 
 def iter_chunks(cfg: RunConfig, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
