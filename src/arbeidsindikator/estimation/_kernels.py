@@ -20,7 +20,9 @@ from typing import TypeVar
 import numba as nb
 import numpy as np
 
-from arbeidsindikator.estimation.design import _UNSEEN
+#: Reference level marker in the design codes; levels dropped as empty get it (defined here, the
+#: lowest layer, so that :mod:`~arbeidsindikator.estimation.design` can use these kernels).
+_UNSEEN = -2
 
 _T = TypeVar("_T")
 

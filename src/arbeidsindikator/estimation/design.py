@@ -18,7 +18,7 @@ __all__ = ["Design", "DesignError", "build_design"]
 
 #: Reference level marker in :attr:`Design.codes`; levels dropped as empty get ``_UNSEEN``.
 _REF = -1
-_UNSEEN = -2
+from arbeidsindikator.estimation._kernels import _UNSEEN  # noqa: E402  (one definition, in the kernels)
 
 
 class DesignError(ValueError):
@@ -127,7 +127,7 @@ def build_design(
     categories: list[pd.Index] = []
     level_columns: list[np.ndarray] = []
     dropped: dict[str, list[object]] = {}
-    from arbeidsindikator.estimation._kernels import fill_codes, level_counts
+    from arbeidsindikator.estimation._kernels import fill_codes, level_counts  # noqa: PLC0415
 
     raw_codes = []
     for col in X.columns:
