@@ -145,6 +145,14 @@ def test_mean_one_record_errors_keep_the_mean_and_the_cap() -> None:
     for h in (20.0, 40.0):  # mean one job by job, the capped one too
         assert rec[hours == h].mean() / h == pytest.approx(1.0, abs=0.01)
     assert rec.var() > 5 * hours.var()
+    # with the floor the generator uses (just above jobb's 19 h) no record of a job over it falls
+    # below it, and jobs of 25 h or more still keep their mean; a 20 h job cannot (c = 0): its mean rises
+    fl = simulate._ERR_FLOOR
+    recf = simulate.apply_record_errors(hours, err, hours > 19, factor, p, floor=fl)
+    assert recf.min() >= fl and recf.max() <= simulate.MAX_RECORDED_HOURS
+    for h in (30.0, 37.5, 40.0):
+        assert recf[hours == h].mean() / h == pytest.approx(1.0, abs=0.01)
+    assert recf[hours == 20.0].mean() > 20.0
     # without the mean-one option the errors only inflate (the previous behaviour)
     up = simulate.apply_record_errors(hours, err, hours > 19, factor, None)
     assert up.mean() > 1.1 * hours.mean() and up.max() <= simulate.MAX_RECORDED_HOURS
