@@ -115,3 +115,59 @@ def test_record_errors_inflate_records_of_jobs_over_19_hours_only() -> None:
     assert abs(np.mean(a > 19) - np.mean(b > 19)) < 0.01
     assert np.mean(a > 60) == 0 and np.mean(b > 60) > 0.005
     assert b.max() <= simulate.MAX_RECORDED_HOURS
+
+
+def test_mean_one_record_errors_keep_the_mean_and_the_cap() -> None:
+    """Mean-one recording errors (``record_error_mean_one``): on a large draw of job-months in
+    the stationary episode share p, the recorded hours have the agreed hours' mean (also where
+    the cap of 150 h binds on the erroneous months), no record exceeds the cap or is negative,
+    the share of months with hours is unchanged, and the variance grows."""
+    import numpy as np
+
+    from arbeidsindikator.synthetic import simulate
+
+    rng = np.random.default_rng(3)
+    n = 1_000_000
+    rate, months, factor = 0.005, 12.0, 4.33
+    p = simulate.record_error_share(rate, months)
+    assert p == pytest.approx(rate / (rate + 1 / months))
+    # a two-state chain run long enough reaches that share
+    on = np.zeros(50_000, bool)
+    for _ in range(300):
+        r = rng.random(on.size)
+        on = np.where(on, r >= 1 / months, r < rate)
+    assert on.mean() == pytest.approx(p, abs=0.005)
+    hours = rng.choice([20.0, 30.0, 37.5, 40.0], n)  # jobs over 19 h; 37.5 × 4.33 and 40 × 4.33 exceed the cap
+    err = rng.random(n) < p
+    rec = simulate.apply_record_errors(hours, err, hours > 19, factor, p)
+    assert rec.max() <= simulate.MAX_RECORDED_HOURS and rec.min() > 0
+    assert rec.mean() / hours.mean() == pytest.approx(1.0, abs=0.005)
+    for h in (20.0, 40.0):  # mean one job by job, the capped one too
+        assert rec[hours == h].mean() / h == pytest.approx(1.0, abs=0.01)
+    assert rec.var() > 5 * hours.var()
+    # with the floor the generator uses (just above jobb's 19 h) no record of a job over it falls
+    # below it, and jobs of 25 h or more still keep their mean; a 20 h job cannot (c = 0): its mean rises
+    fl = simulate._ERR_FLOOR
+    recf = simulate.apply_record_errors(hours, err, hours > 19, factor, p, floor=fl)
+    assert recf.min() >= fl and recf.max() <= simulate.MAX_RECORDED_HOURS
+    for h in (30.0, 37.5, 40.0):
+        assert recf[hours == h].mean() / h == pytest.approx(1.0, abs=0.01)
+    assert recf[hours == 20.0].mean() > 20.0
+    # without the mean-one option the errors only inflate (the previous behaviour)
+    up = simulate.apply_record_errors(hours, err, hours > 19, factor, None)
+    assert up.mean() > 1.1 * hours.mean() and up.max() <= simulate.MAX_RECORDED_HOURS
+    np.testing.assert_array_equal(up[~err], hours[~err])
+    # small jobs and no job are left alone
+    small = simulate.apply_record_errors(np.array([0.0, 10.0]), np.array([False, False]), np.array([False, False]),
+                                         factor, p)
+    np.testing.assert_array_equal(small, [0.0, 10.0])
+
+
+def test_mean_one_record_errors_need_a_positive_record_outside_episodes() -> None:
+    """p · f ≥ 1 would leave the other months nothing: the parameter file is rejected."""
+    bad = {**sp.CALIBRATED, "record_error_rate": 0.05, "record_error_months": 12.0, "record_error_factor": 4.33,
+           "record_error_mean_one": True}
+    with pytest.raises(sp.CalibrationFileError, match="record_error_mean_one"):
+        sp.validate_calibrated(bad)
+    ok = {**bad, "record_error_rate": 0.005}
+    assert sp.validate_calibrated(ok)["record_error_mean_one"] is True

@@ -170,6 +170,11 @@ class CalibratedParams(_Strict):
     record_error_rate: Share
     record_error_months: Annotated[float, Field(ge=1.0)]
     record_error_factor: Annotated[float, Field(ge=1.0)]
+    #: Mean-one recording errors: outside an episode the record of a job over 19 h is
+    #: c = (1 − p f)/(1 − p) × the agreed hours, p = the stationary episode share
+    #: (``simulate.record_error_share``), f the error's factor after the cap, so the recorded hours
+    #: keep their mean while their variance grows (``simulate.apply_record_errors``). Needs p f < 1.
+    record_error_mean_one: bool = False
     #: Depth (μ units) of the weaker labour market before 2018 (world.MARKET_KNOTS; 0: none).
     market_dip: Annotated[float, Field(ge=0.0)]
     #: Focal spells that start before the period may end before it (no start-up transient);
@@ -180,6 +185,11 @@ class CalibratedParams(_Strict):
     def model_post_init(self, __context: Any) -> None:
         from arbeidsindikator.data.reference import TABLE4_NAMES
 
+        if self.record_error_mean_one and self.record_error_rate > 0:
+            p = self.record_error_rate * self.record_error_months / (1.0 + self.record_error_rate * self.record_error_months)
+            if p * self.record_error_factor >= 1.0:
+                raise ValueError(f"record_error_mean_one: episode share {p:.3f} × factor {self.record_error_factor} "
+                                 "must be below 1 (the other months' records would be zero or negative)")
         unknown = sorted(set(self.theta_delta) - set(TABLE4_NAMES))
         if unknown:
             raise ValueError(f"theta_delta: {len(unknown)} name(s) without a table-4 coefficient, e.g. {unknown[:3]}")

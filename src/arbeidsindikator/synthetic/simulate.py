@@ -17,7 +17,7 @@ from scipy.special import expit
 
 from arbeidsindikator.data.contract import FYLKER, HOVEDGRUPPER, INNSATSGRUPPER
 from arbeidsindikator.data.extracts import HISTORY_MONTHS, INNSATSGRUPPER_RAW, index_to_month, month_to_index
-from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+from arbeidsindikator.panel.outcomes import HORIZONS, JOB_HOURS_PER_WEEK, WEEKS_PER_MONTH, compute_outcomes
 from arbeidsindikator.panel.build import AGE_MAX, AGE_MIN, spell_breaks
 from arbeidsindikator.synthetic.world import (
     BIG_JOB, COUNTY_LG3, COVID_ENTRY, COVID_NOT_ASSESSED, COVID_RECALL, GAP_MONTHS, HOURS_SEASON, PERM_RECALL,
@@ -29,6 +29,52 @@ from arbeidsindikator.synthetic.world import (
 #: Upper bound of the recorded weekly hours of a month (the record noise can push a full-time
 #: job's record up to this; the contract rejects more than 24 h × days a month).
 MAX_RECORDED_HOURS = 150.0
+
+
+#: Mean-one recording errors never take a record over the job threshold of ``jobb`` (19 h a week)
+#: below it (0.1 h above it, so the record's rounding to 0.1 monthly hour keeps it over).
+_ERR_FLOOR = JOB_HOURS_PER_WEEK + 0.1
+
+
+def record_error_share(rate: float, months: float) -> float:
+    """Stationary share of a job's months inside a recording-error episode.
+
+    Episodes start with probability ``rate`` in a month outside one and end with probability
+    1/``months`` (geometric length, mean ``months``): the two-state chain spends
+    rate / (rate + 1/months) of its months inside an episode.
+    """
+    if rate <= 0:
+        return 0.0
+    return rate * months / (1.0 + rate * months)
+
+
+def apply_record_errors(base: np.ndarray, err_on: np.ndarray, affected: np.ndarray, factor: float,
+                        share: float | None, cap: float = MAX_RECORDED_HOURS,
+                        floor: float | None = None) -> np.ndarray:
+    """Recorded weekly hours of a month: ``base`` (the job's hours × the month's record factor)
+    times ``factor`` where an episode is on (``err_on``), capped at ``cap``.
+
+    With ``share`` (the stationary episode share p, :func:`record_error_share`) the error is
+    **mean one**: the other months of the ``affected`` jobs are recorded lower, so that
+    p · f · base + (1 − p) · (their record) = base for every job (f = min(factor, cap / base), the
+    error's factor after the cap): a record that is too high in some months is balanced by
+    records a little too low in the others. Without ``floor`` the other months are c · base,
+    c = (1 − p f)/(1 − p). With ``floor`` only the part above min(base, floor) is scaled,
+    floor + c (base − floor), so that a record over the floor stays over it (``floor`` just above
+    the 19 h of a job, ``jobb``: the work shares are unchanged); where even c = 0 cannot keep
+    the mean (jobs a few hours over the floor), c is 0 and that job's mean rises a little.
+    ``share`` None: the error only inflates (the mean rises).
+    """
+    b = np.asarray(base, dtype=float)
+    f_eff = np.where(b > 0, np.minimum(factor, cap / np.where(b > 0, b, 1.0)), factor)
+    rec = np.where(err_on, b * f_eff, b)
+    if share is not None and share > 0:
+        lo = np.zeros_like(b) if floor is None else np.minimum(b, floor)
+        room = (1.0 - share) * (b - lo)
+        need = b - share * f_eff * b - (1.0 - share) * lo
+        c = np.clip(np.divide(need, room, out=np.ones_like(b), where=room > 0), 0.0, 1.0)
+        rec = np.where(affected & ~err_on, lo + c * (b - lo), rec)
+    return np.minimum(rec, cap)
 
 
 @dataclass
@@ -279,6 +325,8 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
     err_rate = float(prm.get("record_error_rate", 0.0))
     err_len = float(prm.get("record_error_months", 1.0))
     err_factor = float(prm.get("record_error_factor", 1.0))
+    # mean-one errors: the other months of a job over 19 h are recorded a little low (apply_record_errors)
+    err_share = record_error_share(err_rate, err_len) if prm.get("record_error_mean_one", False) else None
     if err_rate > 0:
         erng = np.random.default_rng(np.random.SeedSequence([su.seed, chunk_idx, 90_212]))
         err_on = np.zeros(n, bool)
@@ -464,13 +512,16 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         if hours_noise_sd > 0:  # recorded hours vary around the job's hours (mean one)
             e = np.sqrt(hours_noise_rho) * hours_z + np.sqrt(1.0 - hours_noise_rho) * hrng.normal(0.0, 1.0, n)
             rec = rec * np.minimum(np.exp(hours_noise_sd * e - hours_noise_sd ** 2 / 2), 4.0)
+        # at most MAX_RECORDED_HOURS recorded hours a week (a month's record can never exceed its 24 h × days)
         if err_rate > 0:
             r_err = erng.random(n)
             err_on = (J > 19) & np.where(err_on, r_err >= 1.0 / err_len, r_err < err_rate)
-            rec = np.where(err_on, rec * err_factor, rec)
-        # at most MAX_RECORDED_HOURS recorded hours a week (a month's record can never exceed its 24 h × days)
-        JF[:, j] = np.minimum(J * rec, MAX_RECORDED_HOURS)
-        JC[:, j] = np.minimum(Jc * rec, MAX_RECORDED_HOURS)
+            JF[:, j] = apply_record_errors(J * rec, err_on, J > 19, err_factor, err_share, floor=_ERR_FLOOR)
+            JC[:, j] = apply_record_errors(Jc * rec, err_on, J > 19, err_factor, err_share,  # the factual job's episode
+                                           floor=_ERR_FLOOR)
+        else:
+            JF[:, j] = np.minimum(J * rec, MAX_RECORDED_HOURS)
+            JC[:, j] = np.minimum(Jc * rec, MAX_RECORDED_HOURS)
         reg_prev = reg
         # pensionable income of a finished calendar year: wages plus benefits
         year_wage += J * wage_factor * su.g_month[m - su.g_first]
