@@ -515,9 +515,9 @@ def _simulate(su: _Setup, chunk_idx: int, first_pid: int, n: int, n_covid: int) 
         # at most MAX_RECORDED_HOURS recorded hours a week (a month's record can never exceed its 24 h × days)
         if err_rate > 0:
             r_err = erng.random(n)
-            err_on = (J > 19) & np.where(err_on, r_err >= 1.0 / err_len, r_err < err_rate)
-            JF[:, j] = apply_record_errors(J * rec, err_on, J > 19, err_factor, err_share, floor=_ERR_FLOOR)
-            JC[:, j] = apply_record_errors(Jc * rec, err_on, J > 19, err_factor, err_share,  # the factual job's episode
+            err_on = (J > JOB_HOURS_PER_WEEK) & np.where(err_on, r_err >= 1.0 / err_len, r_err < err_rate)
+            JF[:, j] = apply_record_errors(J * rec, err_on, J > JOB_HOURS_PER_WEEK, err_factor, err_share, floor=_ERR_FLOOR)
+            JC[:, j] = apply_record_errors(Jc * rec, err_on, J > JOB_HOURS_PER_WEEK, err_factor, err_share,  # the factual job's episode
                                            floor=_ERR_FLOOR)
         else:
             JF[:, j] = np.minimum(J * rec, MAX_RECORDED_HOURS)
