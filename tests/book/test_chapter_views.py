@@ -85,3 +85,32 @@ def test_change_views():
 def test_per_month_formats():
     t = pd.DataFrame(columns=["sorting", "noe_per_month", "share_to_noe", "stable_to_noe_per_month"])
     assert profiling_view.per_month_formats(t) == {"noe_per_month": 0, "stable_to_noe_per_month": 0}
+
+
+def test_uncertainty_page_glue_comes_from_its_tables(tiny_cfg):
+    from arbeidsindikator.analyses import interval_views, uncertainty
+    from arbeidsindikator.book import uncertainty_view
+
+    p = uncertainty_view.page(tiny_cfg)
+    res = uncertainty.book_intervals(tiny_cfg)
+    pd.testing.assert_frame_equal(p.table, res.table)
+    pd.testing.assert_frame_equal(p.comparison, interval_views.method_comparison(res.table))
+    nat = p.comparison.set_index(["outcome", "statistic"])
+    assert p.glue["unc_nat_printed_ratio"].value == nat.loc[("atid3", "month_adjusted"), "ratio printed/analytic_person"]
+    cov = p.coverage.set_index(["grouping", "statistic", "method"])
+    g = p.glue["unc_cov_person_cty_period"]
+    assert g.pct and g.value == cov.loc[("county", "period", "analytic_person"), "coverage_95"]
+    assert p.glue["unc_n_offices"] == int((p.view.outcome == "atid12").sum())
+    assert p.glue["unc_n_differ"] == len(p.differ)
+    assert set(p.funnels) == set(uncertainty_view.OFFICE_OUTCOMES)
+    assert set(p.county_funnels) == set(uncertainty_view.COUNTY_OUTCOMES)
+
+
+def test_refit_sample_text_names_the_sample():
+    from arbeidsindikator.book.uncertainty_view import refit_sample_text
+
+    sub = pd.DataFrame({"sample": ["person subsample"] * 2, "persons": [1000, 1200], "person_months": [15000, 17000]})
+    text = refit_sample_text(sub, 2_000_000)
+    assert "1,100 persons" in text and "16,000 person-months" in text and "2,000,000" in text
+    assert refit_sample_text(sub.assign(sample="whole panel"), 10) == "the whole panel"
+    assert "see the table" in refit_sample_text(sub.assign(sample=["whole panel", "person subsample"]), 10)
