@@ -114,3 +114,28 @@ def test_refit_sample_text_names_the_sample():
     assert "1,100 persons" in text and "16,000 person-months" in text and "2,000,000" in text
     assert refit_sample_text(sub.assign(sample="whole panel"), 10) == "the whole panel"
     assert "see the table" in refit_sample_text(sub.assign(sample=["whole panel", "person subsample"]), 10)
+
+
+def test_population_outcomes_and_intro_glue(tiny_cfg):
+    from arbeidsindikator.book import recipes
+
+    s = recipes.population_summary(tiny_cfg)
+    g = recipes.population_glue(tiny_cfg)
+    assert g["pop_rows"] == s["person_months"] and g["pop_persons"] == s["persons"]
+    assert g["pop_mean"].value == s["mean_per_month"] and g["pop_mean"].decimals == 0
+    shares = recipes.main_group_table(tiny_cfg)["share_of_person_months"]
+    assert g["pop_share_helt"].pct and g["pop_share_helt"].value == shares["helt_ledige"]
+    season = recipes.seasonal_profile(tiny_cfg)
+    assert season[g["pop_month_max"]] == season.max() and season[g["pop_month_min"]] == season.min()
+
+    o = recipes.outcomes_glue(tiny_cfg)
+    means = recipes.outcome_monthly_means(tiny_cfg)
+    overall = recipes.outcome_overall_means(tiny_cfg)
+    assert o["out_atid3_first"].value == means["atid3"].iloc[0] and not o["out_atid3_first"].pct
+    assert o["out_jobb12_first"].pct and o["out_jobb12_first"].decimals == 0
+    assert o["out_jobb3_mean"].value == overall["jobb3"] * 100 and o["out_atid12_mean"].value == overall["atid12"]
+    obs = recipes.observability_summary(tiny_cfg).set_index("outcome")
+    assert o["out_na12"] == obs.loc["atid12", "rows not yet observable"] and o["out_last3"] == obs.loc["atid3", "last month observed"]
+
+    i = recipes.intro_glue(tiny_cfg)
+    assert i["intro_rows"] == s["person_months"] and i["intro_fp"] == recipes.intro(tiny_cfg)["fingerprint"]

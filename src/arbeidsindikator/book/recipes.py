@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from arbeidsindikator import pipeline, windows
+from arbeidsindikator.book.chapter import GlueValue
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import HOVEDGRUPPER
 from arbeidsindikator.data.contract import contract_table as panel_contract_table
@@ -136,6 +137,39 @@ def observability_summary(cfg: RunConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def population_glue(cfg: RunConfig) -> dict[str, Any]:
+    """Chapter 01's prose numbers (``ch.glue_all``): size and period of the panel, the main groups'
+    shares of person-months, and the calendar months with the largest and smallest mean stock."""
+    s = population_summary(cfg)
+    groups = main_group_table(cfg)
+    season = seasonal_profile(cfg)
+    return {
+        "pop_rows": s["person_months"], "pop_persons": s["persons"], "pop_months": s["months"],
+        "pop_mean": GlueValue(s["mean_per_month"], 0), "pop_first": s["first_month"], "pop_last": s["last_month"],
+        "pop_share_nedsatt": GlueValue(groups.loc["nedsatt_arbeidsevne", "share_of_person_months"], pct=True),
+        "pop_share_helt": GlueValue(groups.loc["helt_ledige", "share_of_person_months"], pct=True),
+        "pop_month_max": season.idxmax(), "pop_month_min": season.idxmin(),
+    }
+
+
+def outcomes_glue(cfg: RunConfig) -> dict[str, Any]:
+    """Chapter 02's prose numbers (``ch.glue_all``): each outcome's mean in the first month and over
+    the period (jobb as per cent), rows not yet observable and the last month observed."""
+    means = outcome_monthly_means(cfg)
+    first = means.index[0]
+    overall = outcome_overall_means(cfg)
+    obs = observability_summary(cfg).set_index("outcome")
+    glue: dict[str, Any] = {"out_first": first.strftime("%B %Y")}
+    for name in HORIZONS:
+        jobb = name.startswith("jobb")
+        glue[f"out_{name}_first"] = GlueValue(means.loc[first, name], 0 if jobb else 1, pct=jobb)
+        glue[f"out_{name}_mean"] = GlueValue(overall[name] * (100 if jobb else 1), 1 if jobb else 2)
+    for h in ("3", "12"):
+        glue[f"out_na{h}"] = int(obs.loc[f"atid{h}", "rows not yet observable"])
+        glue[f"out_last{h}"] = obs.loc[f"atid{h}", "last month observed"]
+    return glue
+
+
 def regressor_table(cfg: RunConfig) -> pd.DataFrame:
     """The regressor blocks of the atid3 design (as :func:`tables.regressor_table`), from the model stage."""
     return pipeline.main_models(cfg).regressors
@@ -225,6 +259,14 @@ def intro(cfg: RunConfig) -> dict[str, Any]:
     source = ("synthetic register data made by this project's generator" if cfg.is_synthetic
               else f"the extracts in {cfg.data_path}")
     return {"summary": population_summary(cfg), "fingerprint": pipeline.panel_meta(cfg).fingerprint, "source": source}
+
+
+def intro_glue(cfg: RunConfig) -> dict[str, Any]:
+    """Chapter 00's prose values (``ch.glue_all``): what the data are, their period and size, the fingerprint."""
+    i = intro(cfg)
+    s = i["summary"]
+    return {"intro_source": i["source"], "intro_first": s["first_month"], "intro_last": s["last_month"],
+            "intro_rows": s["person_months"], "intro_persons": s["persons"], "intro_fp": i["fingerprint"]}
 
 
 def planted_truth(cfg: RunConfig, name: str) -> pd.Series | None:
