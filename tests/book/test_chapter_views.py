@@ -139,3 +139,19 @@ def test_population_outcomes_and_intro_glue(tiny_cfg):
 
     i = recipes.intro_glue(tiny_cfg)
     assert i["intro_rows"] == s["person_months"] and i["intro_fp"] == recipes.intro(tiny_cfg)["fingerprint"]
+
+
+def test_national_adjusted_and_last_month_rows():
+    from arbeidsindikator.book.uncertainty_view import last_month, national_adjusted
+
+    months = pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01"])
+    t = pd.DataFrame({"outcome": ["atid3"] * 3 + ["jobb3"] * 3, "grouping": "national", "statistic": "month_adjusted",
+                      "period": list(months) * 2, "indicator": [1.0, 2.0, 3.0, 0.01, 0.02, np.nan],
+                      "se": 0.1, "lower_95": 0.0, "upper_95": 1.0})
+    t = pd.concat([t, t.assign(grouping="county")], ignore_index=True)
+    nat = national_adjusted(t)
+    assert len(nat) == 6 and list(nat.index) == list(range(6))
+    assert nat.loc[nat.outcome == "jobb3", "indicator"].iloc[0] == 1.0  # percentage points
+    last = last_month(nat)
+    # each outcome's last month with an indicator: March for atid3, February for jobb3 (March is empty)
+    assert dict(zip(last.outcome, last.period)) == {"atid3": "2020-03", "jobb3": "2020-02"}

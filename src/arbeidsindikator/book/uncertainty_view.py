@@ -19,7 +19,7 @@ from arbeidsindikator.analyses import funnel, interval_views, uncertainty, valid
 from arbeidsindikator.book.chapter import GlueValue
 from arbeidsindikator.config import RunConfig
 
-__all__ = ["UncertaintyPage", "page", "refit_sample_text"]
+__all__ = ["UncertaintyPage", "page", "refit_sample_text", "national_adjusted", "last_month"]
 
 #: outcomes with office funnels and the office table; county funnels for the yearly outcomes
 OFFICE_OUTCOMES = ("atid3", "atid12", "jobb3", "jobb12")
@@ -132,3 +132,18 @@ def page(cfg: RunConfig) -> UncertaintyPage:
     )
     p.glue = _glue(cfg, p)
     return p
+
+
+def national_adjusted(table: pd.DataFrame) -> pd.DataFrame:
+    """The seasonally adjusted national monthly indicators with every method's bounds, jobb in
+    percentage points (:func:`interval_views.in_percentage_points`), rows numbered from 0."""
+    nat = table[(table.grouping == "national") & (table.statistic == "month_adjusted")]
+    return interval_views.in_percentage_points(nat).reset_index(drop=True)
+
+
+def last_month(national: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`national_adjusted` for each outcome's last month with an indicator (a page
+    shows these; the whole monthly table, ~2 000 rows at 78 months, is a download)."""
+    have = national[national["indicator"].notna()]
+    last = have.groupby("outcome", observed=True, sort=False)["period"].transform("max")
+    return have[have["period"] == last].reset_index(drop=True)
