@@ -126,13 +126,14 @@ def driver(config: str) -> int:
         shutil.rmtree(book_dir)
     book_dir.mkdir(parents=True)
     print("@@ stage prepare", file=sys.stderr, flush=True)
+    study = bb.BackgroundStudy(cfg)  # as book.build: the coverage study beside the preparation
     print("prepare:", prepare(cfg), flush=True)
     bb.write_book_config(cfg, book_dir)
     failed = []
     for f in bb.toc_files():
         print(f"@@ stage {f}", file=sys.stderr, flush=True)
         try:
-            bb.execute_chapters(cfg, book_dir, only=[Path(f).name])
+            bb.execute_chapters(cfg, book_dir, only=[Path(f).name], before={study.CHAPTER: study.wait})
         except Exception as exc:  # noqa: BLE001 - report and go on
             failed.append(f)
             print(f"\nCHAPTER FAILED {f}: {type(exc).__name__}: {str(exc)[:500]}", flush=True)
@@ -142,6 +143,7 @@ def driver(config: str) -> int:
                 bb.convert(src, dst)
     # the publication archive and the book's downloads, as book.build does before rendering
     # (chapter 10 links the downloads; without them the render fails on unreadable files)
+    study.stop()
     print("@@ stage publish", file=sys.stderr, flush=True)
     try:
         from arbeidsindikator.book.archive import publish_build

@@ -234,18 +234,32 @@ def summarise_recovery(rec: pd.DataFrame) -> pd.DataFrame:
     return r.reset_index().merge(phi.reset_index(), on="grouping", how="left")
 
 
-def cached_study(cache_dir: Path, spec: SimSpec = SimSpec()) -> dict[str, pd.DataFrame]:
-    """:func:`run_study`, cached on disk by the parameters and the sources of the modules it runs."""
+_STUDY_TABLES = ("coverage", "recovery", "seconds")
+
+
+def study_folder(cache_dir: Path, spec: SimSpec = SimSpec()) -> Path:
+    """Where :func:`cached_study` keeps the study: keyed by the parameters and the sources of the
+    modules it runs (a code change recomputes it)."""
     import hashlib
 
     key = hashlib.sha256((json.dumps(asdict(spec), sort_keys=True) + unc._module_fingerprint()).encode()).hexdigest()[:16]
-    folder = Path(cache_dir) / f"validation-{key}"
-    names = ("coverage", "recovery", "seconds")
-    if all((folder / f"{n}.parquet").exists() for n in names):
-        return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
+    return Path(cache_dir) / f"validation-{key}"
+
+
+def study_is_cached(cache_dir: Path, spec: SimSpec = SimSpec()) -> bool:
+    """True when :func:`cached_study` would read the study instead of running it."""
+    folder = study_folder(cache_dir, spec)
+    return all((folder / f"{n}.parquet").exists() for n in _STUDY_TABLES)
+
+
+def cached_study(cache_dir: Path, spec: SimSpec = SimSpec()) -> dict[str, pd.DataFrame]:
+    """:func:`run_study`, cached on disk by the parameters and the sources of the modules it runs."""
+    folder = study_folder(cache_dir, spec)
+    if study_is_cached(cache_dir, spec):
+        return {n: pd.read_parquet(folder / f"{n}.parquet") for n in _STUDY_TABLES}
     out = run_study(spec)
     folder.mkdir(parents=True, exist_ok=True)
-    for n in names:
+    for n in _STUDY_TABLES:
         atomic_write(folder / f"{n}.parquet", lambda p, n=n: out[n].to_parquet(p, index=False))
     return out
 
@@ -274,3 +288,10 @@ def verdicts(coverage: pd.DataFrame, lo: float = 0.93, hi: float = 0.97) -> pd.D
             row[f"verdict ({kind})"] = "trusted" if lo <= cov <= hi else ("too wide" if cov > hi else "too narrow")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+if __name__ == "__main__":  # python -m arbeidsindikator.analyses.validation CACHE_DIR (book.build runs it beside the preparation)
+    import sys
+
+    Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)  # fail before the study, not after it
+    cached_study(Path(sys.argv[1]))

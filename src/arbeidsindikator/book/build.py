@@ -33,10 +33,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import yaml
 
@@ -166,8 +167,13 @@ def absent_page(src: Path, reason: str) -> str:
             "glossary.\n:::\n")
 
 
-def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = None, log=print) -> dict[str, float]:
-    """Convert and execute every chapter of the toc into ``book_dir``; returns seconds per chapter."""
+def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = None, log=print,
+                     before: dict[str, Callable[[], None]] | None = None) -> dict[str, float]:
+    """Convert and execute every chapter of the toc into ``book_dir``; returns seconds per chapter.
+
+    ``before`` maps a chapter's file stem to a call made just before it runs (e.g. waiting for
+    :class:`BackgroundStudy`).
+    """
     files = toc_files()
     timings: dict[str, float] = {}
     for i, f in enumerate(files, 1):
@@ -176,6 +182,8 @@ def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = No
             continue
         if not src.exists():
             raise ChapterError(f"_toc.yml names '{f}' but {src} does not exist")
+        if before and Path(f).name in before:
+            before[Path(f).name]()
         t0 = time.perf_counter()
         absent = missing_chapter_data(cfg, Path(f).name)
         if absent:
@@ -196,6 +204,50 @@ def execute_chapters(cfg: RunConfig, book_dir: Path, only: list[str] | None = No
         timings[f] = round(time.perf_counter() - t0, 1)
         log(f" {timings[f]} s")
     return timings
+
+
+class BackgroundStudy:
+    """The uncertainty chapter's coverage study (:func:`arbeidsindikator.analyses.validation.cached_study`),
+    run in a child process at the lowest CPU priority while the data are prepared.
+
+    The study simulates its own small panels (it does not read the data), costs ~85 CPU-seconds
+    whatever the data's size, and the preparation leaves a core idle much of the time; run here it
+    is cached before chapter 06 asks for it instead of adding its time to the chapter. Nothing
+    depends on the child: if it fails, chapter 06 runs the study itself (:meth:`wait` says so).
+    """
+
+    CHAPTER = "06_uncertainty"
+
+    def __init__(self, cfg: RunConfig, only: list[str] | None = None):
+        from arbeidsindikator.analyses import validation
+
+        self.proc: subprocess.Popen | None = None
+        if (only and self.CHAPTER not in only) or validation.study_is_cached(cfg.cache_dir):
+            return
+        self._err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", "arbeidsindikator.analyses.validation", str(cfg.cache_dir)],
+                                     stdout=subprocess.DEVNULL, stderr=self._err,
+                                     preexec_fn=lambda: os.nice(19))  # only idle CPU
+
+    def wait(self) -> None:
+        """Wait for the child (before chapter 06); report a failure (chapter 06 then runs the study)."""
+        if self.proc is None:
+            return
+        code = self.proc.wait()
+        if code != 0:
+            self._err.seek(0)
+            tail = self._err.read().decode(errors="replace").strip().splitlines()[-3:]
+            print(f"\nnote: the background coverage study ended with exit {code} ({' | '.join(tail)}); "
+                  f"chapter {self.CHAPTER} runs it itself", flush=True)
+        self._err.close()
+        self.proc = None
+
+    def stop(self) -> None:
+        """End the child if it still runs (a build that failed before chapter 06)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
 
 
 def render(book_dir: Path, out_root: Path = REPO_ROOT, warnings_as_errors: bool = True) -> Path:
@@ -280,18 +332,22 @@ def build(config: str | Path | None, *, out_root: Path = REPO_ROOT, render_html:
     tables_root = run / "tables"
     t0 = time.perf_counter()
     print("preparing data and main models …", end="", flush=True)
-    stages = prepare(cfg)
-    print(f" {time.perf_counter() - t0:.1f} s ({stages})")
-    write_book_config(cfg, book_dir)
-    # chapters link their tables' CSV/Excel files relative to the executed notebooks
-    # (book.chapter.book_dir reads this; the papermill kernels inherit the environment)
-    os.environ["ARBEIDSINDIKATOR_BOOK_DIR"] = str(book_dir)
-    with _tables_root(tables_root):
-        execute_chapters(cfg, book_dir, only=only)
-        if render_html and not only:  # immutable publication archive + the book's downloads (archive.py)
-            from arbeidsindikator.book.archive import publish_build
+    study = BackgroundStudy(cfg, only)
+    try:
+        stages = prepare(cfg)
+        print(f" {time.perf_counter() - t0:.1f} s ({stages})")
+        write_book_config(cfg, book_dir)
+        # chapters link their tables' CSV/Excel files relative to the executed notebooks
+        # (book.chapter.book_dir reads this; the papermill kernels inherit the environment)
+        os.environ["ARBEIDSINDIKATOR_BOOK_DIR"] = str(book_dir)
+        with _tables_root(tables_root):
+            execute_chapters(cfg, book_dir, only=only, before={study.CHAPTER: study.wait})
+            if render_html and not only:  # immutable publication archive + the book's downloads (archive.py)
+                from arbeidsindikator.book.archive import publish_build
 
-            publish_build(cfg, book_dir, since=time.time() - (time.perf_counter() - t_start))
+                publish_build(cfg, book_dir, since=time.time() - (time.perf_counter() - t_start))
+    finally:
+        study.stop()
     if only:
         print(f"executed {only} into {run} (nothing published: a partial build)")
         return book_dir
