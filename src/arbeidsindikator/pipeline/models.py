@@ -277,20 +277,6 @@ def read_column(path: Path, column: str) -> np.ndarray:
     return col.to_numpy().astype(np.float64, copy=False)
 
 
-def _spill_codes(X: pd.DataFrame, folder: Path) -> dict[str, pd.CategoricalDtype]:
-    """Write a frame of categoricals as raw code files (``<block>.npy``); return the dtypes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, b in enumerate(X.columns):
-        np.save(folder / f"{i}.npy", X[b].cat.codes.to_numpy())
-    return {b: X[b].dtype for b in X.columns}
-
-
-def _load_codes(folder: Path, dtypes: dict[str, pd.CategoricalDtype]) -> pd.DataFrame:
-    """The frame :func:`_spill_codes` wrote."""
-    return pd.DataFrame({b: pd.Categorical.from_codes(np.load(folder / f"{i}.npy"), dtype=dt)
-                         for i, (b, dt) in enumerate(dtypes.items())})
-
-
 def compact_design(X: pd.DataFrame) -> Any:
     """``build_design(X)`` with int16 codes when the levels fit (half the memory of int32)."""
     from arbeidsindikator.estimation import build_design
