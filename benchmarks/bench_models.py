@@ -38,6 +38,19 @@ before, 6.9 s after (warm numba cache; 13.2 s on the first call, which compiles 
 that block count): within the noise. The covariates from the file took 38-56 s per design there,
 the larger cost.
 
+Measured 2026-12-02 16:10-16:35 UTC (branch models; the production stage, not this script: full-scale
+panel of cache-main, 24.8 M rows, fullscale.yml, ``fit_main_models_from_file`` + the store write,
+numba warm, nice 10 on a machine at load 7.6-10.6, so wall times are mostly waiting; CPU-s =
+user + sys of the process): main 475.6 s wall / 138.0 CPU-s for the fits stage (design_h3 138 s,
+design_h12 75 s) + store write 201 s / 47.4 CPU-s, peak 3.56 GB; this branch 121.4 s / 117.6 CPU-s
+(design_h3 34.5 s, design_h12 0.25 s: the 12-month design is rebuilt from the 3-month one) +
+91.6 s / 33.0 CPU-s, peak 2.56 GB; coefficients, SEs, iterations and the whole store file
+bit-identical. With the covariate chunks on two threads too (load 10.6-11.4): 390 s / 114.6 CPU-s
++ 94.4 s / 34.3 CPU-s, process 155.5 CPU-s (main 190.9), peak 2.71 GB. Cube stage on that store:
+64.0 CPU-s incl. the new kernel's first compile (main 66.8), peak 1.47 GB (1.70), cells identical. The probits
+are now the largest cost (jobb3 7 and jobb12 6 Newton passes, ~65 CPU-s); starting jobb12 from
+jobb3's solution or jobb3 from the LPM saved no pass (4.1 M-row subset: 6 vs 6, 6+1 vs 7).
+
 Figures only, no pass/fail. Goals (issue): full scale 23 M rows, all four outcomes fit + predict +
 aggregates ≤ 5 min and ≤ 4 GB (stretch ≤ 2 min, ≤ 3 GB); ≥ 20× faster than statsmodels at 1 M;
 ≥ 5× faster than glum on the identical design (shared/docs/performance.md).

@@ -98,3 +98,48 @@ def test_store_from_file_rejects_short_expected_values(panel_file, both_paths, t
     np.fromfile(spills["atid3"], dtype=np.float64)[:-1].tofile(short)
     with pytest.raises(ValueError, match="expected values for 'atid3'"):
         pipeline.store._write_store_from_file(panel_file, {**spills, "atid3": short}, tmp_path / "x.parquet", CHUNK)
+
+
+def _assert_same_design(got, ref):
+    np.testing.assert_array_equal(got.codes, ref.codes)
+    assert got.codes.dtype == ref.codes.dtype
+    assert got.names == ref.names and got.blocks == ref.blocks
+    np.testing.assert_array_equal(got.col_block, ref.col_block)
+    for a, b in zip(got.level_columns, ref.level_columns, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(got.categories, ref.categories, strict=True):
+        pd.testing.assert_index_equal(a, b)
+    assert got.dropped_levels == ref.dropped_levels
+
+
+def test_rebuild_design_equals_build_design(tiny_panel):
+    """The 12-month design rebuilt from the 3-month one (inflow block refilled) is build_design's."""
+    from arbeidsindikator.estimation import build_design
+    from arbeidsindikator.estimation.design import rebuild_design
+    from arbeidsindikator.panel.covariates import CovariateOptions
+
+    opts = CovariateOptions()
+    x3, x12 = build_covariates(tiny_panel, 3, opts), build_covariates(tiny_panel, 12, opts)
+    same = {c for c in x12.columns if x3[c].equals(x12[c])}
+    assert "innstromming" not in same and len(same) > 10
+    ref = build_design(x12, code_dtype=np.int16)
+    got = rebuild_design(build_design(x3, code_dtype=np.int16), x12.drop(columns=sorted(same)), same)
+    _assert_same_design(got, ref)
+
+
+def test_rebuild_design_moves_later_blocks():
+    """A refilled block with fewer levels in the data moves the columns of the blocks after it."""
+    from arbeidsindikator.estimation import build_design
+    from arbeidsindikator.estimation.design import rebuild_design
+
+    rng = np.random.default_rng(5)
+    n = 500
+    cat = lambda codes, k: pd.Categorical.from_codes(codes, categories=[f"l{i}" for i in range(k)])  # noqa: E731
+    a, b, c = rng.integers(0, 6, n), rng.integers(0, 4, n), rng.integers(0, 5, n)
+    x1 = pd.DataFrame({"a": cat(a, 6), "b": cat(b, 4), "c": cat(c, 5)})
+    b2 = np.where(b == 2, 0, b)  # level l2 of b has no rows: its column is dropped, c's move down
+    x2 = x1.assign(b=cat(b2, 4))
+    for dt in (np.int16, np.int32):
+        got = rebuild_design(build_design(x1, code_dtype=dt), x2[["b"]], {"a", "c"})
+        _assert_same_design(got, build_design(x2, code_dtype=dt))
+        assert got.dropped_levels == {"b": ["l2"]}

@@ -107,6 +107,17 @@ def test_cube_of_disjoint_chunks_adds_up(chunked_cfg):
     pd.testing.assert_frame_equal(one, c.cells, check_exact=False, check_dtype=False, check_categorical=False, **TOL)
 
 
+def test_add_chunk_equals_partials_bit_for_bit(chunked_cfg):
+    """The build's one-kernel chunk sums equal Accumulator.add(chunk_partials(...)) exactly."""
+    c = pipeline.cube(chunked_cfg)
+    chunks = list(pipeline.iter_chunks(chunked_cfg))[:6]
+    a, b = cb.Accumulator(cb.n_cells(c.levels)), cb.Accumulator(cb.n_cells(c.levels))
+    for chunk in chunks:
+        a.add(cb.chunk_partials(chunk, c.levels))
+        cb.add_chunk(b, chunk, c.levels)
+    pd.testing.assert_frame_equal(a.result(), b.result(), check_exact=True)
+
+
 def test_monthly_from_arrays_equals_indicator_monthly(tiny_cfg):
     df = pipeline.panel_with_expected(tiny_cfg)
     e = df["exp_atid3"].to_numpy() + 0.1

@@ -315,6 +315,45 @@ def fill_codes(block_codes: list[np.ndarray], lut: np.ndarray, out: np.ndarray) 
 
 
 @nb.njit(cache=True, nogil=True)
+def _k_fill_block(cc, lut, b, start, stop, out):  # type: ignore[no-untyped-def]
+    """out[i, b] = lut[cc[i]] for rows [start, stop): one block's column of the design's codes."""
+    for i in range(start, stop):
+        out[i, b] = lut[cc[i]]
+
+
+@nb.njit(cache=True, nogil=True)
+def _k_shift_block(b, shift, start, stop, out):  # type: ignore[no-untyped-def]
+    """out[i, b] += shift where out[i, b] is a design column (>= 0), rows [start, stop)."""
+    for i in range(start, stop):
+        if out[i, b] >= 0:
+            out[i, b] += shift
+
+
+def fill_block(cc: np.ndarray, lut: np.ndarray, out: np.ndarray, b: int) -> None:
+    """Column ``b`` of the design's code matrix ``out`` := ``lut[cc]`` (row parts on the thread pool)."""
+    n = out.shape[0]
+    cc = np.ascontiguousarray(cc)
+    lut = np.ascontiguousarray(lut, dtype=out.dtype)
+
+    def job(part: tuple[int, int]) -> None:
+        _k_fill_block(cc, lut, b, part[0], part[1], out)
+
+    for _ in _map_parts(job, _parts(n, 1 << 30), n):
+        pass
+
+
+def shift_block(out: np.ndarray, b: int, shift: int) -> None:
+    """Add ``shift`` to the design columns (codes >= 0) of block ``b`` of ``out``."""
+    n = out.shape[0]
+
+    def job(part: tuple[int, int]) -> None:
+        _k_shift_block(b, out.dtype.type(shift), part[0], part[1], out)
+
+    for _ in _map_parts(job, _parts(n, 1 << 30), n):
+        pass
+
+
+@nb.njit(cache=True, nogil=True)
 def _k_linpred(codes, beta, start, stop, out):  # type: ignore[no-untyped-def]
     """out[i] = beta[0] + Σ beta[active] for rows [start, stop); NaN for a dropped level (−2)."""
     for i in range(start, stop):

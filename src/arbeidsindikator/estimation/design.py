@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Design", "DesignError", "build_design"]
+__all__ = ["Design", "DesignError", "build_design", "rebuild_design"]
 
 #: Reference level marker in :attr:`Design.codes`; levels dropped as empty get ``_UNSEEN``.
 _REF = -1
@@ -172,4 +172,99 @@ def build_design(
         col_block=np.asarray(col_block, dtype=np.int64),
         dropped_levels=dropped,
         mask=mask,
+    )
+
+
+def rebuild_design(prev: Design, X: pd.DataFrame, same: set[str] | frozenset[str]) -> Design:
+    """``build_design(X, code_dtype=prev.codes.dtype)``, reusing ``prev``'s codes for the blocks in ``same``.
+
+    ``prev`` was built (without a mask) from a frame with the same blocks in the same order;
+    ``same`` names blocks whose categorical codes are identical to those ``prev`` was built from
+    (the caller checks). They may be absent from ``X`` (their categories are ``prev``'s); their
+    columns keep their levels and move only if earlier blocks gained or lost columns. The other
+    blocks are counted and filled from ``X``. **Takes over** ``prev.codes`` (overwritten in place, so the
+    new design costs no second code matrix); ``prev`` must not be used afterwards.
+
+    The result equals ``build_design(X, code_dtype=prev.codes.dtype)`` (a test checks it): for
+    the 12-month design of the models stage only the inflow block is refilled.
+    """
+    from arbeidsindikator.estimation._kernels import fill_block, level_counts, shift_block  # noqa: PLC0415
+
+    blocks = list(prev.blocks)
+    given = [str(c) for c in X.columns]
+    if given != [b for b in blocks if b in given] or not set(blocks) - set(same) <= set(given):
+        raise ValueError(f"blocks of X {given} do not match the previous design's {blocks} (reused: {sorted(same)})")
+    if prev.mask is not None:
+        raise ValueError("rebuild_design needs a design built without a mask")
+    if len(X) != prev.n_rows:
+        raise ValueError(f"X has {len(X)} rows, the previous design {prev.n_rows}")
+    same = {b for b in same if b in blocks and (b not in given
+                                                 or X[b].cat.categories.equals(prev.categories[blocks.index(b)]))}
+    codes = prev.codes
+    dtype = codes.dtype
+    todo = [b for b in blocks if b not in same]
+    raw: dict[str, np.ndarray] = {}
+    for col in todo:
+        s = X[col]
+        if not isinstance(s.dtype, pd.CategoricalDtype):
+            raise TypeError(f"regressor column {col!r} has dtype {s.dtype}, expected a pandas Categorical")
+        if len(s.cat.categories) == 0:
+            raise ValueError(f"regressor column {col!r} has no categories")
+        cc = s.cat.codes.to_numpy()
+        n_missing = int(np.count_nonzero(cc < 0))
+        if n_missing:
+            raise ValueError(f"regressor column {col!r} has {n_missing} missing values; recode them as a level")
+        raw[col] = cc
+    cats_of = {b: (prev.categories[i] if b in same else X[b].cat.categories) for i, b in enumerate(blocks)}
+    n_levels = sum(len(c) for c in cats_of.values())
+    if n_levels > np.iinfo(dtype).max:
+        raise ValueError(f"{n_levels} levels do not fit code_dtype {dtype}; use int32")
+    counts = (level_counts([raw[c] for c in todo], max(len(X[c].cat.categories) for c in todo), None)
+              if todo else None)
+    names = ["const"]
+    col_block = [-1]
+    categories: list[pd.Index] = []
+    level_columns: list[np.ndarray] = []
+    dropped: dict[str, list[object]] = {}
+    for b, col in enumerate(blocks):
+        cats = cats_of[col]
+        lut = np.full(len(cats), _UNSEEN, dtype=np.int32)
+        lut[0] = _REF
+        if col in same:
+            old = prev.level_columns[b]
+            kept = old >= 0
+            kept[0] = False
+            start = len(names)
+            first_old = int(old[kept].min()) if kept.any() else start
+            for j in range(1, len(cats)):
+                if kept[j]:
+                    lut[j] = len(names)
+                    names.append(f"{col}[{cats[j]}]")
+                    col_block.append(b)
+                else:
+                    dropped.setdefault(col, []).append(cats[j])
+            shift = start - first_old
+            if shift and kept.any():
+                shift_block(codes, b, shift)
+        else:
+            cnt = counts[todo.index(col), : len(cats)]  # type: ignore[index]
+            for j in range(1, len(cats)):
+                if cnt[j] > 0:
+                    lut[j] = len(names)
+                    names.append(f"{col}[{cats[j]}]")
+                    col_block.append(b)
+                else:
+                    dropped.setdefault(col, []).append(cats[j])
+            fill_block(raw[col], lut.astype(dtype), codes, b)
+        categories.append(cats)
+        level_columns.append(lut)
+    return Design(
+        codes=codes,
+        names=names,
+        blocks=blocks,
+        categories=tuple(categories),
+        level_columns=tuple(level_columns),
+        col_block=np.asarray(col_block, dtype=np.int64),
+        dropped_levels=dropped,
+        mask=None,
     )

@@ -196,14 +196,7 @@ def chunk_partials(chunk: pd.DataFrame, levels: Levels, outcomes: Sequence[str] 
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    month_code = levels.months.get_indexer(pd.DatetimeIndex(chunk["month"]))
-    if (month_code < 0).any():
-        raise ValueError("chunk holds a month outside the cube's months")
-    month_code = month_code.astype(np.int64)
-    org_codes = {lvl: (_codes(chunk[col], levels.categories[col])[0] if col else np.zeros(len(chunk), np.int64))
-                 for lvl, col in ORG_LEVELS.items()}
-    by_codes = {b: (_codes(chunk[b], None if b in FLAG_BREAKDOWNS else levels.categories[b])[0] if b else np.zeros(len(chunk), np.int64))
-                for b in BREAKDOWNS}
+    month_code, org_codes, by_codes = _chunk_codes(chunk, levels)
     combos = _combos(levels, outcomes)
     n_m = len(levels.months)
     codes = {(c.org_level, c.breakdown): (month_code * c.n_units + org_codes[c.org_level]) * c.n_groups + by_codes[c.breakdown]
@@ -224,6 +217,117 @@ def chunk_partials(chunk: pd.DataFrame, levels: Levels, outcomes: Sequence[str] 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, outcomes))
     return pd.concat([p for r in results for p in r], ignore_index=True)
+
+
+@nb.njit(cache=True, nogil=True)
+def _chunk_cube_kernel(month, org, by, n_units, n_groups, n_m, y, e, offsets,
+                       n_all_g, n_g, sy_g, se_g, sr_g, m2y_g, m2r_g):  # type: ignore[no-untyped-def]
+    """One outcome's cells of one chunk for every org level × breakdown, added to the cube.
+
+    Per combination (org level ``lv`` × breakdown ``b``, first global cell ``offsets[lv, b]``):
+    the chunk's per-cell sums and two-pass M2 exactly as :func:`_cell_kernel` (cell code
+    computed per row, no code array), then merged into the running totals (``*_g``) exactly as
+    :meth:`Accumulator.add` does (Chan et al.): the same float64 operations in the same order,
+    so the cube is identical to ``combine_partials(chunk_partials(...))``.
+    """
+    rows = month.shape[0]
+    for lv in range(org.shape[0]):
+        for b in range(by.shape[0]):
+            ng = n_groups[b]
+            nu = n_units[lv]
+            size = n_m * nu * ng
+            n_all = np.zeros(size, np.int64)
+            n = np.zeros(size, np.int64)
+            sy = np.zeros(size)
+            se = np.zeros(size)
+            sr = np.zeros(size)
+            for i in range(rows):
+                c = (month[i] * nu + org[lv, i]) * ng + by[b, i]
+                n_all[c] += 1
+                if not np.isnan(y[i]):
+                    n[c] += 1
+                    sy[c] += y[i]
+                    se[c] += e[i]
+                    sr[c] += y[i] - e[i]
+            my = np.zeros(size)
+            mr = np.zeros(size)
+            for c in range(size):
+                if n[c] > 0:
+                    my[c] = sy[c] / n[c]
+                    mr[c] = sr[c] / n[c]
+            m2y = np.zeros(size)
+            m2r = np.zeros(size)
+            for i in range(rows):
+                if not np.isnan(y[i]):
+                    c = (month[i] * nu + org[lv, i]) * ng + by[b, i]
+                    d = y[i] - my[c]
+                    m2y[c] += d * d
+                    d = (y[i] - e[i]) - mr[c]
+                    m2r[c] += d * d
+            base = offsets[lv, b]
+            for c in range(size):
+                if n_all[c] == 0:
+                    continue
+                g = base + c
+                na = n_g[g]
+                nb_ = n[c]
+                tot = na + nb_
+                # Accumulator.add: both M2 with the running sums before this chunk, then the sums
+                d = sy[c] / nb_ - sy_g[g] / na if (na > 0 and nb_ > 0) else 0.0
+                m2y_g[g] += m2y[c] + (d * d * na * nb_ / tot if tot > 0 else 0.0)
+                d = sr[c] / nb_ - sr_g[g] / na if (na > 0 and nb_ > 0) else 0.0
+                m2r_g[g] += m2r[c] + (d * d * na * nb_ / tot if tot > 0 else 0.0)
+                sy_g[g] += sy[c]
+                se_g[g] += se[c]
+                sr_g[g] += sr[c]
+                n_all_g[g] += n_all[c]
+                n_g[g] = tot
+
+
+def _chunk_codes(chunk: pd.DataFrame, levels: Levels) -> tuple[np.ndarray, dict[int, np.ndarray], dict[str | None, np.ndarray]]:
+    """Month, org-unit and breakdown codes of a chunk's rows under fixed levels (shared by the outcomes)."""
+    month_code = levels.months.get_indexer(pd.DatetimeIndex(chunk["month"]))
+    if (month_code < 0).any():
+        raise ValueError("chunk holds a month outside the cube's months")
+    month_code = month_code.astype(np.int64)
+    org_codes = {lvl: (_codes(chunk[col], levels.categories[col])[0] if col else np.zeros(len(chunk), np.int64))
+                 for lvl, col in ORG_LEVELS.items()}
+    by_codes = {b: (_codes(chunk[b], None if b in FLAG_BREAKDOWNS else levels.categories[b])[0] if b else np.zeros(len(chunk), np.int64))
+                for b in BREAKDOWNS}
+    return month_code, org_codes, by_codes
+
+
+def add_chunk(acc: "Accumulator", chunk: pd.DataFrame, levels: Levels, outcomes: Sequence[str] = OUTCOMES) -> None:
+    """``acc.add(chunk_partials(chunk, levels, outcomes))`` without the partial frames (same sums, bit for bit).
+
+    One numba sweep per outcome over the chunk's rows fills every org level × breakdown at once
+    (no cell-code array per combination, no partial DataFrame to concatenate and scatter); the
+    outcomes run on two threads (the kernel releases the GIL; they touch disjoint cells).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    month_code, org_codes, by_codes = _chunk_codes(chunk, levels)
+    combos = _combos(levels, outcomes)
+    lvls, brks = list(ORG_LEVELS), list(BREAKDOWNS)
+    org = np.ascontiguousarray(np.stack([org_codes[lv] for lv in lvls]).astype(np.int64))
+    by = np.ascontiguousarray(np.stack([by_codes[b] for b in brks]).astype(np.int64))
+    n_m = len(levels.months)
+
+    def one(outcome: str) -> None:
+        n_units = np.zeros(len(lvls), np.int64)
+        n_groups = np.zeros(len(brks), np.int64)
+        offsets = np.zeros((len(lvls), len(brks)), np.int64)
+        for c in (c for c in combos if c.outcome == outcome):
+            n_units[lvls.index(c.org_level)] = c.n_units
+            n_groups[brks.index(c.breakdown)] = c.n_groups
+            offsets[lvls.index(c.org_level), brks.index(c.breakdown)] = c.offset
+        y = np.ascontiguousarray(chunk[outcome].to_numpy(dtype=float))
+        e = np.ascontiguousarray(chunk[f"exp_{outcome}"].to_numpy(dtype=float))
+        _chunk_cube_kernel(month_code, org, by, n_units, n_groups, n_m, y, e, offsets, acc.n_all, acc.n,
+                           acc.s["sum_y"], acc.s["sum_e"], acc.s["sum_r"], acc.s["m2_y"], acc.s["m2_r"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, outcomes))
 
 
 class Accumulator:
@@ -495,7 +599,7 @@ def build(chunks: Iterator[pd.DataFrame], levels: Levels, outcomes: Sequence[str
     acc = Accumulator(n_cells(levels, outcomes))
     summaries: list[dict[str, pd.DataFrame]] = []
     for chunk in chunks:
-        acc.add(chunk_partials(chunk, levels, outcomes))
+        add_chunk(acc, chunk, levels, outcomes)  # = acc.add(chunk_partials(chunk, levels, outcomes))
         summaries.append(chunk_summaries(chunk, levels))
         if len(summaries) >= 8:
             summaries = [combine_summaries(summaries)]

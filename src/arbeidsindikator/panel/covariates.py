@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -314,6 +315,32 @@ def used_rows(panel: pd.DataFrame, horizon: int) -> np.ndarray:
     return ok
 
 
+@nb.njit(cache=True, nogil=True)
+def _k_level_totals(codes, used, ys, rows_k, n_k, ones_k):  # type: ignore[no-untyped-def]
+    """Per level: rows (all), used rows, and ones of each 0/1 outcome among the used rows (codes -1 skipped)."""
+    n_y = ys.shape[0]
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c < 0:
+            continue
+        rows_k[c] += 1
+        if used[i]:
+            n_k[c] += 1
+            for k in range(n_y):
+                ones_k[k, c] += ys[k, i]
+
+
+def _level_totals(codes: np.ndarray, used: np.ndarray, ys: np.ndarray, K: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows per level, used rows per level and ones per level of each row of ``ys`` (int64 counts)."""
+    rows_k = np.zeros(K, dtype=np.int64)
+    n_k = np.zeros(K, dtype=np.int64)
+    ones_k = np.zeros((ys.shape[0], K), dtype=np.int64)
+    _k_level_totals(np.ascontiguousarray(codes), np.ascontiguousarray(used), np.ascontiguousarray(ys), rows_k, n_k,
+                    ones_k)
+    return rows_k, n_k, ones_k
+
+
 def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: PoolingRule
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge rare levels of every block of ``X`` into their neighbours (module docstring).
@@ -331,8 +358,8 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
     horizon, block, level, merged into (the level its rows carry in the end), reason, and the
     persons and used rows of the cell when it was merged (with any level merged into it before).
 
-    Cost: a few passes over the rows per block (counts and outcome sums per level are additive
-    over merges); distinct persons are counted only on the rows of levels too small to be sure
+    Cost: one numba pass over the rows per block (rows, used rows and outcome sums per level,
+    additive over merges); distinct persons are counted only on the rows of levels too small to be sure
     of ``min_persons`` (fewer rows than ``min_persons`` × months).
     """
     records: list[dict[str, Any]] = []
@@ -340,34 +367,42 @@ def pool_rare_levels(X: pd.DataFrame, panel: pd.DataFrame, horizon: int, rule: P
         return X, pd.DataFrame(records, columns=list(POOLING_COLUMNS))
     used = used_rows(panel, horizon)
     probits = [o for o in OUTCOMES if HORIZONS[o] == horizon and FAMILY[o] == "probit" and o in panel.columns]
-    ys = [(panel[o].to_numpy(dtype=float)[used] > 0.5).astype(np.int64) for o in probits]  # 0/1 outcomes
-    pid = panel["person_id"].to_numpy()[used] if "person_id" in panel.columns else np.arange(int(used.sum()))
+    # 0/1 outcomes of every row (NaN > 0.5 is False; only used rows are counted)
+    ys = np.empty((len(probits), len(X)), dtype=np.int8)
+    for k, o in enumerate(probits):
+        ys[k] = panel[o].to_numpy(dtype=float) > 0.5
+    person = panel["person_id"].to_numpy() if "person_id" in panel.columns else None
     n_months = int(panel["month"].nunique()) if "month" in panel.columns else len(panel)
     small_rows = rule.min_persons * n_months  # a cell with at least this many rows has ≥ min_persons persons
+    if not (rule.no_variation and len(probits)):
+        ys = ys[:0]
     out = {}
     for block in X.columns:
         cat = X[block].array
         cats = [str(c) for c in cat.categories]
         K = len(cats)
         codes_all = np.asarray(cat.codes)
-        has_rows = np.bincount(codes_all.astype(np.int64) + 1, minlength=K + 1)[1:] > 0
-        c1 = codes_all[used].astype(np.int64) + 1  # 0 = missing
-        if rule.no_variation and ys:  # rows and ones per level in one integer pass per outcome
-            both = [np.bincount(2 * c1 + y, minlength=2 * K + 2).reshape(K + 1, 2)[1:] for y in ys]
-            n0 = both[0].sum(axis=1).astype(float)
-            s0 = [b[:, 1].astype(float) for b in both]
+        # rows per level (all rows), used rows and ones per level: one numba pass per block
+        rows_k, n_k, ones_k = _level_totals(codes_all, used, ys, K)
+        has_rows = rows_k > 0
+        n0 = n_k.astype(float)
+        s0 = [ones_k[k].astype(float) for k in range(ys.shape[0])]
+        is_small = n0 < small_rows
+        if is_small.any():  # the used rows of small levels only
+            sel = used & (codes_all >= 0) & is_small[np.clip(codes_all, 0, None)]
+            sc = codes_all[sel].astype(np.int64)
+            sp = person[sel] if person is not None else np.flatnonzero(sel[used])
+            del sel
         else:
-            n0 = np.bincount(c1, minlength=K + 1)[1:].astype(float)
-            s0 = []
-        is_small = np.r_[False, n0 < small_rows]
-        sel = is_small[c1]
-        sc, sp = c1[sel] - 1, pid[sel]  # the rows of small levels only
-        del c1, sel
+            sc = np.zeros(0, dtype=np.int64)
+            sp = np.zeros(0, dtype=np.int64)
 
         def persons_of(levels: np.ndarray, _codes: np.ndarray = codes_all) -> int:
             """Distinct persons among the used rows whose original level is in ``levels`` (bool per level)."""
-            cu = _codes[used]
-            return int(np.unique(pid[(cu >= 0) & levels[np.clip(cu, 0, None)]]).size)
+            rows = used & (_codes >= 0) & levels[np.clip(_codes, 0, None)]
+            if person is None:  # rows are counted
+                return int(np.count_nonzero(rows))
+            return int(np.unique(person[rows]).size)
 
         live, recs = pool_block(block, cats, has_rows, n0, s0, sc, sp, small_rows, persons_of, rule, horizon,
                                 probits)
@@ -497,18 +532,26 @@ def horizon_of(outcome: str) -> int:
 
 
 def regressor_summary(X: pd.DataFrame) -> pd.DataFrame:
-    """One row per regressor block of a covariate frame: levels present, reference, most frequent."""
+    """One row per regressor block of a covariate frame: levels present, reference, most frequent.
+
+    From the rows per level (one count pass per block, no ``value_counts``); the most frequent
+    level is the first in category order among those with the most rows.
+    """
     rows = []
+    n = len(X)
+    no_rows = np.ones(n, dtype=bool)
+    empty = np.zeros((0, n), dtype=np.int8)
     for block in X.columns:
         s = X[block]
-        counts = s.value_counts()
+        cats = s.cat.categories
+        counts, _, _ = _level_totals(s.cat.codes.to_numpy(), no_rows, empty, len(cats))
         rows.append(
             {
                 "regressor": block,
                 "levels in data": int((counts > 0).sum()),
-                "reference level": str(s.cat.categories[0]),
-                "share at reference": float((s == s.cat.categories[0]).mean()),
-                "most frequent level": str(counts.idxmax()),
+                "reference level": str(cats[0]),
+                "share at reference": float(counts[0] / n) if n else float("nan"),
+                "most frequent level": str(cats[int(np.argmax(counts))]),
             }
         )
     return pd.DataFrame(rows)

@@ -191,16 +191,33 @@ def covariates_from_file(
     columns = [c for c in log.used if c not in whole_cols] + sorted(whole_cols)
     dtypes = {b: sample[b].dtype for b in sample.columns}
     codes = {b: np.empty(n, dtype=sample[b].cat.codes.dtype) for b in todo}
-    lo = 0
-    for batch in (pf.iter_batches(batch_size=max(int(chunk_rows), 1), columns=columns) if todo else ()):
+
+    def build(lo: int, batch: Any) -> int:
+        """One chunk's blocks into rows [lo, lo + len) of ``codes``."""
         part = build_covariates(batch.to_pandas(), horizon, options)
         hi = lo + len(part)
         for b, arr in codes.items():
             if part[b].dtype != dtypes[b]:
                 raise ValueError(f"covariate block {b!r} has chunk-dependent levels; it cannot be built in chunks")
             arr[lo:hi] = part[b].cat.codes.to_numpy()
-        lo = hi
-        del part, batch
+        return hi
+
+    # chunks on two threads (numpy releases the GIL in the per-row work); each writes its own
+    # rows, so the result does not depend on the order they finish in; at most 3 chunks in memory
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    lo = 0
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        pending: deque[Future[int]] = deque()
+        for batch in (pf.iter_batches(batch_size=max(int(chunk_rows), 1), columns=columns) if todo else ()):
+            pending.append(ex.submit(build, lo, batch))
+            lo += batch.num_rows
+            del batch
+            while len(pending) > 2:
+                pending.popleft().result()
+        while pending:
+            pending.popleft().result()
     if todo and lo != n:
         raise ValueError(f"read {lo} rows from {path}, the file has {n}")
     cols: dict[str, pd.Categorical] = {}
@@ -217,11 +234,13 @@ def covariates_from_file(
     return _pool_from_file(X, path, horizon, pool_opts) if pool else X
 
 
-def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: CovariateOptions) -> pd.DataFrame:
+def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: CovariateOptions,
+                    rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """``X`` (unpooled covariates of the panel file) with the rare levels pooled over the whole panel.
 
     Reads only the columns the rule counts on (person, month, the horizon's outcomes); equal to
-    the pooling :func:`build_covariates` does on the whole panel in memory.
+    the pooling :func:`build_covariates` does on the whole panel in memory. ``rows``: those
+    columns already read (:func:`_pooling_rows`), or some of them (the rest is read here).
     """
     import pyarrow.parquet as pq
 
@@ -231,10 +250,23 @@ def _pool_from_file(X: pd.DataFrame, path: Path, horizon: int, options: Covariat
         return X
     have = set(pq.read_schema(path).names)
     cols = [c for c in ["person_id", "month", *[o for o in OUTCOMES if horizon_of(o) == horizon]] if c in have]
-    panel = pd.read_parquet(path, columns=cols)
-    X, pooled = pool_rare_levels(X, panel, horizon, options.pooling)
+    panel = rows if rows is not None else pd.DataFrame(index=pd.RangeIndex(len(X)))
+    missing = [c for c in cols if c not in panel.columns]
+    if missing:
+        panel = panel.assign(**dict(pd.read_parquet(path, columns=missing).items()))
+    X, pooled = pool_rare_levels(X, panel[cols], horizon, options.pooling)
     X.attrs["pooled"] = pooled.to_dict("records")
     return X
+
+
+def _pooling_rows(path: Path, options: CovariateOptions) -> pd.DataFrame | None:
+    """The columns every horizon's pooling counts on (person, month), read once; None without pooling."""
+    import pyarrow.parquet as pq
+
+    if not options.pooling.active:
+        return None
+    have = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in ("person_id", "month") if c in have])
 
 
 def read_column(path: Path, column: str) -> np.ndarray:
@@ -243,20 +275,6 @@ def read_column(path: Path, column: str) -> np.ndarray:
 
     col = pq.read_table(path, columns=[column]).column(column)
     return col.to_numpy().astype(np.float64, copy=False)
-
-
-def _spill_codes(X: pd.DataFrame, folder: Path) -> dict[str, pd.CategoricalDtype]:
-    """Write a frame of categoricals as raw code files (``<block>.npy``); return the dtypes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, b in enumerate(X.columns):
-        np.save(folder / f"{i}.npy", X[b].cat.codes.to_numpy())
-    return {b: X[b].dtype for b in X.columns}
-
-
-def _load_codes(folder: Path, dtypes: dict[str, pd.CategoricalDtype]) -> pd.DataFrame:
-    """The frame :func:`_spill_codes` wrote."""
-    return pd.DataFrame({b: pd.Categorical.from_codes(np.load(folder / f"{i}.npy"), dtype=dt)
-                         for i, (b, dt) in enumerate(dtypes.items())})
 
 
 def compact_design(X: pd.DataFrame) -> Any:
@@ -291,6 +309,7 @@ def fit_main_models_from_file(
     float64, one per panel row) instead of being kept. Returns the models (``expected`` None)
     and the spill files. Results equal :func:`fit_main_models` on the same panel.
     """
+    from arbeidsindikator.estimation.design import rebuild_design
     from arbeidsindikator.panel.covariates import regressor_summary
 
     family = family or FAMILY
@@ -300,22 +319,45 @@ def fit_main_models_from_file(
     pooled: dict[int, list[dict[str, Any]]] = {}
     regressors = None
     spill_dir.mkdir(parents=True, exist_ok=True)
-    base: pd.DataFrame | None = None
     horizons = sorted({horizon_of(o) for o in outcomes})
+    # Every horizon's covariates up front: the 12-month ones share the horizon-free blocks of the
+    # 3-month ones (same arrays), so only the inflow block is read and built again.
+    t0 = time.perf_counter()
+    unpooled: dict[int, pd.DataFrame] = {}
+    base: pd.DataFrame | None = None
+    for h in horizons:
+        unpooled[h] = base = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base, pool=False)
+    del base
+    release_arrow_memory()
+    rows = _pooling_rows(path, options)  # person and month, read once for every horizon's pooling
+    Xs: dict[int, pd.DataFrame] = {}
+    for h in horizons:
+        Xs[h] = _pool_from_file(unpooled.pop(h), path, h, options, rows=rows)  # counted over the whole panel
+        pooled[h] = list(Xs[h].attrs.get("pooled", []))
+    del rows
+    release_arrow_memory()
+    # blocks whose pooled codes equal the previous horizon's: the next design keeps their columns
+    same: dict[int, set[str]] = {}
+    for prev, h in zip(horizons, horizons[1:]):
+        a, b = Xs[prev], Xs[h]
+        same[h] = {c for c in b.columns if c in a.columns and a[c].dtype == b[c].dtype
+                   and np.array_equal(a[c].cat.codes.to_numpy(), b[c].cat.codes.to_numpy())}
+    t_cov = time.perf_counter() - t0
+    design = None
     for h in horizons:
         t0 = time.perf_counter()
-        X = covariates_from_file(path, h, options, chunk_rows=chunk_rows, base=base, pool=False)
-        base = None
-        release_arrow_memory()
-        if h != horizons[-1]:  # the next horizon reuses its horizon-free blocks (unpooled): on disk meanwhile
-            base_dtypes = _spill_codes(X, spill_dir / "covariates")
-        X = _pool_from_file(X, path, h, options)  # pooling counts over the whole panel, per horizon
-        pooled[h] = list(X.attrs.get("pooled", []))
+        X = Xs.pop(h)
         if h == 3:
             regressors = regressor_summary(X)
-        design = compact_design(X)
+        if design is None:
+            design = compact_design(X)
+        else:  # the previous horizon's design with the changed blocks refilled (in place)
+            design = rebuild_design(design, X, same[h])
+        for nxt in Xs:  # the later horizons need only their own blocks
+            Xs[nxt] = Xs[nxt].drop(columns=[c for c in same.get(nxt, ()) if c in Xs[nxt].columns])
         del X
-        t_design = time.perf_counter() - t0
+        t_design = time.perf_counter() - t0 + t_cov
+        t_cov = 0.0
         seconds[f"design_h{h}"] = round(t_design, 2)
         for outcome, res, pred, secs in _fit_horizon(design, h, outcomes, lambda o: read_column(path, o), family, cov_type):
             t0 = time.perf_counter()
@@ -324,8 +366,6 @@ def fit_main_models_from_file(
             pred.tofile(spills[outcome])
             del pred
             seconds[outcome] = round(secs + time.perf_counter() - t0, 2)
-        del design
-        if h != horizons[-1]:
-            base = _load_codes(spill_dir / "covariates", base_dtypes)
+    del design
     return (MainModels(fits={o: fits[o] for o in outcomes}, expected=None, seconds=seconds, regressors=regressors,
                        pooled=pooled), {o: spills[o] for o in outcomes})
