@@ -161,3 +161,20 @@ def test_memoised_blocks_equal_build_covariates_in_any_order(tiny_cfg):
         ref.attrs = {}
         pd.testing.assert_frame_equal(c.covariates(opts), ref)
     assert len(c._pooled) >= 1 and len(c._made) > len(c.order)
+
+
+def test_codes_of_the_other_horizon_equal_a_fresh_pass(tiny_cfg):
+    """coded(cfg, 12) made from the horizon-3 codes in memory (only inflow and outcomes read)
+    equals the codes of a pass over the whole store (issue 11)."""
+    alternatives.forget()
+    fresh = alternatives.coded(tiny_cfg, 12)
+    alternatives.coded(tiny_cfg, 3)
+    derived = alternatives.coded(tiny_cfg, 12)
+    alternatives.forget()
+    assert derived is not fresh and derived.order == fresh.order
+    for name in ("duration", "inflow", "month", "person"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(fresh, name))
+    for o in fresh.y:
+        np.testing.assert_array_equal(derived.y[o], fresh.y[o])
+    opts = covariate_options(tiny_cfg)
+    pd.testing.assert_frame_equal(derived.covariates(opts), fresh.covariates(opts))

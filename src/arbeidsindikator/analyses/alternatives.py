@@ -353,12 +353,18 @@ _CODED: dict[tuple[str, int], Coded] = {}
 def coded(cfg: RunConfig, horizon: int) -> Coded:
     """:class:`Coded` for a configuration and horizon, from one pass over the store's chunks.
 
-    Memoised (one at a time): the chapter's alternatives of one horizon share it.
+    Memoised (one horizon at a time): the chapter's alternatives of one horizon share it; the
+    next horizon of the same store reuses every block that does not depend on the horizon
+    (:func:`_other_horizon`), so a second horizon reads three columns instead of twenty.
     """
     key = (str(store_dir(cfg)), horizon)
     if key in _CODED:
         return _CODED[key]
+    other = next((c for (k, _h), c in _CODED.items() if k == key[0]), None)
     _CODED.clear()
+    if other is not None:  # the other horizon's codes are in memory: only what the horizon changes is read
+        _CODED[key] = _other_horizon(cfg, other, horizon)
+        return _CODED[key]
     import pyarrow.parquet as pq
 
     from arbeidsindikator.pipeline import main_models, store_panel_path
@@ -422,6 +428,32 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
               y={o: arrays.pop(o) for o in outcomes}, person=arrays.pop("person_id"), growth=arrays.pop("growth", None))
     _CODED[key] = c
     return c
+
+
+def _other_horizon(cfg: RunConfig, c: Coded, horizon: int) -> Coded:
+    """:class:`Coded` of ``horizon`` from the codes of the other horizon and three store columns.
+
+    Only the inflow block (``innstrom<h>``, averaged over the horizon) and the outcomes depend on
+    the horizon in :func:`build_covariates`; every other block, the durations, months, groups and
+    persons are the other horizon's (shared arrays, never written). Blocks are made and pooled
+    anew (the pooling counts the horizon's own used rows).
+    """
+    outcomes = [o for o, h in HORIZONS.items() if h == horizon]
+    inflow = np.empty(c.n)
+    y = {o: np.empty(c.n) for o in outcomes}
+    lo = 0
+    for chunk in iter_chunks(cfg, [f"innstrom{horizon}", *outcomes]):
+        hi = lo + len(chunk)
+        inflow[lo:hi] = chunk[f"innstrom{horizon}"].to_numpy(dtype=float)
+        for o in outcomes:
+            y[o][lo:hi] = chunk[o].to_numpy(dtype=float)
+        lo = hi
+        del chunk
+    if lo != c.n:
+        raise AssertionError(f"the store's chunks hold {lo} rows, the codes {c.n}")
+    return Coded(horizon=horizon, order=list(c.order), blocks=c.blocks, duration=c.duration, inflow=inflow,
+                 month=c.month, months=c.months, hovedgruppe=c.hovedgruppe, fylke=c.fylke, y=y, person=c.person,
+                 growth=c.growth)
 
 
 def _column(cfg: RunConfig, name: str) -> np.ndarray:
