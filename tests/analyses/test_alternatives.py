@@ -137,3 +137,44 @@ def test_fit_covariates_recovers_planted_effects_and_merges_aliased_levels():
     w = alternatives.fit_covariates(X4, y, "y", family="ols")
     assert w.pooled_rows == int((X["x3"] == "1").sum())
     np.testing.assert_allclose(w.expected, v.expected, rtol=1e-10, atol=1e-10)
+
+
+def test_memoised_blocks_equal_build_covariates_in_any_order(tiny_cfg):
+    """The codes keep each block of all rows once made and pooled (issue 11); whatever the order of
+    the variants, each frame equals build_covariates on the whole store (pooling included)."""
+    import dataclasses
+
+    from arbeidsindikator.panel.covariates import build_covariates
+    from arbeidsindikator.pipeline import store_frame
+
+    base = covariate_options(tiny_cfg)
+    c = alternatives.coded(tiny_cfg, 3)
+    df = store_frame(tiny_cfg, list(panel_with_expected(tiny_cfg).columns), memo=False)
+    has_growth = c.growth is not None
+    variants = [dataclasses.replace(base, duration_categories=61), base,
+                dataclasses.replace(base, include_hours_at_t=False),
+                *([dataclasses.replace(base, include_growth=True, duration_categories=61),
+                   dataclasses.replace(base, include_growth=True)] if has_growth else []),
+                dataclasses.replace(base, pooling=alternatives.NO_POOLING)]
+    for opts in variants + variants[::-1]:
+        ref = build_covariates(df, 3, opts).reset_index(drop=True)
+        ref.attrs = {}
+        pd.testing.assert_frame_equal(c.covariates(opts), ref)
+    assert len(c._pooled) >= 1 and len(c._made) > len(c.order)
+
+
+def test_codes_of_the_other_horizon_equal_a_fresh_pass(tiny_cfg):
+    """coded(cfg, 12) made from the horizon-3 codes in memory (only inflow and outcomes read)
+    equals the codes of a pass over the whole store (issue 11)."""
+    alternatives.forget()
+    fresh = alternatives.coded(tiny_cfg, 12)
+    alternatives.coded(tiny_cfg, 3)
+    derived = alternatives.coded(tiny_cfg, 12)
+    alternatives.forget()
+    assert derived is not fresh and derived.order == fresh.order
+    for name in ("duration", "inflow", "month", "person"):
+        np.testing.assert_array_equal(getattr(derived, name), getattr(fresh, name))
+    for o in fresh.y:
+        np.testing.assert_array_equal(derived.y[o], fresh.y[o])
+    opts = covariate_options(tiny_cfg)
+    pd.testing.assert_frame_equal(derived.covariates(opts), fresh.covariates(opts))

@@ -29,12 +29,13 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from arbeidsindikator.config import RunConfig
+from arbeidsindikator.data.contract import GROWTH_COLUMN
 from arbeidsindikator.indicator import indicator
 from arbeidsindikator.indicator import seasonal
 from arbeidsindikator.panel.covariates import (
@@ -43,6 +44,7 @@ from arbeidsindikator.panel.covariates import (
     build_covariates,
     pool_rare_levels,
     duration_category,
+    growth_category,
     horizon_of,
     income_category,
     quantile_category,
@@ -221,13 +223,30 @@ _COVARIATE_COLUMNS = ["alder", "kvinne", "gift", "barn", "landgruppe", "botid", 
 _RAW_BLOCKS = ("nav_varighet", "innstromming")
 
 
+def _block_key(block: str, options: CovariateOptions) -> tuple:
+    """What a regressor block's levels depend on besides the rows: its name and its option."""
+    if block == "nav_varighet":
+        return (block, options.duration_categories)
+    if block == "innstromming":
+        return (block, options.inflow_categories)
+    if block == GROWTH_COLUMN:
+        return (block, options.growth_intervals)
+    return (block,)
+
+
 @dataclass
 class Coded:
     """One horizon's regressors and outcomes for every store row, as compact arrays.
 
     ``blocks`` holds the option-independent regressor blocks (int8 categoricals, in the order of
     :func:`build_covariates`, with ``nav_varighet`` and ``innstromming`` as placeholders coded per
-    variant from ``duration`` and ``inflow``). ``month`` indexes ``months``.
+    variant from ``duration`` and ``inflow``; the growth block, if the store has the column, is
+    coded from ``growth``). ``month`` indexes ``months``.
+
+    The blocks of all rows are kept once made, unpooled and pooled (per block and option, e.g.
+    the 20- and the 61-category duration): the pooling rule treats every block on its own
+    (:func:`~arbeidsindikator.panel.covariates.pool_rare_levels`), so a variant that changes one
+    block pools only that block, and the alternatives of a chapter share the rest (issue 11).
     """
 
     horizon: int
@@ -241,10 +260,35 @@ class Coded:
     fylke: pd.Categorical
     y: dict[str, np.ndarray] = field(default_factory=dict)
     person: np.ndarray | None = None  # person ids (the pooling rule counts distinct persons)
+    growth: np.ndarray | None = None  # expected employment growth (float64) if the store has it
+    _made: dict[tuple, pd.Categorical] = field(default_factory=dict, repr=False)  # all rows, unpooled
+    _pooled: dict[tuple, pd.Categorical] = field(default_factory=dict, repr=False)  # all rows, pooled
 
     @property
     def n(self) -> int:
         return int(self.duration.shape[0])
+
+    def _order(self, options: CovariateOptions) -> list[str]:
+        order = [b for b in self.order if not (b == "timer_t" and not options.include_hours_at_t)]
+        if options.include_growth:
+            if self.growth is None:
+                raise ValueError(f"model.growth is on, but the store has no column {GROWTH_COLUMN!r}: the raw "
+                                 "extracts need the optional table sysselsettingsvekst (data/README.md)")
+            order.append(GROWTH_COLUMN)
+        return order
+
+    def _make(self, b: str, options: CovariateOptions, take: Any, dur: np.ndarray,
+              replace: dict[str, pd.Categorical]) -> pd.Categorical:
+        if b in replace:
+            return take(replace[b])
+        if b == "nav_varighet":
+            return duration_category(pd.Series(take(dur)), options.duration_categories)
+        if b == "innstromming":
+            return quantile_category(pd.Series(take(self.inflow)), options.inflow_categories)
+        if b == GROWTH_COLUMN:
+            assert self.growth is not None
+            return growth_category(pd.Series(take(self.growth)), options.growth_intervals)
+        return take(self.blocks[b])
 
     def covariates(self, options: CovariateOptions, rows: np.ndarray | None = None,
                    extra: dict[str, pd.Categorical] | None = None,
@@ -254,28 +298,46 @@ class Coded:
 
         ``rows`` (bool) restricts the rows first (the inflow quantiles are then over those rows,
         as ``build_covariates`` on the sub-frame); ``replace`` swaps whole blocks and ``duration``
-        the NAV duration (all rows; the spell-gap alternative).
+        the NAV duration (all rows; the spell-gap alternative). Blocks of all rows that neither
+        swaps are served from (and kept in) the memo.
         """
+        replace = dict(replace or {})
         dur = self.duration if duration is None else duration
         take = (lambda a: a) if rows is None else (lambda a: a[rows])
+        rule = options.pooling
+
+        def memo_key(b: str) -> tuple | None:  # None: this block is made for this call only
+            if rows is not None or b in replace or (b == "nav_varighet" and duration is not None):
+                return None
+            return _block_key(b, options)
+
         cols: dict[str, pd.Categorical] = {}
-        for b in self.order:
-            if b == "timer_t" and not options.include_hours_at_t:
+        todo: list[str] = []  # blocks still to pool
+        for b in self._order(options):
+            key = memo_key(b)
+            if key is not None and rule.active and (key, rule) in self._pooled:
+                cols[b] = self._pooled[(key, rule)]
                 continue
-            if b == "nav_varighet":
-                cols[b] = duration_category(pd.Series(take(dur)), options.duration_categories)
-            elif b == "innstromming":
-                cols[b] = quantile_category(pd.Series(take(self.inflow)), options.inflow_categories)
+            if key is not None and key in self._made:
+                cols[b] = self._made[key]
             else:
-                src = (replace or {}).get(b, self.blocks[b])
-                cols[b] = take(src)
-        X = pd.DataFrame(cols, copy=False)
-        if options.pooling.active:
+                cols[b] = self._make(b, options, take, dur, replace)
+                if key is not None:
+                    self._made[key] = cols[b]
+            todo.append(b)
+        if rule.active and todo:
             # the rule counts persons and outcome variation over all rows fitted, as in the main
-            # models' design (never per chunk)
+            # models' design (never per chunk); each block on its own, so only these are pooled
             rows_panel = pd.DataFrame({"month": take(self.month), **{o: take(v) for o, v in self.y.items()},
                                        **({"person_id": take(self.person)} if self.person is not None else {})})
-            X, _ = pool_rare_levels(X, rows_panel, self.horizon, options.pooling)
+            Xp, _ = pool_rare_levels(pd.DataFrame({b: cols[b] for b in todo}, copy=False), rows_panel, self.horizon, rule)
+            del rows_panel
+            for b in todo:
+                cols[b] = Xp[b].array
+                key = memo_key(b)
+                if key is not None:
+                    self._pooled[(key, rule)] = cols[b]
+        X = pd.DataFrame(cols, copy=False)
         for name, col in (extra or {}).items():
             X[name] = take(col)
         return X
@@ -291,25 +353,34 @@ _CODED: dict[tuple[str, int], Coded] = {}
 def coded(cfg: RunConfig, horizon: int) -> Coded:
     """:class:`Coded` for a configuration and horizon, from one pass over the store's chunks.
 
-    Memoised (one at a time): the chapter's alternatives of one horizon share it.
+    Memoised (one horizon at a time): the chapter's alternatives of one horizon share it; the
+    next horizon of the same store reuses every block that does not depend on the horizon
+    (:func:`_other_horizon`), so a second horizon reads three columns instead of twenty.
     """
     key = (str(store_dir(cfg)), horizon)
     if key in _CODED:
         return _CODED[key]
+    other = next((c for (k, _h), c in _CODED.items() if k == key[0]), None)
     _CODED.clear()
+    if other is not None:  # the other horizon's codes are in memory: only what the horizon changes is read
+        _CODED[key] = _other_horizon(cfg, other, horizon)
+        return _CODED[key]
     import pyarrow.parquet as pq
 
     from arbeidsindikator.pipeline import main_models, store_panel_path
 
     outcomes = [o for o, h in HORIZONS.items() if h == horizon]
-    columns = ["person_id", "month", "hovedgruppe", "fylke", *_COVARIATE_COLUMNS, f"innstrom{horizon}", *outcomes]
     if not store_panel_path(cfg).exists():
         main_models(cfg)
+    has_growth = GROWTH_COLUMN in pq.read_schema(store_panel_path(cfg)).names
+    columns = ["person_id", "month", "hovedgruppe", "fylke", *_COVARIATE_COLUMNS, f"innstrom{horizon}", *outcomes,
+               *([GROWTH_COLUMN] if has_growth else [])]
     n = pq.ParquetFile(store_panel_path(cfg)).metadata.num_rows
     opts = CovariateOptions(pooling=NO_POOLING)  # pooled over all rows in Coded.covariates, never per chunk
     # arrays filled chunk by chunk (no list of parts to concatenate: the peak is one copy)
     arrays: dict[str, np.ndarray] = {"duration": np.empty(n, np.int32), "inflow": np.empty(n),
-                                     "month": np.empty(n, np.int64), "person_id": np.empty(n, np.int64), **{o: np.empty(n) for o in outcomes}}
+                                     "month": np.empty(n, np.int64), "person_id": np.empty(n, np.int64), **{o: np.empty(n) for o in outcomes},
+                                     **({"growth": np.empty(n)} if has_growth else {})}
     dtypes: dict[str, pd.CategoricalDtype] = {}
     order: list[str] = []
     lo = 0
@@ -333,6 +404,8 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
         arrays["person_id"][lo:hi] = chunk["person_id"].to_numpy(dtype=np.int64)
         for o in outcomes:
             arrays[o][lo:hi] = chunk[o].to_numpy(dtype=float)
+        if has_growth:
+            arrays["growth"][lo:hi] = chunk[GROWTH_COLUMN].to_numpy(dtype=float)
         arrays["month"][lo:hi] = chunk["month"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
         lo = hi
         del chunk
@@ -352,9 +425,35 @@ def coded(cfg: RunConfig, horizon: int) -> Coded:
     c = Coded(horizon=horizon, order=order, blocks={b: cat(b) for b in order if b not in _RAW_BLOCKS},
               duration=arrays.pop("duration"), inflow=arrays.pop("inflow"),
               month=month, months=months, hovedgruppe=cat("hovedgruppe"), fylke=cat("fylke"),
-              y={o: arrays.pop(o) for o in outcomes}, person=arrays.pop("person_id"))
+              y={o: arrays.pop(o) for o in outcomes}, person=arrays.pop("person_id"), growth=arrays.pop("growth", None))
     _CODED[key] = c
     return c
+
+
+def _other_horizon(cfg: RunConfig, c: Coded, horizon: int) -> Coded:
+    """:class:`Coded` of ``horizon`` from the codes of the other horizon and three store columns.
+
+    Only the inflow block (``innstrom<h>``, averaged over the horizon) and the outcomes depend on
+    the horizon in :func:`build_covariates`; every other block, the durations, months, groups and
+    persons are the other horizon's (shared arrays, never written). Blocks are made and pooled
+    anew (the pooling counts the horizon's own used rows).
+    """
+    outcomes = [o for o, h in HORIZONS.items() if h == horizon]
+    inflow = np.empty(c.n)
+    y = {o: np.empty(c.n) for o in outcomes}
+    lo = 0
+    for chunk in iter_chunks(cfg, [f"innstrom{horizon}", *outcomes]):
+        hi = lo + len(chunk)
+        inflow[lo:hi] = chunk[f"innstrom{horizon}"].to_numpy(dtype=float)
+        for o in outcomes:
+            y[o][lo:hi] = chunk[o].to_numpy(dtype=float)
+        lo = hi
+        del chunk
+    if lo != c.n:
+        raise AssertionError(f"the store's chunks hold {lo} rows, the codes {c.n}")
+    return Coded(horizon=horizon, order=list(c.order), blocks=c.blocks, duration=c.duration, inflow=inflow,
+                 month=c.month, months=c.months, hovedgruppe=c.hovedgruppe, fylke=c.fylke, y=y, person=c.person,
+                 growth=c.growth)
 
 
 def _column(cfg: RunConfig, name: str) -> np.ndarray:

@@ -26,8 +26,7 @@ from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import GROWTH_COLUMN
 from arbeidsindikator.panel.covariates import NO_POOLING, POOLING_COLUMNS, CovariateOptions
 from arbeidsindikator.spec import OUTCOMES
-from arbeidsindikator.pipeline import (chunk_rows, covariate_options, covariates_from_file, main_models, store_frame,
-                                      store_panel_path)
+from arbeidsindikator.pipeline import covariate_options, main_models, store_frame, store_panel_path
 
 #: "Vi forklarer om lag 20 prosent av variasjonen ... for målene Atid3 og Atid12" (seed 002,
 #: ch. 6 "Videre arbeid med kontrollvariabler"): the report's R² for both OLS models.
@@ -52,15 +51,32 @@ def fit_table(cfg: RunConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _frame(cfg: RunConfig, extra: list[str]) -> pd.DataFrame:
-    """The few store columns the comparisons aggregate by (not the covariates' inputs)."""
-    import pyarrow.parquet as pq
+def _by_month_and_county(cfg: RunConfig, outcome: str, diff_of: Any) -> tuple[pd.Series, pd.Series]:
+    """Means of ``diff_of(obs rows)`` (one value per observed row of ``outcome``) by month and by county.
 
-    path = store_panel_path(cfg)
-    if not path.exists():
-        main_models(cfg)
-    have = set(pq.read_schema(path).names)
-    return store_frame(cfg, [c for c in ["month", *OLS_OUTCOMES, *extra] if c in have], memo=False)
+    From the horizon's codes (:func:`alternatives.coded`, shared with the refits): month and
+    county as integer codes, never a frame of the store; the county means are indexed and
+    sorted by name (as a groupby on the names).
+    """
+    from arbeidsindikator.analyses.alternatives import coded
+    from arbeidsindikator.panel.covariates import horizon_of
+
+    c = coded(cfg, horizon_of(outcome))
+    obs = ~np.isnan(c.y[outcome])
+    d = pd.Series(diff_of(obs))
+    by_month = d.groupby(c.month[obs]).mean()
+    by_month.index = c.months[by_month.index.to_numpy()]
+    by_county = d.groupby(np.asarray(c.fylke.codes)[obs]).mean()
+    names = np.asarray([str(x) for x in c.fylke.categories] + ["nan"], dtype=object)  # code -1: missing
+    by_county.index = names[by_county.index.to_numpy()]
+    return by_month, by_county.sort_index()
+
+
+def _expected(cfg: RunConfig, outcome: str) -> np.ndarray:
+    """The main model's expected values ``exp_<outcome>`` of every store row (one column read)."""
+    from arbeidsindikator.pipeline.models import read_column
+
+    return read_column(store_panel_path(cfg), f"exp_{outcome}")
 
 
 def pooled_levels(cfg: RunConfig) -> pd.DataFrame:
@@ -77,20 +93,22 @@ def pooled_levels(cfg: RunConfig) -> pd.DataFrame:
 def _fit(cfg: RunConfig, outcome: str, opts: CovariateOptions) -> tuple[Any, np.ndarray]:
     """An OLS refit of ``outcome`` on the store's rows with other covariate options; its predictions.
 
-    Bounded like the models stage: the covariates are built from the store file in chunks
-    (compact codes, :func:`~arbeidsindikator.pipeline.covariates_from_file`; pooling counted over
-    the whole panel), one design at a time; no panel frame is held.
+    Bounded like the models stage: the covariates come from the horizon's compact codes, read
+    from the store once per horizon in chunks (:func:`alternatives.coded`, pooling counted over
+    the whole panel); the refits of a horizon share its blocks (issue 11: a block is made and
+    pooled once, so a variant that changes the duration categories or adds growth costs only that
+    block), one design at a time; no panel frame is held.
     """
+    from arbeidsindikator.analyses.alternatives import coded
     from arbeidsindikator.estimation import fit
     from arbeidsindikator.panel.covariates import horizon_of
-    from arbeidsindikator.pipeline.models import read_column, release_arrow_memory, compact_design
+    from arbeidsindikator.pipeline.models import compact_design
 
-    path = store_panel_path(cfg)
-    X = covariates_from_file(path, horizon_of(outcome), opts, chunk_rows=chunk_rows(cfg))
+    c = coded(cfg, horizon_of(outcome))
+    X = c.covariates(opts)
     design = compact_design(X)
     del X
-    release_arrow_memory()
-    res = fit(design, read_column(path, outcome), family="ols", outcome=outcome)
+    res = fit(design, c.y[outcome], family="ols", outcome=outcome)
     return res, res.predict(design, unseen="nan")
 
 
@@ -106,15 +124,15 @@ def pooling_effect(cfg: RunConfig) -> dict[str, float]:
     out["n_pooled"] = n
     if n == 0 or not opts.pooling.active:
         return out
-    df = _frame(cfg, [f"exp_{o}" for o in OLS_OUTCOMES])
     off = dataclasses.replace(opts, pooling=NO_POOLING)
     for o in OLS_OUTCOMES:
         res, exp0 = _fit(cfg, o, off)
         common = mm.fits[o].params.index.intersection(res.params.index)
         out["coef_max_change"] = max(out["coef_max_change"],
                                      float((mm.fits[o].params[common] - res.params[common]).abs().max()))
-        obs = df[o].notna().to_numpy()
-        d = pd.Series(df[f"exp_{o}"].to_numpy()[obs] - exp0[obs]).groupby(df["month"].to_numpy()[obs]).mean()
+        exp_main = _expected(cfg, o)
+        d, _ = _by_month_and_county(cfg, o, lambda obs: exp_main[obs] - exp0[obs])
+        del exp_main, exp0
         out["expected_month_max_change"] = max(out["expected_month_max_change"], float(d.abs().max()))
     return out
 
@@ -145,7 +163,6 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
     if GROWTH_COLUMN not in pq.read_schema(path).names:
         return GrowthComparison(False, "the raw extracts hold no table sysselsettingsvekst (it is optional), so the "
                                        "model with expected employment growth cannot be fitted")
-    df = _frame(cfg, ["fylke"] + [f"exp_{o}" for o in OLS_OUTCOMES])
     base = covariate_options(cfg)
     opts = {VARIANTS[0]: base, VARIANTS[1]: dataclasses.replace(base, include_growth=True),
             VARIANTS[2]: dataclasses.replace(base, include_growth=True, duration_categories=61)}
@@ -153,12 +170,11 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
     fits, movers, gcoef, ind = [], [], {}, []
     r2_gain: dict[str, float] = {}
     for o in OLS_OUTCOMES:
-        obs = df[o].notna().to_numpy()
         res_v: dict[str, Any] = {}
         exp_v: dict[str, np.ndarray] = {}
         for name, op in opts.items():
             if name == VARIANTS[0] and not base.include_growth:
-                res_v[name], exp_v[name] = mm.fits[o], df[f"exp_{o}"].to_numpy()
+                res_v[name], exp_v[name] = mm.fits[o], _expected(cfg, o)
             else:
                 res_v[name], exp_v[name] = _fit(cfg, o, op)
             r = res_v[name]
@@ -175,9 +191,8 @@ def growth_comparison(cfg: RunConfig, n_movers: int = 8) -> GrowthComparison:
         g = b[[c for c in b.index if c.startswith(f"{GROWTH_COLUMN}[")]]
         gcoef[o] = g.round(3)
         # indicator of the book's model minus table 4's: the actual values cancel, I_A − I_B = mean(Ê_B − Ê_A)
-        diff = exp_v[VARIANTS[2]][obs] - exp_v[VARIANTS[0]][obs]
-        by_month = pd.Series(diff).groupby(df["month"].to_numpy()[obs]).mean()
-        by_county = pd.Series(diff).groupby(df["fylke"].astype(str).to_numpy()[obs]).mean()
+        by_month, by_county = _by_month_and_county(cfg, o, lambda obs: exp_v[VARIANTS[2]][obs] - exp_v[VARIANTS[0]][obs])
+        del exp_v
         ind.append({"outcome": o, "largest monthly difference (hours/week)": round(float(by_month.abs().max()), 3),
                     "month of the largest": str(pd.Period(by_month.abs().idxmax(), freq="M")),
                     "largest county difference (hours/week)": round(float(by_county.abs().max()), 3),
