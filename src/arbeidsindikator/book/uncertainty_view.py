@@ -18,11 +18,12 @@ import pandas as pd
 from arbeidsindikator.analyses import funnel, interval_views, uncertainty, validation
 from arbeidsindikator.book.chapter import GlueValue
 from arbeidsindikator.config import RunConfig
+from arbeidsindikator.spec import OUTCOMES
 
 __all__ = ["UncertaintyPage", "page", "refit_sample_text", "national_adjusted", "last_month"]
 
 #: outcomes with office funnels and the office table; county funnels for the yearly outcomes
-OFFICE_OUTCOMES = ("atid3", "atid12", "jobb3", "jobb12")
+OFFICE_OUTCOMES = OUTCOMES
 COUNTY_OUTCOMES = ("atid12", "jobb12")
 #: the funnel limit (per cent) at which an office is listed as differing from the national level
 DIFFER_LIMIT = "99.8"

@@ -225,45 +225,21 @@ def _chunk_cube_kernel(month, org, by, n_units, n_groups, n_m, y, e, offsets,
     """One outcome's cells of one chunk for every org level × breakdown, added to the cube.
 
     Per combination (org level ``lv`` × breakdown ``b``, first global cell ``offsets[lv, b]``):
-    the chunk's per-cell sums and two-pass M2 exactly as :func:`_cell_kernel` (cell code
-    computed per row, no code array), then merged into the running totals (``*_g``) exactly as
+    the chunk's per-cell sums and two-pass M2 by :func:`_cell_kernel` (one cell-code array per
+    combination, reused), then merged into the running totals (``*_g``) exactly as
     :meth:`Accumulator.add` does (Chan et al.): the same float64 operations in the same order,
     so the cube is identical to ``combine_partials(chunk_partials(...))``.
     """
     rows = month.shape[0]
+    code = np.empty(rows, np.int64)
     for lv in range(org.shape[0]):
         for b in range(by.shape[0]):
             ng = n_groups[b]
             nu = n_units[lv]
             size = n_m * nu * ng
-            n_all = np.zeros(size, np.int64)
-            n = np.zeros(size, np.int64)
-            sy = np.zeros(size)
-            se = np.zeros(size)
-            sr = np.zeros(size)
             for i in range(rows):
-                c = (month[i] * nu + org[lv, i]) * ng + by[b, i]
-                n_all[c] += 1
-                if not np.isnan(y[i]):
-                    n[c] += 1
-                    sy[c] += y[i]
-                    se[c] += e[i]
-                    sr[c] += y[i] - e[i]
-            my = np.zeros(size)
-            mr = np.zeros(size)
-            for c in range(size):
-                if n[c] > 0:
-                    my[c] = sy[c] / n[c]
-                    mr[c] = sr[c] / n[c]
-            m2y = np.zeros(size)
-            m2r = np.zeros(size)
-            for i in range(rows):
-                if not np.isnan(y[i]):
-                    c = (month[i] * nu + org[lv, i]) * ng + by[b, i]
-                    d = y[i] - my[c]
-                    m2y[c] += d * d
-                    d = (y[i] - e[i]) - mr[c]
-                    m2r[c] += d * d
+                code[i] = (month[i] * nu + org[lv, i]) * ng + by[b, i]
+            n_all, n, sy, se, sr, m2y, m2r = _cell_kernel(code, y, e, size)
             base = offsets[lv, b]
             for c in range(size):
                 if n_all[c] == 0:
@@ -301,7 +277,7 @@ def add_chunk(acc: "Accumulator", chunk: pd.DataFrame, levels: Levels, outcomes:
     """``acc.add(chunk_partials(chunk, levels, outcomes))`` without the partial frames (same sums, bit for bit).
 
     One numba sweep per outcome over the chunk's rows fills every org level × breakdown at once
-    (no cell-code array per combination, no partial DataFrame to concatenate and scatter); the
+    (one cell-code array reused for every combination, no partial DataFrame to concatenate and scatter); the
     outcomes run on two threads (the kernel releases the GIL; they touch disjoint cells).
     """
     from concurrent.futures import ThreadPoolExecutor
