@@ -439,22 +439,41 @@ def _k_count(keys, starts, G, S):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _k_pass1(y, r, cell, unit, tkey, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su, Gt, St):  # type: ignore[no-untyped-def]
-    """Pass 1 over whole persons: per cell counts, outcome and residual sums and squares; per
-    cell, unit and unit-tertial the distinct persons and Σ_p n_p²."""
-    Q = cell.shape[1]
-    for i in range(y.shape[0]):
+def _k_pass1(y, r, unit, month, T, tidx, NT, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su, Gt, St):  # type: ignore[no-untyped-def]
+    """Pass 1 over whole persons: per cell (unit·T + month) counts, outcome and residual sums and
+    squares; per cell, unit and unit-tertial (unit·NT + tidx[month]) the distinct persons and
+    Σ_p n_p² (one key column at a time in one buffer)."""
+    Q = unit.shape[1]
+    N = y.shape[0]
+    for i in range(N):
         for q in range(Q):
-            c = cell[i, q]
-            if c >= 0:
+            u = unit[i, q]
+            if u >= 0:
+                c = u * T + month[i]
                 n[c] += 1.0
                 sy[c] += y[i]
                 syy[c] += y[i] * y[i]
                 sr[c] += r[i]
                 srr[c] += r[i] * r[i]
+    keys = np.empty(N, dtype=np.int64)
     for q in range(Q):
-        for keys, G, S in ((cell[:, q], Gc, Sc), (unit[:, q], Gu, Su), (tkey[:, q], Gt, St)):
-            _k_count(keys, starts, G, S)
+        for kind in range(3):
+            for i in range(N):
+                u = unit[i, q]
+                if u < 0:
+                    keys[i] = -1
+                elif kind == 0:
+                    keys[i] = u * T + month[i]
+                elif kind == 1:
+                    keys[i] = u
+                else:
+                    keys[i] = u * NT + tidx[month[i]]
+            if kind == 0:
+                _k_count(keys, starts, Gc, Sc)
+            elif kind == 1:
+                _k_count(keys, starts, Gu, Su)
+            else:
+                _k_count(keys, starts, Gt, St)
 
 
 class Accumulator:
@@ -487,17 +506,6 @@ class Accumulator:
         self.seconds = {"pass1": 0.0, "pass2": 0.0, "multiplier": 0.0}
         self._started = False
 
-    def _cells(self, ch: PanelChunk) -> tuple[np.ndarray, np.ndarray]:
-        """rows × groupings global cell and unit codes (−1: not in the grouping)."""
-        cell = np.full((ch.y.size, len(self.gnames)), -1, dtype=np.int64)
-        unit = np.full_like(cell, -1)
-        for q, g in enumerate(self.gnames):
-            u = ch.units[g]
-            ok = u >= 0
-            unit[ok, q] = self.uoff[g] + u[ok]
-            cell[ok, q] = unit[ok, q] * self.T + ch.month[ok]
-        return cell, unit
-
     def _units(self, ch: PanelChunk) -> np.ndarray:
         """rows × groupings global unit codes (−1: not in the grouping)."""
         unit = np.full((ch.y.size, len(self.gnames)), -1, dtype=np.int64)
@@ -510,12 +518,12 @@ class Accumulator:
     def add_cells(self, ch: PanelChunk) -> None:
         """Pass 1: counts, outcome and residual sums per cell; distinct persons per cell, tertial, unit."""
         t0 = time.perf_counter()
-        cell, unit = self._cells(ch)
+        unit = self._units(ch)
         r = ch.y - ch.expected
-        tkey = np.where(unit >= 0, unit * len(self.tkeys) + self.tidx[ch.month][:, None], -1)
         starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
-        _k_pass1(np.asarray(ch.y, dtype=float), r, cell, unit, tkey, starts, self.n, self.sy, self.syy, self.sr,
-                 self.srr, self.pers_cell, self.sq_cell, self.pers_unit, self.sq_unit, self.pers_tert, self.sq_tert)
+        _k_pass1(np.asarray(ch.y, dtype=float), r, unit, np.ascontiguousarray(ch.month, dtype=np.int64), self.T,
+                 self.tidx.astype(np.int64), len(self.tkeys), starts, self.n, self.sy, self.syy, self.sr, self.srr,
+                 self.pers_cell, self.sq_cell, self.pers_unit, self.sq_unit, self.pers_tert, self.sq_tert)
         self.seconds["pass1"] += time.perf_counter() - t0
 
     def _start(self) -> None:
