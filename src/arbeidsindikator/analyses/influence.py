@@ -15,7 +15,8 @@ Hessian). The covariance of a unit's monthly indicators is
 
 Everything needed is a sum over persons, and chunks never split a person, so the sums add up
 chunk by chunk. Two passes: pass 1 (bincounts of outcome, residual and person counts — no
-design needed) gives ``I_c`` and ``n_c``; pass 2 (a numba kernel over whole persons) adds
+design needed) gives ``I_c`` and ``n_c``; pass 2 (numba kernels: ``S_p`` per person, then each
+grouping's rows unit by unit, see :func:`_k_pass2`) adds
 ``D``, ``AS``, the unit blocks of ``AA'`` and ``M``, and, with replicates, the sparse-dense
 products ``Aξ`` and ``S'ξ`` for a block of replicates at once. Memory is O(cells × parameters
 + cells × replicates + one chunk), never O(persons).
