@@ -61,6 +61,22 @@ bit-for-bit identical) was tried and dropped: on a 194 512-row chunk of the 12k 
 0.76–1.09 s against the person-order kernel's 0.69 s (best of four, one thread) — consecutive
 months of one person already hit adjacent rows (unit × T + month) of D, AS, ASo.
 
+Measured 2026-12-02 16:21–16:34 UTC, branch ``intervals`` (commit 26a10ba: pass 2 visits each
+grouping's rows unit by unit with the sums laid out unit × column × month; int32 codes; pass-1
+keys in the kernel), the **whole** full-scale store (cache-main, 24 780 043 person-months,
+13 row groups), all four outcomes, every curve, analytic (person + observation level), two
+threads, nice 10 under ``flock -s``, load average 10–12 on 2 cores (other helpers' test suites):
+779.1 s wall, **399.7 CPU-s** (pass 0 34.9, pass 1 117.7, pass 2 616.8 s wall; tables 9.5 s),
+747 408 table rows, peak 5.58 GB. Main's code on the first two row groups alone was 148.1 CPU-s
+(above): ~37 CPU-s per million rows then, 16.1 now (2.3×). On 293 428 rows of the same store
+(thread CPU time, load ~7) the pass-2 kernel went from 1.2–1.6 to 0.62–0.72 s per outcome, with
+bit-identical sums (every outcome, level and grouping: max |difference| 0). On two idle cores
+the 400 CPU-s are ~3.5 min, still above the 3-minute goal.
+In the same process right after (16:34–16:55 UTC, load 8–12), 200 multiplier replicates by person
+of every curve (second store pass, person level): 1272.4 s wall, **691.7 CPU-s** (the replicate
+products 316.1/295.8/315.3/298.6 s wall per outcome), 393024 table rows, peak
+7.42 GB (``/usr/bin/time`` maximum RSS 7.78 GB for the whole run; user+sys 1098 CPU-s).
+
 Run under the shared lock at full scale::
 
     flock /work/fullscale/big.lock env PYTHONPATH=src python benchmarks/bench_intervals.py \\

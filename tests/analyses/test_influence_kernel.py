@@ -22,6 +22,8 @@ def _case(rng, P=300, p=40, nbk=6, T=24, U=(1, 5, 60, 3)):
     uoff = np.r_[0, np.cumsum(U)[:-1]]
     unit = np.stack([np.where(rng.random(n) < 0.8, uoff[q] + rng.integers(0, U[q], P)[person], -1)
                      for q in range(len(U))], 1).astype(np.int64)
+    move = rng.random(unit.shape) < 0.15  # some rows in another unit of the grouping than the person's others
+    unit = np.where(move & (unit >= 0), uoff + rng.integers(0, np.array(U), unit.shape), unit).astype(np.int64)
     cell = np.where(unit >= 0, unit * T + month[:, None], -1)
     s, d = rng.normal(size=n), rng.random(n)
     a = np.where(cell >= 0, rng.normal(size=cell.shape), 0.0)
@@ -55,15 +57,75 @@ def _dense(codes, s, d, a, cell, unit, month, person, U, T, p):
     return D, AS, ASo, blocks, M, Mo
 
 
-def test_pass2_kernel_equals_dense_reference():
+def _pass2(codes, s, d, a, unit, month, starts, U, T, p, obs=True):
+    """The accumulator's pass-2 kernels, outputs as cells × columns (as ``Accumulator.finish``)."""
+    M, Mo = np.zeros((p, p)), np.zeros((p, p))
+    D3, AS3, ASo3 = np.zeros((U, p, T)), np.zeros((U, p, T)), np.zeros((U, p, T))
+    blocks = np.zeros((U, T, T))
+    ptr, col, val = influence._k_scores(codes, s, starts, M)
+    if obs:
+        influence._k_obs_m(codes, s, Mo)
+    influence._k_pass2(codes, s, d, a, unit, month, starts, ptr, col, val, D3, AS3, ASo3, blocks)
+    cp = [x.transpose(0, 2, 1).reshape(U * T, p) for x in (D3, AS3, ASo3)]
+    return (*cp, blocks, M, Mo), (ptr, col, val)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_pass2_kernel_equals_dense_reference(dtype):
     rng = np.random.default_rng(3)
     codes, s, d, a, cell, unit, month, starts, person, U, T, p = _case(rng)
-    C = U * T
-    out = [np.zeros((C, p)), np.zeros((C, p)), np.zeros((C, p)), np.zeros((U, T, T)), np.zeros((p, p)), np.zeros((p, p))]
-    influence._k_pass2(codes, s, d, a, cell, unit, month, starts, *out, True)
+    out, (ptr, col, val) = _pass2(codes.astype(dtype), s, d, a, unit, month, starts, U, T, p)
     ref = _dense(codes, s, d, a, cell, unit, month, person, U, T, p)
     for name, x, y in zip(["D", "AS", "ASo", "blocks", "M", "Mo"], out, ref):
         assert np.abs(x - y).max() <= 1e-12 * max(1.0, np.abs(y).max()), name
+    # the persons' sparse scores S_p
+    S = np.zeros((starts.size - 1, p))
+    for k in range(starts.size - 1):
+        S[k, col[ptr[k]:ptr[k + 1]]] = val[ptr[k]:ptr[k + 1]]
+    X = np.zeros((codes.shape[0], p))
+    X[:, 0] = 1
+    for b in range(codes.shape[1]):
+        ok = codes[:, b] >= 0
+        np.add.at(X, (np.flatnonzero(ok), codes[ok, b]), 1.0)
+    Sref = np.zeros_like(S)
+    np.add.at(Sref, person, X * s[:, None])
+    assert np.abs(S - Sref).max() <= 1e-12 * max(1.0, np.abs(Sref).max())
+
+
+def test_pass2_does_not_depend_on_the_row_order_within_persons_and_units():
+    """The unit-by-unit visit adds the same terms in the same order as a visit in row order:
+    the sums equal (to the bit) a run on one grouping at a time and on every unit alone."""
+    rng = np.random.default_rng(11)
+    codes, s, d, a, cell, unit, month, starts, person, U, T, p = _case(rng)
+    full, _ = _pass2(codes, s, d, a, unit, month, starts, U, T, p)
+    parts = [np.zeros_like(x) for x in full]
+    for q in range(unit.shape[1]):
+        for u in np.unique(unit[:, q][unit[:, q] >= 0]):
+            uq = np.where(unit[:, q:q + 1] == u, unit[:, q:q + 1], -1)
+            out, _ = _pass2(codes, s, d, np.ascontiguousarray(a[:, q:q + 1]), uq, month, starts, U, T, p, obs=False)
+            for k in range(4):
+                parts[k] += out[k]
+    for k, name in enumerate(["D", "AS", "ASo", "blocks"]):
+        assert np.array_equal(parts[k], full[k]), name
+
+
+def _a_reference(r, unit, month, T, I, inv_n):
+    cell = np.where(unit >= 0, unit * T + month[:, None], -1)
+    a = np.zeros(cell.shape)
+    ok = cell >= 0
+    cc = cell[ok]
+    a[ok] = (np.broadcast_to(r[:, None], cell.shape)[ok] - I[cc]) * inv_n[cc]
+    return a
+
+
+def test_a_kernel_equals_numpy():
+    rng = np.random.default_rng(5)
+    codes, s, d, a, cell, unit, month, starts, person, U, T, p = _case(rng)
+    r = rng.normal(size=s.size)
+    I, inv_n = rng.normal(size=U * T), rng.random(U * T)
+    out = np.empty(unit.shape)
+    influence._k_a(r, unit, month, T, I, inv_n, out)
+    assert np.array_equal(out, _a_reference(r, unit, month, T, I, inv_n))
 
 
 def test_count_kernel_equals_dense_reference():

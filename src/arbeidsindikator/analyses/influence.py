@@ -15,7 +15,8 @@ Hessian). The covariance of a unit's monthly indicators is
 
 Everything needed is a sum over persons, and chunks never split a person, so the sums add up
 chunk by chunk. Two passes: pass 1 (bincounts of outcome, residual and person counts — no
-design needed) gives ``I_c`` and ``n_c``; pass 2 (a numba kernel over whole persons) adds
+design needed) gives ``I_c`` and ``n_c``; pass 2 (numba kernels: ``S_p`` per person, then each
+grouping's rows unit by unit, see :func:`_k_pass2`) adds
 ``D``, ``AS``, the unit blocks of ``AA'`` and ``M``, and, with replicates, the sparse-dense
 products ``Aξ`` and ``S'ξ`` for a block of replicates at once. Memory is O(cells × parameters
 + cells × replicates + one chunk), never O(persons).
@@ -232,27 +233,38 @@ class Draws:
 
 
 @nb.njit(cache=True, nogil=True)
-def _k_pass2(codes, s, d, a, cell, unit, month, starts, D, AS, ASo, blocks, M, Mo, do_obs):  # type: ignore[no-untyped-def]
-    """Per person (rows starts[k]..starts[k+1]): S_p = Σ x_i s_i; M += S_p S_p'; per row and
-    grouping q with cell c: D[c] += d_i x_i, AS[c] += a_iq S_p, ASo[c] += a_iq s_i x_i, and the
-    unit's month block += a_iq a_jq over the person's rows j in the same unit; (do_obs)
-    Mo += s_i² x_i x_i'."""
-    p = D.shape[1]
-    Q = cell.shape[1]
+def _k_scores(codes, s, starts, M):  # type: ignore[no-untyped-def]
+    """Per person (rows starts[k]..starts[k+1]) the score S_p = Σ x_i s_i as a sparse vector
+    (columns ``col[ptr[k]:ptr[k+1]]`` in order of first appearance, values ``val``), and
+    M += S_p S_p'."""
+    p = M.shape[0]
     nbk = codes.shape[1]
+    P = starts.shape[0] - 1
     scratch = np.zeros(p)
     mark = np.zeros(p, dtype=np.bool_)
     nz = np.empty(p, dtype=np.int64)
-    rc = np.empty(nbk + 1, dtype=np.int64)
-    for k in range(starts.shape[0] - 1):
-        a0 = starts[k]
-        b0 = starts[k + 1]
-        m = 0
-        for i in range(a0, b0):
-            if not mark[0]:
-                mark[0] = True
-                nz[m] = 0
-                m += 1
+    ptr = np.zeros(P + 1, dtype=np.int64)
+    for k in range(P):  # distinct columns per person
+        m = 1
+        mark[0] = True
+        nz[0] = 0
+        for i in range(starts[k], starts[k + 1]):
+            for q in range(nbk):
+                c = codes[i, q]
+                if c >= 0 and not mark[c]:
+                    mark[c] = True
+                    nz[m] = c
+                    m += 1
+        for u in range(m):
+            mark[nz[u]] = False
+        ptr[k + 1] = ptr[k] + m
+    col = np.empty(ptr[P], dtype=np.int64)
+    val = np.empty(ptr[P])
+    for k in range(P):
+        m = 1
+        mark[0] = True
+        nz[0] = 0
+        for i in range(starts[k], starts[k + 1]):
             scratch[0] += s[i]
             for q in range(nbk):
                 c = codes[i, q]
@@ -267,40 +279,116 @@ def _k_pass2(codes, s, d, a, cell, unit, month, starts, D, AS, ASo, blocks, M, M
             su = scratch[cu]
             for v in range(m):
                 M[cu, nz[v]] += su * scratch[nz[v]]
-        for i in range(a0, b0):
-            si = s[i]
-            di = d[i]
-            nr = 1
-            rc[0] = 0
-            for q in range(nbk):
-                c = codes[i, q]
-                if c >= 0:
-                    rc[nr] = c
-                    nr += 1
-            if do_obs:
-                s2 = si * si
-                for u in range(nr):
-                    for v in range(nr):
-                        Mo[rc[u], rc[v]] += s2
-            for q in range(Q):
-                c = cell[i, q]
-                if c < 0:
-                    continue
-                ai = a[i, q]
-                asi = ai * si
-                for u in range(nr):
-                    D[c, rc[u]] += di
-                    ASo[c, rc[u]] += asi
-                for u in range(m):
-                    AS[c, nz[u]] += ai * scratch[nz[u]]
-                uq = unit[i, q]
-                mi = month[i]
-                for j in range(a0, b0):
-                    if cell[j, q] >= 0 and unit[j, q] == uq:
-                        blocks[uq, mi, month[j]] += ai * a[j, q]
+        o = ptr[k]
         for u in range(m):
+            col[o + u] = nz[u]
+            val[o + u] = scratch[nz[u]]
             scratch[nz[u]] = 0.0
             mark[nz[u]] = False
+    return ptr, col, val
+
+
+@nb.njit(cache=True, nogil=True)
+def _k_obs_m(codes, s, Mo):  # type: ignore[no-untyped-def]
+    """Observation level: Mo += Σ_i s_i² x_i x_i'."""
+    nbk = codes.shape[1]
+    rc = np.empty(nbk + 1, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        nr = 1
+        rc[0] = 0
+        for q in range(nbk):
+            c = codes[i, q]
+            if c >= 0:
+                rc[nr] = c
+                nr += 1
+        s2 = s[i] * s[i]
+        for u in range(nr):
+            for v in range(nr):
+                Mo[rc[u], rc[v]] += s2
+
+
+@nb.njit(cache=True, nogil=True)
+def _k_pass2(codes, s, d, a, unit, month, starts, ptr, col, val, D3, AS3, ASo3, blocks):  # type: ignore[no-untyped-def]
+    """Per grouping q and row i with unit u = unit[i, q] ≥ 0 in month t (arrays laid out
+    unit × column × month): D3[u, :, t] += d_i x_i, ASo3[u, :, t] += a_iq s_i x_i,
+    AS3[u, :, t] += a_iq S_p (S_p from :func:`_k_scores`), and the unit's month block
+    += a_iq a_jq over the person's rows j in the same unit.
+
+    The rows of each grouping are visited unit by unit (a stable counting sort), so one unit's
+    sums (3 × p × T values) stay in cache instead of every unit's scattering over C × p arrays;
+    within a unit the rows keep their order, so every sum adds the same terms in the same order
+    as a visit in row order (identical to the bit). A person's rows in one unit are consecutive
+    after the sort (chunks hold whole persons in consecutive rows)."""
+    n = codes.shape[0]
+    Q = unit.shape[1]
+    nbk = codes.shape[1]
+    U = blocks.shape[0]
+    P = starts.shape[0] - 1
+    pk = np.empty(n, dtype=np.int64)
+    for k in range(P):
+        for i in range(starts[k], starts[k + 1]):
+            pk[i] = k
+    cnt = np.zeros(U + 1, dtype=np.int64)
+    pos = np.empty(U, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    for q in range(Q):
+        cnt[:] = 0
+        for i in range(n):
+            if unit[i, q] >= 0:
+                cnt[unit[i, q] + 1] += 1
+        for u in range(U):
+            cnt[u + 1] += cnt[u]
+            pos[u] = cnt[u]
+        m = cnt[U]
+        for i in range(n):
+            uq = unit[i, q]
+            if uq >= 0:
+                order[pos[uq]] = i
+                pos[uq] += 1
+        r = 0
+        while r < m:
+            i0 = order[r]
+            uq = unit[i0, q]
+            k = pk[i0]
+            e = r + 1
+            while e < m and pk[order[e]] == k and unit[order[e], q] == uq:
+                e += 1
+            for x in range(r, e):  # the person's rows in unit uq
+                i = order[x]
+                mi = month[i]
+                ai = a[i, q]
+                di = d[i]
+                asi = ai * s[i]
+                D3[uq, 0, mi] += di
+                ASo3[uq, 0, mi] += asi
+                for b in range(nbk):
+                    c = codes[i, b]
+                    if c >= 0:
+                        D3[uq, c, mi] += di
+                        ASo3[uq, c, mi] += asi
+                for t in range(ptr[k], ptr[k + 1]):
+                    AS3[uq, col[t], mi] += ai * val[t]
+                blocks[uq, mi, mi] += ai * ai
+                for y in range(x + 1, e):  # by symmetry: one product for both (t, t') and (t', t)
+                    j = order[y]
+                    v = ai * a[j, q]
+                    mj = month[j]
+                    blocks[uq, mi, mj] += v
+                    blocks[uq, mj, mi] += v
+            r = e
+
+
+@nb.njit(cache=True, nogil=True)
+def _k_a(r, unit, month, T, I, inv_n, a):  # type: ignore[no-untyped-def]
+    """a[i, q] = (r_i − I_c) / n_c for the row's cell c = unit·T + month (0 outside the grouping)."""
+    for i in range(unit.shape[0]):
+        for q in range(unit.shape[1]):
+            u = unit[i, q]
+            if u >= 0:
+                c = u * T + month[i]
+                a[i, q] = (r[i] - I[c]) * inv_n[c]
+            else:
+                a[i, q] = 0.0
 
 
 def _cluster_counts(keys: np.ndarray, persons: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -352,22 +440,41 @@ def _k_count(keys, starts, G, S):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _k_pass1(y, r, cell, unit, tkey, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su, Gt, St):  # type: ignore[no-untyped-def]
-    """Pass 1 over whole persons: per cell counts, outcome and residual sums and squares; per
-    cell, unit and unit-tertial the distinct persons and Σ_p n_p²."""
-    Q = cell.shape[1]
-    for i in range(y.shape[0]):
+def _k_pass1(y, r, unit, month, T, tidx, NT, starts, n, sy, syy, sr, srr, Gc, Sc, Gu, Su, Gt, St):  # type: ignore[no-untyped-def]
+    """Pass 1 over whole persons: per cell (unit·T + month) counts, outcome and residual sums and
+    squares; per cell, unit and unit-tertial (unit·NT + tidx[month]) the distinct persons and
+    Σ_p n_p² (one key column at a time in one buffer)."""
+    Q = unit.shape[1]
+    N = y.shape[0]
+    for i in range(N):
         for q in range(Q):
-            c = cell[i, q]
-            if c >= 0:
+            u = unit[i, q]
+            if u >= 0:
+                c = u * T + month[i]
                 n[c] += 1.0
                 sy[c] += y[i]
                 syy[c] += y[i] * y[i]
                 sr[c] += r[i]
                 srr[c] += r[i] * r[i]
+    keys = np.empty(N, dtype=np.int64)
     for q in range(Q):
-        for keys, G, S in ((cell[:, q], Gc, Sc), (unit[:, q], Gu, Su), (tkey[:, q], Gt, St)):
-            _k_count(keys, starts, G, S)
+        for kind in range(3):
+            for i in range(N):
+                u = unit[i, q]
+                if u < 0:
+                    keys[i] = -1
+                elif kind == 0:
+                    keys[i] = u * T + month[i]
+                elif kind == 1:
+                    keys[i] = u
+                else:
+                    keys[i] = u * NT + tidx[month[i]]
+            if kind == 0:
+                _k_count(keys, starts, Gc, Sc)
+            elif kind == 1:
+                _k_count(keys, starts, Gu, Su)
+            else:
+                _k_count(keys, starts, Gt, St)
 
 
 class Accumulator:
@@ -400,26 +507,24 @@ class Accumulator:
         self.seconds = {"pass1": 0.0, "pass2": 0.0, "multiplier": 0.0}
         self._started = False
 
-    def _cells(self, ch: PanelChunk) -> tuple[np.ndarray, np.ndarray]:
-        """rows × groupings global cell and unit codes (−1: not in the grouping)."""
-        cell = np.full((ch.y.size, len(self.gnames)), -1, dtype=np.int64)
-        unit = np.full_like(cell, -1)
+    def _units(self, ch: PanelChunk) -> np.ndarray:
+        """rows × groupings global unit codes (−1: not in the grouping)."""
+        unit = np.full((ch.y.size, len(self.gnames)), -1, dtype=np.int64)
         for q, g in enumerate(self.gnames):
             u = ch.units[g]
             ok = u >= 0
             unit[ok, q] = self.uoff[g] + u[ok]
-            cell[ok, q] = unit[ok, q] * self.T + ch.month[ok]
-        return cell, unit
+        return unit
 
     def add_cells(self, ch: PanelChunk) -> None:
         """Pass 1: counts, outcome and residual sums per cell; distinct persons per cell, tertial, unit."""
         t0 = time.perf_counter()
-        cell, unit = self._cells(ch)
+        unit = self._units(ch)
         r = ch.y - ch.expected
-        tkey = np.where(unit >= 0, unit * len(self.tkeys) + self.tidx[ch.month][:, None], -1)
         starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
-        _k_pass1(np.asarray(ch.y, dtype=float), r, cell, unit, tkey, starts, self.n, self.sy, self.syy, self.sr,
-                 self.srr, self.pers_cell, self.sq_cell, self.pers_unit, self.sq_unit, self.pers_tert, self.sq_tert)
+        _k_pass1(np.asarray(ch.y, dtype=float), r, unit, np.ascontiguousarray(ch.month, dtype=np.int64), self.T,
+                 self.tidx.astype(np.int64), len(self.tkeys), starts, self.n, self.sy, self.syy, self.sr, self.srr,
+                 self.pers_cell, self.sq_cell, self.pers_unit, self.sq_unit, self.pers_tert, self.sq_tert)
         self.seconds["pass1"] += time.perf_counter() - t0
 
     def _start(self) -> None:
@@ -427,7 +532,8 @@ class Accumulator:
         with np.errstate(invalid="ignore", divide="ignore"):
             self.I = np.where(self.n > 0, self.sr / np.maximum(self.n, 1), 0.0)
         self.inv_n = np.where(self.n > 0, 1.0 / np.maximum(self.n, 1), 0.0)
-        self.D, self.AS, self.ASo = np.zeros((C, p)), np.zeros((C, p)), np.zeros((C, p))
+        # unit × column × month (see _k_pass2); finish returns them as cells × columns
+        self.D3, self.AS3, self.ASo3 = (np.zeros((self.U, p, self.T)) for _ in range(3))
         self.blocks = np.zeros((self.U, self.T, self.T))
         self.M, self.Mo = np.zeros((p, p)), np.zeros((p, p))
         self.Axi = np.zeros((C, self.R)) if self.R else None
@@ -443,30 +549,35 @@ class Accumulator:
             self._start()
         t0 = time.perf_counter()
         assert ch.codes is not None
-        cell, unit = self._cells(ch)
+        unit = self._units(ch)
+        month = np.ascontiguousarray(ch.month, dtype=np.int64)
         r, s, d = row_terms(ch.y, ch.expected, self.layout.family)
-        a = np.zeros(cell.shape)
-        ok = cell >= 0
-        cc = cell[ok]
-        a[ok] = (np.broadcast_to(r[:, None], cell.shape)[ok] - self.I[cc]) * self.inv_n[cc]
-        codes = np.ascontiguousarray(ch.codes, dtype=np.int64)
+        a = np.empty(unit.shape)
+        _k_a(r, unit, month, self.T, self.I, self.inv_n, a)
+        codes = np.ascontiguousarray(ch.codes)
+        if codes.dtype not in (np.int32, np.int64):
+            codes = codes.astype(np.int64)
         starts = np.flatnonzero(np.r_[True, ch.person[1:] != ch.person[:-1], True]).astype(np.int64)
-        _k_pass2(codes, s, d, a, cell, unit, ch.month.astype(np.int64), starts, self.D, self.AS, self.ASo,
-                 self.blocks, self.M, self.Mo, "observation" in self.levels)
+        ptr, col, val = _k_scores(codes, s, starts, self.M)
+        if "observation" in self.levels:
+            _k_obs_m(codes, s, self.Mo)
+        _k_pass2(codes, s, d, a, unit, month, starts, ptr, col, val, self.D3, self.AS3, self.ASo3, self.blocks)
         t1 = time.perf_counter()
         self.seconds["pass2"] += t1 - t0
         if self.R or self.Ro:
+            ok = unit >= 0
+            cc = (unit * self.T + month[:, None])[ok]
             rows_q = np.nonzero(ok)
-            X = _csr(codes, self.p, s)
             if self.R:
                 local = np.repeat(np.arange(starts.size - 1), np.diff(starts))
                 n_loc = starts.size - 1
                 xi = self.draws.rows(ch.person_ordinal[starts[:-1]])  # type: ignore[union-attr]
                 A = sparse.csr_matrix((a[ok], (cc, local[rows_q[0]])), shape=(self.C, n_loc))
                 self.Axi += A @ xi
-                S = (sparse.csr_matrix((np.ones(local.size), (local, np.arange(local.size))), shape=(n_loc, local.size)) @ X)
+                S = sparse.csr_matrix((val, col, ptr), shape=(n_loc, self.p))  # the persons' S_p
                 self.Sxi += S.T @ xi
             if self.Ro:
+                X = _csr(codes, self.p, s)
                 xo = self.draws_o.rows(ch.row_ordinal)  # type: ignore[union-attr]
                 Ao = sparse.csr_matrix((a[ok], (cc, rows_q[0])), shape=(self.C, ch.y.size))
                 self.Axi_o += Ao @ xo
@@ -478,7 +589,10 @@ class Accumulator:
         if not self._started:
             self._start()
         T, NT = self.T, len(self.tkeys)
-        D = self.D * self.inv_n[:, None]
+        p = self.p
+        D = self.D3.transpose(0, 2, 1).reshape(self.C, p) * self.inv_n[:, None]
+        AS = self.AS3.transpose(0, 2, 1).reshape(self.C, p)
+        ASo = self.ASo3.transpose(0, 2, 1).reshape(self.C, p)
         nt_all = np.zeros((self.U, NT))
         np.add.at(nt_all, (slice(None), self.tidx), self.n.reshape(self.U, T))
         nu_all = self.n.reshape(self.U, T).sum(axis=1)
@@ -500,7 +614,7 @@ class Accumulator:
                 n = self.n[sl]
                 if lv == "person":
                     gs = GroupSums(n=n, sy=self.sy[sl], syy=self.syy[sl], sr=self.sr[sl], srr=self.srr[sl], D=D[sl],
-                                   persons=self.pers_unit[u0:u0 + nu], blocks=self.blocks[u0:u0 + nu], AS=self.AS[sl],
+                                   persons=self.pers_unit[u0:u0 + nu], blocks=self.blocks[u0:u0 + nu], AS=AS[sl],
                                    Axi=self.Axi[sl] if self.R else None, clusters_cell=eff_cell[sl],
                                    clusters_tertial=eff_tert[u0:u0 + nu], tertial_keys=self.tkeys,
                                    clusters_unit=eff_unit[u0:u0 + nu])
@@ -508,7 +622,7 @@ class Accumulator:
                     nt = np.zeros((nu, NT))
                     np.add.at(nt, (slice(None), self.tidx), n.reshape(nu, T))
                     gs = GroupSums(n=n, sy=self.sy[sl], syy=self.syy[sl], sr=self.sr[sl], srr=self.srr[sl], D=D[sl],
-                                   persons=n.reshape(nu, T).sum(axis=1), blocks=blocks[u0:u0 + nu], AS=self.ASo[sl],
+                                   persons=n.reshape(nu, T).sum(axis=1), blocks=blocks[u0:u0 + nu], AS=ASo[sl],
                                    Axi=self.Axi_o[sl] if self.Ro else None, clusters_cell=n, clusters_tertial=nt,
                                    tertial_keys=self.tkeys, clusters_unit=n.reshape(nu, T).sum(axis=1))
                 groups[g] = gs
