@@ -27,7 +27,7 @@ with a §14a service group other than "varig tilpasset innsats" (seed 002 ch. 2)
 * **expected employment growth** (optional): the commuting region's value of the extract
   ``sysselsettingsvekst`` in month t, as column ``sysselsettingsvekst``, only when the extracts
   hold that table (ch. 4, table 4; appendix D removed it from the model);
-* the four **outcomes** from :func:`arbeidsindikator.panel.outcomes.compute_outcomes`: empty when
+* the four **outcomes** from :func:`arbeidsindikator.panel.outcomes.outcomes_by_index`: empty when
   t+3 / t+12 lies after the last month of observed hours (``coverage.timer``), never zero-filled.
 
 Rows are processed in chunks of persons so memory stays bounded. Every row left out is counted
@@ -56,7 +56,7 @@ from arbeidsindikator.data.extracts import (
 )
 from arbeidsindikator.data.grunnbelop import g_per_month, month_start, month_to_index, sql_month_index
 from arbeidsindikator.spec import SPELL_GAP_MONTHS
-from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, outcomes_by_index
 
 __all__ = [
     "AGE_MIN",
@@ -497,13 +497,10 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
         counts[f"flag_inflow{h}_no_future_month"] += int(np.sum(used == 0))
     if gl.growth is not None:  # validation guarantees every region and month of the period
         out[GROWTH_COLUMN] = gl.growth[region, t - gl.growth_first]
-    keys = pd.DataFrame({"person_id": pid_r, "month": month_start(t)})
-    hours = pd.DataFrame({"person_id": hrs["person_id"].to_numpy(np.int64), "month": month_start(hrs["midx"].to_numpy(np.int64)),
-                          "hours": hrs["hours"].to_numpy(float)})
-    last = pd.Timestamp(year=gl.hours_last // 12, month=gl.hours_last % 12 + 1, day=1)
-    oc = compute_outcomes(keys, hours, last)
+    oc = outcomes_by_index(pid_r, t, hrs["person_id"].to_numpy(np.int64), hrs["midx"].to_numpy(np.int64),
+                           hrs["hours"].to_numpy(float), gl.hours_last)
     for name in HORIZONS:
-        out[name] = oc[name].to_numpy()
+        out[name] = oc[name]
     return out
 
 
