@@ -27,7 +27,7 @@ with a §14a service group other than "varig tilpasset innsats" (seed 002 ch. 2)
 * **expected employment growth** (optional): the commuting region's value of the extract
   ``sysselsettingsvekst`` in month t, as column ``sysselsettingsvekst``, only when the extracts
   hold that table (ch. 4, table 4; appendix D removed it from the model);
-* the four **outcomes** from :func:`arbeidsindikator.panel.outcomes.compute_outcomes`: empty when
+* the four **outcomes** from :func:`arbeidsindikator.panel.outcomes.outcomes_by_index`: empty when
   t+3 / t+12 lies after the last month of observed hours (``coverage.timer``), never zero-filled.
 
 Rows are processed in chunks of persons so memory stays bounded. Every row left out is counted
@@ -56,7 +56,7 @@ from arbeidsindikator.data.extracts import (
 )
 from arbeidsindikator.data.grunnbelop import g_per_month, month_start, month_to_index, sql_month_index
 from arbeidsindikator.spec import SPELL_GAP_MONTHS
-from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, compute_outcomes
+from arbeidsindikator.panel.outcomes import HORIZONS, WEEKS_PER_MONTH, outcomes_by_index
 
 __all__ = [
     "AGE_MIN",
@@ -170,14 +170,24 @@ def window_sum(person: np.ndarray, midx: np.ndarray, value: np.ndarray,
 
     ``person``/``midx`` need not be sorted; missing months count as 0.
     """
+    return window_sums(person, midx, [value], q_person, q_first, q_last)[0]
+
+
+def window_sums(person: np.ndarray, midx: np.ndarray, values: list[np.ndarray],
+                q_person: np.ndarray, q_first: np.ndarray, q_last: np.ndarray) -> list[np.ndarray]:
+    """:func:`window_sum` of several value columns of the same rows: one sort and one pair of
+    binary searches for all of them (each sum as :func:`window_sum` computes it alone)."""
     key = np.asarray(person, dtype=np.int64) * _STRIDE + np.asarray(midx, dtype=np.int64)
     order = np.argsort(key, kind="stable")
     key = key[order]
-    cs = np.concatenate([[0.0], np.cumsum(np.asarray(value, dtype=np.float64)[order])])
     qp = np.asarray(q_person, dtype=np.int64) * _STRIDE
     lo = np.searchsorted(key, qp + q_first, side="left")
     hi = np.searchsorted(key, qp + q_last, side="right")
-    return cs[hi] - cs[lo]
+    out = []
+    for value in values:
+        cs = np.concatenate([[0.0], np.cumsum(np.asarray(value, dtype=np.float64)[order])])
+        out.append(cs[hi] - cs[lo])
+    return out
 
 
 def decile(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -302,32 +312,37 @@ def pre_entry_income(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, pid_r: n
         wv = w["lonn"].to_numpy(float)
         wg = wv / gl.g_month[wm - gl.g_first]
         qp, qs = pid_r[need_w], sp_start[need_w]
-        lonn_g[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wg, qp, qs - 12, qs - 1)
+        sums = window_sums(w["pid"].to_numpy(np.int64), wm, [wg, wv] if lonn_nok is not None else [wg],
+                           qp, qs - 12, qs - 1)
+        lonn_g[need_w] = sums[0]
         if lonn_nok is not None:
-            lonn_nok[need_w] = window_sum(w["pid"].to_numpy(np.int64), wm, wv, qp, qs - 12, qs - 1)
+            lonn_nok[need_w] = sums[1]
     unknown = np.zeros(len(pid_r), dtype=bool)
     if use_pgi.any():
-        year = np.where(censored, gl.status_first // 12, sp_start // 12) - 1
+        # only the rows that need the PGI (the others keep NaN): the same values per row
+        sel = np.flatnonzero(use_pgi)
+        year = np.where(censored[sel], gl.status_first // 12, sp_start[sel] // 12) - 1
         pg = ex.df("SELECT person_id AS pid, ar, pgi FROM pgi WHERE person_id BETWEEN ? AND ?", [lo_id, hi_id])
         key = pg["pid"].to_numpy(np.int64) * 10_000 + pg["ar"].to_numpy(np.int64)
         order = np.argsort(key)
         key, val = key[order], pg["pgi"].to_numpy(float)[order]
-        q = pid_r * 10_000 + year
+        q = pid_r[sel] * 10_000 + year
         pos = np.clip(np.searchsorted(key, q), 0, max(len(key) - 1, 0))
         found = (len(key) > 0) & (key[pos] == q) if len(key) else np.zeros(len(q), bool)
         amount = np.where(found, val[pos] if len(key) else 0.0, 0.0)
-        # G of the income year: mean of its twelve monthly amounts
-        ym = (year * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
-        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)
+        # G of the income year: mean of its twelve monthly amounts (once per distinct year)
+        years, inv = np.unique(year, return_inverse=True)
+        ym = (years * 12)[:, None] + np.arange(12)[None, :] - gl.g_first
+        g_year = gl.g_month[np.clip(ym, 0, len(gl.g_month) - 1)].mean(axis=1)[inv]
         if gl.pgi_years is None:
             covered = np.zeros(len(year), dtype=bool)
         else:
             covered = (year >= gl.pgi_years[0]) & (year <= gl.pgi_years[1])
-        unknown = use_pgi & ~covered
-        ok = use_pgi & covered
+        unknown[sel] = ~covered
+        ok = covered
         if pgi_nok is not None:
-            pgi_nok[ok] = amount[ok]
-        pgi_g[ok] = amount[ok] / g_year[ok]
+            pgi_nok[sel[ok]] = amount[ok]
+        pgi_g[sel[ok]] = amount[ok] / g_year[ok]
     return PreEntryIncome(lonn_g=lonn_g, pgi_g=pgi_g, unknown=unknown, lonn_nok=lonn_nok, pgi_nok=pgi_nok)
 
 
@@ -497,13 +512,10 @@ def _chunk(ex: Extracts, gl: _Global, lo_id: int, hi_id: int, opt: PanelOptions,
         counts[f"flag_inflow{h}_no_future_month"] += int(np.sum(used == 0))
     if gl.growth is not None:  # validation guarantees every region and month of the period
         out[GROWTH_COLUMN] = gl.growth[region, t - gl.growth_first]
-    keys = pd.DataFrame({"person_id": pid_r, "month": month_start(t)})
-    hours = pd.DataFrame({"person_id": hrs["person_id"].to_numpy(np.int64), "month": month_start(hrs["midx"].to_numpy(np.int64)),
-                          "hours": hrs["hours"].to_numpy(float)})
-    last = pd.Timestamp(year=gl.hours_last // 12, month=gl.hours_last % 12 + 1, day=1)
-    oc = compute_outcomes(keys, hours, last)
+    oc = outcomes_by_index(pid_r, t, hrs["person_id"].to_numpy(np.int64), hrs["midx"].to_numpy(np.int64),
+                           hrs["hours"].to_numpy(float), gl.hours_last)
     for name in HORIZONS:
-        out[name] = oc[name].to_numpy()
+        out[name] = oc[name]
     return out
 
 

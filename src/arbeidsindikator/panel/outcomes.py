@@ -47,36 +47,51 @@ def compute_outcomes(
 
     Returns a frame aligned with ``keys`` with columns atid3, atid12, jobb3, jobb12 (float64).
     """
-    if hours.duplicated(["person_id", "month"]).any():
-        raise ValueError("hours: duplicate person-months")
-    hk = _keys(hours["person_id"].to_numpy(), month_index(hours["month"]))
+    last = int(month_index(pd.DatetimeIndex([pd.Timestamp(last_hours_month)]))[0])
+    out = outcomes_by_index(keys["person_id"].to_numpy(), month_index(keys["month"]), hours["person_id"].to_numpy(),
+                            month_index(hours["month"]), hours["hours"].to_numpy(dtype=np.float64), last, chunk_rows)
+    return pd.DataFrame(out, index=keys.index)
+
+
+def outcomes_by_index(person: np.ndarray, midx: np.ndarray, h_person: np.ndarray, h_midx: np.ndarray,
+                      h_hours: np.ndarray, last: int, chunk_rows: int = 2_000_000) -> dict[str, np.ndarray]:
+    """:func:`compute_outcomes` on arrays: months as month indices (``grunnbelop.month_index``).
+
+    The panel builder calls this directly (its months are indices already). The hours of months
+    t+1..t+12 of a row are the (at most 12) hours rows that follow the first one after t in
+    (person, month) order: one binary search per row instead of twelve.
+    """
+    hk = _keys(np.asarray(h_person), np.asarray(h_midx, dtype=np.int64))
     order = np.argsort(hk, kind="stable")
     hk = hk[order]
-    hv = hours["hours"].to_numpy(dtype=np.float64)[order]
-    last = int(month_index(pd.DatetimeIndex([pd.Timestamp(last_hours_month)]))[0])
-
-    n = len(keys)
+    if len(hk) > 1 and np.any(hk[1:] == hk[:-1]):
+        raise ValueError("hours: duplicate person-months")
+    hv = np.asarray(h_hours, dtype=np.float64)[order]
+    n = len(person)
     out = {name: np.full(n, np.nan) for name in HORIZONS}
-    person = keys["person_id"].to_numpy()
-    midx_all = month_index(keys["month"])
+    midx_all = np.asarray(midx, dtype=np.int64)
     for lo in range(0, n, chunk_rows):
         hi = min(n, lo + chunk_rows)
-        base = _keys(person[lo:hi], midx_all[lo:hi])
+        base = _keys(np.asarray(person[lo:hi]), midx_all[lo:hi])
         h = np.zeros((hi - lo, 12))
-        for x in range(1, 13):
-            k = base + x
-            pos = np.searchsorted(hk, k)
-            pos_c = np.minimum(pos, len(hk) - 1)
-            found = (pos < len(hk)) & (hk[pos_c] == k) if len(hk) else np.zeros(hi - lo, bool)
-            h[:, x - 1] = np.where(found, hv[pos_c] if len(hk) else 0.0, 0.0)
-        midx = midx_all[lo:hi]
-        ok3 = midx + 3 <= last
-        ok12 = midx + 12 <= last
+        first = np.searchsorted(hk, base + 1)
+        rows = np.arange(hi - lo)
+        for j in range(12):
+            p = first + j
+            inside = p < len(hk)
+            off = np.where(inside, hk[np.minimum(p, len(hk) - 1)] - base, 0) if len(hk) else np.zeros(hi - lo, np.int64)
+            hit = (off >= 1) & (off <= 12)
+            if not hit.any():
+                break
+            h[rows[hit], off[hit] - 1] = hv[p[hit]]
+        m = midx_all[lo:hi]
+        ok3 = m + 3 <= last
+        ok12 = m + 12 <= last
         out["atid3"][lo:hi] = np.where(ok3, h[:, :3].sum(axis=1) / 13, np.nan)
         out["atid12"][lo:hi] = np.where(ok12, h.sum(axis=1) / 52, np.nan)
         out["jobb3"][lo:hi] = np.where(ok3, (h[:, 2] / WEEKS_PER_MONTH > JOB_HOURS_PER_WEEK).astype(float), np.nan)
         out["jobb12"][lo:hi] = np.where(ok12, (h[:, 11] / WEEKS_PER_MONTH > JOB_HOURS_PER_WEEK).astype(float), np.nan)
-    return pd.DataFrame(out, index=keys.index)
+    return out
 
 
 def monthly_means(panel: pd.DataFrame) -> pd.DataFrame:
