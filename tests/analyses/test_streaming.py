@@ -63,3 +63,33 @@ def test_unit_positions_equal_the_label_lookup():
         s = pd.Series(vals)
         for idx in (pd.Index(sorted(set(unit_labels(s)))), pd.Index(["a", "b"])):
             assert np.array_equal(streaming._unit_positions(s, idx), idx.get_indexer(unit_labels(s)))
+
+
+def test_a_chunk_without_observed_rows_adds_nothing(tiny_cfg):
+    """A store chunk where nobody's outcome is observable yet (e.g. everyone entered in the last 12
+    months) yields an empty PanelChunk: both passes skip it, and the sums equal those without it."""
+    import dataclasses
+
+    from arbeidsindikator import pipeline
+
+    opts = pipeline.covariate_options(tiny_cfg)
+    df, f = unc.read_panel(tiny_cfg, "atid12")
+    layout, res, chunks = unc.panel_chunks(df, "atid12", opts, f)
+    first = next(iter(chunks()))
+    empty = dataclasses.replace(first, codes=None if first.codes is None else first.codes[:0], y=first.y[:0],
+                                expected=first.expected[:0], person=first.person[:0], month=first.month[:0],
+                                units={g: u[:0] for g, u in first.units.items()},
+                                person_ordinal=first.person_ordinal[:0], row_ordinal=first.row_ordinal[:0])
+
+    def with_empty():
+        yield empty
+        yield from chunks()
+        yield empty
+
+    a = influence.accumulate_levels(layout, res, chunks, replicates=5, seed=3)
+    b = influence.accumulate_levels(layout, res, with_empty, replicates=5, seed=3)
+    for lv in a:
+        for name, va in vars(a[lv]).items():
+            vb = getattr(b[lv], name)
+            if isinstance(va, np.ndarray):
+                np.testing.assert_array_equal(va, vb, err_msg=f"{lv}.{name}")

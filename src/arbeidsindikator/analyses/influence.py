@@ -518,6 +518,8 @@ class Accumulator:
 
     def add_cells(self, ch: PanelChunk) -> None:
         """Pass 1: counts, outcome and residual sums per cell; distinct persons per cell, tertial, unit."""
+        if len(ch.y) == 0:  # a chunk without observed rows adds nothing (and has no first person)
+            return
         t0 = time.perf_counter()
         unit = self._units(ch)
         r = ch.y - ch.expected
@@ -547,6 +549,8 @@ class Accumulator:
         """Pass 2: the kernel's sums, and the multiplier products for this chunk."""
         if not self._started:
             self._start()
+        if len(ch.y) == 0:  # a chunk without observed rows adds nothing (and has no first person)
+            return
         t0 = time.perf_counter()
         assert ch.codes is not None
         unit = self._units(ch)

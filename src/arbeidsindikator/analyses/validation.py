@@ -291,7 +291,10 @@ def verdicts(coverage: pd.DataFrame, lo: float = 0.93, hi: float = 0.97) -> pd.D
 
 
 if __name__ == "__main__":  # python -m arbeidsindikator.analyses.validation CACHE_DIR (book.build runs it beside the preparation)
+    import signal
     import sys
 
+    # SIGTERM (BackgroundStudy.stop) as SystemExit, so an atomic write in progress removes its temporary file
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)  # fail before the study, not after it
     cached_study(Path(sys.argv[1]))

@@ -225,9 +225,17 @@ class BackgroundStudy:
         if (only and self.CHAPTER not in only) or validation.study_is_cached(cfg.cache_dir):
             return
         self._err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "arbeidsindikator.analyses.validation", str(cfg.cache_dir)],
-                                     stdout=subprocess.DEVNULL, stderr=self._err,
-                                     preexec_fn=lambda: os.nice(19))  # only idle CPU
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "arbeidsindikator.analyses.validation", str(cfg.cache_dir)],
+                                         stdout=subprocess.DEVNULL, stderr=self._err)
+        except OSError as exc:  # nothing depends on the child: chapter 06 runs the study itself
+            print(f"\nnote: the background coverage study did not start ({exc}); chapter {self.CHAPTER} runs it itself")
+            self._close()
+            return
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.proc.pid, 19)  # only idle CPU
+        except OSError:
+            pass
 
     def wait(self) -> None:
         """Wait for the child (before chapter 06); report a failure (chapter 06 then runs the study)."""
@@ -239,14 +247,24 @@ class BackgroundStudy:
             tail = self._err.read().decode(errors="replace").strip().splitlines()[-3:]
             print(f"\nnote: the background coverage study ended with exit {code} ({' | '.join(tail)}); "
                   f"chapter {self.CHAPTER} runs it itself", flush=True)
-        self._err.close()
-        self.proc = None
+        self._close()
 
     def stop(self) -> None:
-        """End the child if it still runs (a build that failed before chapter 06)."""
+        """End the child if it still runs (a build that failed before chapter 06): SIGTERM first,
+        so an atomic write in progress removes its temporary file; SIGKILL after 10 s."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close()
+
+    def _close(self) -> None:
+        if getattr(self, "_err", None) is not None:
+            self._err.close()
+            self._err = None
         self.proc = None
 
 

@@ -156,10 +156,9 @@ def keys_strictly_increasing(files: list[Path], keys: tuple[str, ...], src_types
                     continue
                 up = np.zeros(len(cols[0]) - 1, dtype=bool)
                 tie = np.ones(len(cols[0]) - 1, dtype=bool)
-                for v in cols:
-                    d = np.diff(v)
-                    up |= tie & (d > 0)
-                    tie &= d == 0
+                for v in cols:  # compare neighbours (a difference could wrap for far-apart int64 keys)
+                    up |= tie & (v[1:] > v[:-1])
+                    tie &= v[1:] == v[:-1]
                 if not up.all():
                     return False
                 last = [int(v[-1]) for v in cols]

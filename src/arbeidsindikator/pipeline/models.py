@@ -196,6 +196,8 @@ def covariates_from_file(
         """One chunk's blocks into rows [lo, lo + len) of ``codes``."""
         part = build_covariates(batch.to_pandas(), horizon, options)
         hi = lo + len(part)
+        if len(part) != batch.num_rows:  # every row of the chunk must get its codes (no silent gaps)
+            raise ValueError(f"covariates of rows {lo}..{lo + batch.num_rows} of {path}: {len(part)} rows built from {batch.num_rows}")
         for b, arr in codes.items():
             if part[b].dtype != dtypes[b]:
                 raise ValueError(f"covariate block {b!r} has chunk-dependent levels; it cannot be built in chunks")

@@ -135,7 +135,7 @@ def _derived_flags(small: pd.DataFrame) -> pd.DataFrame:
     if (len(small) == 0 or not isinstance(ins.dtype, pd.CategoricalDtype)
             or not all(isinstance(x.dtype, np.dtype) and x.dtype.kind in "iu" for x in (alder, lg))):
         return plain()
-    a, g = alder.to_numpy(), lg.to_numpy()
+    a, g = alder.to_numpy().astype(np.int64), lg.to_numpy().astype(np.int64)  # key arithmetic in int64 (no wrap)
     c = ins.cat.codes.to_numpy().astype(np.int64) + 1  # 0 = missing
     a0, g0 = int(a.min()), int(g.min())
     na, nc, ng = int(a.max()) - a0 + 1, len(ins.cat.categories) + 1, int(g.max()) - g0 + 1
@@ -143,9 +143,9 @@ def _derived_flags(small: pd.DataFrame) -> pd.DataFrame:
         return plain()
     grid = np.arange(na * nc * ng)
     table = pd.DataFrame({
-        "alder": (grid // (nc * ng) + a0).astype(a.dtype),
+        "alder": (grid // (nc * ng) + a0).astype(alder.dtype),
         "innsatsgruppe": pd.Categorical.from_codes(grid // ng % nc - 1, dtype=ins.dtype),
-        "landgruppe": (grid % ng + g0).astype(g.dtype),
+        "landgruppe": (grid % ng + g0).astype(lg.dtype),
     })
     flags = add_derived_groups(table).drop(columns=_DERIVED_INPUTS)
     key = ((a - a0) * nc + c) * ng + (g - g0)
