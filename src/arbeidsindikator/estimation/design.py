@@ -70,6 +70,22 @@ class Design:
         return len(self.names)
 
 
+def _level_lut(col: str, cats: pd.Index, present: np.ndarray, b: int, names: list[str], col_block: list[int],
+               dropped: dict[str, list[object]]) -> np.ndarray:
+    """A block's level → design column table (the reference level 0 has none; a level not
+    ``present`` has none and is recorded in ``dropped``); appends the new columns' names and block."""
+    lut = np.full(len(cats), _UNSEEN, dtype=np.int32)
+    lut[0] = _REF
+    for j in range(1, len(cats)):
+        if present[j]:
+            lut[j] = len(names)
+            names.append(f"{col}[{cats[j]}]")
+            col_block.append(b)
+        else:
+            dropped.setdefault(str(col), []).append(cats[j])
+    return lut
+
+
 def build_design(
     X: pd.DataFrame, *, mask: np.ndarray | None = None, code_dtype: str | type[np.integer] = np.int32
 ) -> Design:
@@ -144,16 +160,7 @@ def build_design(
     for b, col in enumerate(X.columns):
         cats = X[col].cat.categories
         cc = raw_codes[b]
-        counts = all_counts[b, : len(cats)]
-        lut = np.full(len(cats), _UNSEEN, dtype=np.int32)
-        lut[0] = _REF
-        for j in range(1, len(cats)):
-            if counts[j] > 0:
-                lut[j] = len(names)
-                names.append(f"{col}[{cats[j]}]")
-                col_block.append(b)
-            else:
-                dropped.setdefault(str(col), []).append(cats[j])
+        lut = _level_lut(col, cats, all_counts[b, : len(cats)] > 0, b, names, col_block, dropped)
         block_codes.append((cc, lut.astype(dtype)))
         categories.append(cats)
         level_columns.append(lut)
@@ -228,33 +235,19 @@ def rebuild_design(prev: Design, X: pd.DataFrame, same: set[str] | frozenset[str
     dropped: dict[str, list[object]] = {}
     for b, col in enumerate(blocks):
         cats = cats_of[col]
-        lut = np.full(len(cats), _UNSEEN, dtype=np.int32)
-        lut[0] = _REF
         if col in same:
             old = prev.level_columns[b]
             kept = old >= 0
             kept[0] = False
             start = len(names)
             first_old = int(old[kept].min()) if kept.any() else start
-            for j in range(1, len(cats)):
-                if kept[j]:
-                    lut[j] = len(names)
-                    names.append(f"{col}[{cats[j]}]")
-                    col_block.append(b)
-                else:
-                    dropped.setdefault(col, []).append(cats[j])
+            lut = _level_lut(col, cats, kept, b, names, col_block, dropped)
             shift = start - first_old
             if shift and kept.any():
                 shift_block(codes, b, shift)
         else:
             cnt = counts[todo.index(col), : len(cats)]  # type: ignore[index]
-            for j in range(1, len(cats)):
-                if cnt[j] > 0:
-                    lut[j] = len(names)
-                    names.append(f"{col}[{cats[j]}]")
-                    col_block.append(b)
-                else:
-                    dropped.setdefault(col, []).append(cats[j])
+            lut = _level_lut(col, cats, cnt > 0, b, names, col_block, dropped)
             fill_block(raw[col], lut.astype(dtype), codes, b)
         categories.append(cats)
         level_columns.append(lut)
