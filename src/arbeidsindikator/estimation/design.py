@@ -70,6 +70,17 @@ class Design:
         return len(self.names)
 
 
+def _raw_codes(s: pd.Series, col: str) -> np.ndarray:
+    """A categorical block's level codes, refused when it has no levels or missing values."""
+    if len(s.cat.categories) == 0:
+        raise ValueError(f"regressor column {col!r} has no categories")
+    cc = s.cat.codes.to_numpy()
+    n_missing = int(np.count_nonzero(cc < 0))
+    if n_missing:
+        raise ValueError(f"regressor column {col!r} has {n_missing} missing values; recode them as a level")
+    return cc
+
+
 def _level_lut(col: str, cats: pd.Index, present: np.ndarray, b: int, names: list[str], col_block: list[int],
                dropped: dict[str, list[object]]) -> np.ndarray:
     """A block's level → design column table (the reference level 0 has none; a level not
@@ -147,14 +158,7 @@ def build_design(
 
     raw_codes = []
     for col in X.columns:
-        s = X[col]
-        if len(s.cat.categories) == 0:
-            raise ValueError(f"regressor column {col!r} has no categories")
-        cc = s.cat.codes.to_numpy()
-        n_missing = int(np.count_nonzero(cc < 0))
-        if n_missing:
-            raise ValueError(f"regressor column {col!r} has {n_missing} missing values; recode them as a level")
-        raw_codes.append(cc)
+        raw_codes.append(_raw_codes(X[col], col))
     # rows per level of every block in one numba pass (np.bincount per block cast each int8 column to intp)
     all_counts = level_counts(raw_codes, max((len(X[c].cat.categories) for c in X.columns), default=1), mask)
     for b, col in enumerate(X.columns):
@@ -215,13 +219,7 @@ def rebuild_design(prev: Design, X: pd.DataFrame, same: set[str] | frozenset[str
         s = X[col]
         if not isinstance(s.dtype, pd.CategoricalDtype):
             raise TypeError(f"regressor column {col!r} has dtype {s.dtype}, expected a pandas Categorical")
-        if len(s.cat.categories) == 0:
-            raise ValueError(f"regressor column {col!r} has no categories")
-        cc = s.cat.codes.to_numpy()
-        n_missing = int(np.count_nonzero(cc < 0))
-        if n_missing:
-            raise ValueError(f"regressor column {col!r} has {n_missing} missing values; recode them as a level")
-        raw[col] = cc
+        raw[col] = _raw_codes(s, col)
     cats_of = {b: (prev.categories[i] if b in same else X[b].cat.categories) for i, b in enumerate(blocks)}
     n_levels = sum(len(c) for c in cats_of.values())
     if n_levels > np.iinfo(dtype).max:
