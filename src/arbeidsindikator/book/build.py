@@ -124,8 +124,10 @@ def execute(ipynb: Path, config_path: Path, cwd: Path = REPO_ROOT) -> None:
 
 def write_book_config(cfg: RunConfig, book_dir: Path) -> None:
     """Copy _config.yml and _toc.yml into the build folder; add the synthetic banner if needed."""
+    from arbeidsindikator.book.chapter import synthetic_data
+
     conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
-    if cfg.is_synthetic:
+    if synthetic_data(cfg):
         opts = conf.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
         opts["announcement"] = (
             "⚠ Synthetic data: every figure in this book was computed from generated register data "

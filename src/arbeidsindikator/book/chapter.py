@@ -465,8 +465,18 @@ class TableView:
         return self.shown.to_string(index=False)
 
 
+def synthetic_data(cfg: RunConfig) -> bool:
+    """Whether the book's data are synthetic: generated in the build, or extracts whose manifest
+    names the synthetic generator (:func:`data.manifest.declared_generator`). Decides the notice on
+    every page, the banner and the figures' source line; what the pipeline reads is decided by
+    ``cfg.source`` alone."""
+    from arbeidsindikator.data.manifest import declared_generator
+
+    return cfg.is_synthetic or declared_generator(cfg.data_path) is not None
+
+
 def notice_markdown(cfg: RunConfig) -> str:
-    if cfg.is_synthetic:
+    if synthetic_data(cfg):
         return f":::{{warning}}\n{SYNTHETIC_NOTICE}\n:::\n"
     return f":::{{note}}\nComputed from the data in `{cfg.data_path}` ({cfg.start}–{cfg.end}).\n:::\n"
 
@@ -479,9 +489,10 @@ def setup(config_path: str | Path | None, name: str) -> Chapter:
     cfg = load_config(config_path)
     plots.set_style()
     capture_warnings()
-    if cfg.is_synthetic:
+    synthetic = synthetic_data(cfg)
+    if synthetic:
         display(Markdown(f"```{{warning}}\n{SYNTHETIC_NOTICE}\n```"))
-    return Chapter(name=name, cfg=cfg, style=plots.FigureStyle.for_data(cfg.is_synthetic))
+    return Chapter(name=name, cfg=cfg, style=plots.FigureStyle.for_data(synthetic))
 
 
 def run_stamp(cfg: RunConfig, data_fp: str) -> pd.DataFrame:

@@ -256,7 +256,10 @@ def windows_table(cfg: RunConfig) -> pd.DataFrame:
 
 def intro(cfg: RunConfig) -> dict[str, Any]:
     """Population headline figures, the data fingerprint and what the data are, in words (chapter 0)."""
+    from arbeidsindikator.book.chapter import synthetic_data
+
     source = ("synthetic register data made by this project's generator" if cfg.is_synthetic
+              else f"synthetic extracts made by this project's generator, in {cfg.data_path}" if synthetic_data(cfg)
               else f"the extracts in {cfg.data_path}")
     return {"summary": population_summary(cfg), "fingerprint": pipeline.panel_meta(cfg).fingerprint, "source": source}
 

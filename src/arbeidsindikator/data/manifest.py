@@ -126,6 +126,24 @@ def read_manifest(folder: Path) -> tuple[Manifest | None, list[str]]:
     return man, problems
 
 
+def declared_generator(folder: Path | None) -> dict[str, Any] | None:
+    """The ``generator`` entry of a folder's manifest (None if absent or unreadable).
+
+    The synthetic generator records itself there (module, version, seed, persons) when it writes
+    extracts, so a book built from such a folder says on every page that its data are synthetic
+    even though it read them as extracts (data/README.md, "manifest.json").
+    """
+    if folder is None:
+        return None
+    path = Path(folder) / MANIFEST_NAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    gen = raw.get("generator") if isinstance(raw, dict) else None
+    return gen if isinstance(gen, dict) else None
+
+
 def write_manifest(folder: Path, manifest: Manifest) -> None:
     """Write ``manifest.json`` atomically."""
     path = Path(folder) / MANIFEST_NAME
