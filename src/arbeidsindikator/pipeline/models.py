@@ -288,22 +288,10 @@ def compact_design(X: pd.DataFrame) -> Any:
 
 
 def release_arrow_memory() -> None:
-    """Hand memory the allocators keep cached after a read back to the system.
-
-    Arrow's pool releases its unused blocks; on glibc, ``malloc_trim(0)`` returns the freed heap
-    pages an earlier stage left behind (the models stage measured 2.68 GiB alone but 3.01 GiB
-    after the panel stage in the same process, 2026-12-02). Values are untouched.
-    """
-    import ctypes
-    import ctypes.util
-
+    """Hand memory Arrow's allocator keeps cached after a read back to the system."""
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (e.g. macOS, musl): nothing to trim
-        pass
 
 
 def fit_main_models_from_file(
@@ -333,7 +321,6 @@ def fit_main_models_from_file(
     pooled: dict[int, list[dict[str, Any]]] = {}
     regressors = None
     spill_dir.mkdir(parents=True, exist_ok=True)
-    release_arrow_memory()  # what the stages before left free in this process
     horizons = sorted({horizon_of(o) for o in outcomes})
     # Every horizon's covariates up front: the 12-month ones share the horizon-free blocks of the
     # 3-month ones (same arrays), so only the inflow block is read and built again.
