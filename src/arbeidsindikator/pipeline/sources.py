@@ -27,10 +27,8 @@ from arbeidsindikator.io import atomic_write, code_fingerprint, data_fingerprint
 from arbeidsindikator.panel.build import PanelOptions, build_panel, spill_panel
 from arbeidsindikator.panel.covariates import CovariateOptions, PoolingRule
 from arbeidsindikator.profiling.contract import ProfilingData, validate_profiling_data
-from arbeidsindikator.profiling.evaluation import load_g_table, params_from_config
 from arbeidsindikator.synthetic import generator as se
 from arbeidsindikator.synthetic.generator import load_truth
-from arbeidsindikator.synthetic.registrations import generate_registrations
 
 
 @dataclass
@@ -332,6 +330,11 @@ def load_profiling_data(cfg: Any) -> ProfilingData:
     configured periods. Extracts: ``<data.path>/profiling/{registrations,spells,wages}.parquet``
     (or ``.csv``); G from ``data/reference/G.csv`` or the built-in table.
     """
+    # imported here: the evaluation pulls statsmodels and scipy.stats (~0.1 GB resident), which
+    # the panel and models stages, importing this module, never use
+    from arbeidsindikator.profiling.evaluation import load_g_table, params_from_config
+    from arbeidsindikator.synthetic.registrations import generate_registrations
+
     p = params_from_config(cfg)
     if getattr(cfg, "is_synthetic", True):
         s = generate_registrations(scale=cfg.profiling.scale, seed=cfg.profiling_seed,
