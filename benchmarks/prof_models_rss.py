@@ -69,6 +69,9 @@ if __name__ == "__main__":
                         (M, "compact_design"), (D, "rebuild_design"), (E, "fit"), (M, "read_column"),
                         (S, "_write_store_from_file"), (FitResult, "predict")]:
         wrap(owner, name)
+    from arbeidsindikator.io import return_freed_memory
+
+    print("allocators:", return_freed_memory(), "(as in the models stage's child process)", flush=True)
     threading.Thread(target=sampler, daemon=True).start()
     cfg = load_config(sys.argv[2])
     ppath = Path(glob.glob(sys.argv[3])[0])

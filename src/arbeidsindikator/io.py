@@ -60,3 +60,41 @@ def atomic_write(path: Path, writer: Callable[[Path], Any]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+#: glibc's ``mallopt`` parameter number of ``M_MMAP_THRESHOLD`` (malloc.h).
+_M_MMAP_THRESHOLD = -3
+
+
+def return_freed_memory(mmap_threshold: int = 1 << 20) -> dict[str, bool]:
+    """Make this process hand freed memory back to the system at once (a stage's child process).
+
+    Two allocators otherwise keep what a stage frees resident, so the next phase's arrays come
+    on top of it (issue 11, measured with ``benchmarks/prof_models_rss.py`` on the full-scale
+    panel, 24.8 M rows: the models stage peaked at 2.63 GiB, 2.36 GiB with both settings):
+
+    * glibc raises its mmap threshold after each large free, up to 32 MiB, so the 8–16 MiB
+      arrays of a 2 M-row chunk end up in heaps it rarely trims. A fixed threshold
+      (``mmap_threshold`` bytes) keeps every larger block in its own mapping, unmapped on free.
+    * pyarrow's default pool (mimalloc) keeps freed pages per thread; the system pool (the same
+      glibc malloc) does not.
+
+    Results do not depend on it. Returns which setting took effect (False where the platform
+    has no glibc or pyarrow has no system pool).
+    """
+    import ctypes
+
+    done = {"mmap_threshold": False, "arrow_system_pool": False}
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        done["mmap_threshold"] = bool(libc.mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)))
+    except (OSError, AttributeError):
+        pass
+    try:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+        done["arrow_system_pool"] = True
+    except (ImportError, AttributeError):
+        pass
+    return done

@@ -74,7 +74,7 @@ def _raw_codes(s: pd.Series, col: str) -> np.ndarray:
     """A categorical block's level codes, refused when it has no levels or missing values."""
     if len(s.cat.categories) == 0:
         raise ValueError(f"regressor column {col!r} has no categories")
-    cc = s.cat.codes.to_numpy()
+    cc = np.asarray(s.array.codes)  # a read-only view; ``s.cat.codes`` copies (0.4 GB per design at 24.8 M rows)
     n_missing = int(np.count_nonzero(cc < 0))
     if n_missing:
         raise ValueError(f"regressor column {col!r} has {n_missing} missing values; recode them as a level")

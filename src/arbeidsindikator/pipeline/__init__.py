@@ -81,6 +81,9 @@ def _progress(msg: str) -> None:
 
 
 def _stage_child(target: str, cfg: RunConfig, queue: Any) -> None:
+    from arbeidsindikator.io import return_freed_memory
+
+    return_freed_memory()  # the stage's phases reuse what the earlier ones freed (io.py)
     try:
         queue.put(("ok", globals()[target](cfg)))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent

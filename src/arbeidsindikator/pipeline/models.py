@@ -232,7 +232,9 @@ def covariates_from_file(
             cols[b] = make(pd.read_parquet(path, columns=[col])[col])
         else:
             cols[b] = pd.Categorical.from_codes(codes.pop(b), dtype=dtypes[b])
-    X = pd.DataFrame(cols)
+    # copy=False: the reused blocks stay the base's arrays (pandas copies a dict's arrays by
+    # default: +0.35 GB for the 12-month covariates at 24.8 M rows)
+    X = pd.DataFrame(cols, copy=False)
     return _pool_from_file(X, path, horizon, pool_opts) if pool else X
 
 
@@ -272,11 +274,23 @@ def _pooling_rows(path: Path, options: CovariateOptions) -> pd.DataFrame | None:
 
 
 def read_column(path: Path, column: str) -> np.ndarray:
-    """One column of a parquet file as a float64 array (NaN for missing)."""
+    """One column of a parquet file as a float64 array (NaN for missing).
+
+    Read row group by row group into the result, so only one row group's Arrow copy is held
+    beside it (a whole-column read held both: +0.2 GB at 24.8 M rows, in the models stage).
+    """
     import pyarrow.parquet as pq
 
-    col = pq.read_table(path, columns=[column]).column(column)
-    return col.to_numpy().astype(np.float64, copy=False)
+    pf = pq.ParquetFile(path)
+    out = np.empty(pf.metadata.num_rows, dtype=np.float64)
+    lo = 0
+    for i in range(pf.num_row_groups):
+        col = pf.read_row_group(i, columns=[column]).column(column)
+        out[lo:lo + len(col)] = col.to_numpy()
+        lo += len(col)
+    if lo != len(out):
+        raise ValueError(f"read {lo} rows of {column!r} from {path}, the file has {len(out)}")
+    return out
 
 
 def compact_design(X: pd.DataFrame) -> Any:
@@ -343,7 +357,7 @@ def fit_main_models_from_file(
     for prev, h in zip(horizons, horizons[1:]):
         a, b = Xs[prev], Xs[h]
         same[h] = {c for c in b.columns if c in a.columns and a[c].dtype == b[c].dtype
-                   and np.array_equal(a[c].cat.codes.to_numpy(), b[c].cat.codes.to_numpy())}
+                   and np.array_equal(a[c].array.codes, b[c].array.codes)}  # views (.cat.codes copies)
     t_cov = time.perf_counter() - t0
     design = None
     for h in horizons:
