@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -62,39 +63,54 @@ def atomic_write(path: Path, writer: Callable[[Path], Any]) -> None:
             os.unlink(tmp)
 
 
-#: glibc's ``mallopt`` parameter number of ``M_MMAP_THRESHOLD`` (malloc.h).
+#: glibc's ``mallopt`` parameter number of ``M_MMAP_THRESHOLD`` (malloc.h), and the largest
+#: value glibc's own dynamic threshold reaches (``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit).
 _M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_MAX = 32 << 20
 
 
-def return_freed_memory(mmap_threshold: int = 1 << 20) -> dict[str, bool]:
-    """Make this process hand freed memory back to the system at once (a stage's child process).
+def _set_mmap_threshold(nbytes: int) -> bool:
+    import ctypes
 
-    Two allocators otherwise keep what a stage frees resident, so the next phase's arrays come
-    on top of it (issue 11, measured with ``benchmarks/prof_models_rss.py`` on the full-scale
-    panel, 24.8 M rows: the models stage peaked at 2.63 GiB, 2.36 GiB with both settings):
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, int(nbytes)))
+    except (OSError, AttributeError):  # no glibc
+        return False
+
+
+@contextmanager
+def freed_memory_returned(mmap_threshold: int = 1 << 20) -> Iterator[dict[str, bool]]:
+    """Within the block, hand memory this process frees back to the system at once.
+
+    Two allocators otherwise keep what a phase frees resident, so the next phase's arrays come
+    on top of it (issue 11; ``benchmarks/prof_models_rss.py`` on the full-scale panel, 24.8 M
+    rows: the models stage peaked at 2.63 GiB, 2.36 GiB with both settings; the panel stage at
+    5.69 GiB, 4.86 GiB, at the same speed):
 
     * glibc raises its mmap threshold after each large free, up to 32 MiB, so the 8–16 MiB
       arrays of a 2 M-row chunk end up in heaps it rarely trims. A fixed threshold
       (``mmap_threshold`` bytes) keeps every larger block in its own mapping, unmapped on free.
-    * pyarrow's default pool (mimalloc) keeps freed pages per thread; the system pool (the same
-      glibc malloc) does not.
+    * pyarrow's default pool (mimalloc) keeps freed pages per thread; the system pool does not.
 
-    Results do not depend on it. Returns which setting took effect (False where the platform
-    has no glibc or pyarrow has no system pool).
+    Both cost time where a loop allocates many large temporaries (the cube's two passes: 44 s →
+    57 s), so the stages that need it use it for their span only. On exit pyarrow's pool is
+    restored and glibc's threshold set to 32 MiB (where its dynamic threshold ends up; glibc
+    cannot switch back to dynamic). Results do not depend on it. Yields which setting took
+    effect (False without glibc or without pyarrow's system pool).
     """
-    import ctypes
+    import pyarrow as pa
 
-    done = {"mmap_threshold": False, "arrow_system_pool": False}
+    done = {"mmap_threshold": _set_mmap_threshold(mmap_threshold), "arrow_system_pool": False}
+    previous = pa.default_memory_pool()
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        done["mmap_threshold"] = bool(libc.mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)))
-    except (OSError, AttributeError):
-        pass
-    try:
-        import pyarrow as pa
-
         pa.set_memory_pool(pa.system_memory_pool())
         done["arrow_system_pool"] = True
-    except (ImportError, AttributeError):
+    except (AttributeError, NotImplementedError):
         pass
-    return done
+    try:
+        yield done
+    finally:
+        if done["arrow_system_pool"]:
+            pa.set_memory_pool(previous)
+        if done["mmap_threshold"]:
+            _set_mmap_threshold(_MMAP_THRESHOLD_MAX)

@@ -46,6 +46,46 @@ def test_covariates_reuse_the_other_horizons_blocks(tiny_cfg, tiny_panel, panel_
     assert not got["innstromming"].equals(x3["innstromming"])
 
 
+def test_reused_blocks_are_not_copied(tiny_cfg, panel_file):
+    """The 12-month covariates hold the 3-month arrays of the blocks they reuse (no second copy).
+
+    At 24.8 M rows a copy is 0.35 GB of the models stage's peak (pandas copies a dict's arrays
+    when it builds a frame unless told not to).
+    """
+    opts = pipeline.covariate_options(tiny_cfg)
+    x3 = pipeline.covariates_from_file(panel_file, 3, opts, chunk_rows=CHUNK, pool=False)
+    x12 = pipeline.covariates_from_file(panel_file, 12, opts, chunk_rows=CHUNK, base=x3, pool=False)
+    shared = [b for b in x12.columns if b in x3.columns and np.shares_memory(x12[b].array.codes, x3[b].array.codes)]
+    assert set(shared) == set(x12.columns) - {"innstromming"}, shared
+
+
+def test_design_takes_codes_without_copying():
+    """``build_design`` reads each block's codes in place (``.cat.codes`` would copy every block)."""
+    from arbeidsindikator.estimation.design import _raw_codes
+
+    s = pd.Series(pd.Categorical.from_codes(np.array([0, 1, 1, 0], dtype=np.int8), categories=["a", "b"]))
+    assert np.shares_memory(_raw_codes(s, "x"), s.array.codes)
+
+
+def test_read_column_over_row_groups(tmp_path):
+    """One column of a file of many row groups: float64, NaN where missing, row order kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from arbeidsindikator.pipeline.models import read_column
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=1000)
+    x[rng.random(1000) < 0.2] = np.nan
+    k = rng.integers(0, 5, 1000)
+    t = pa.table({"x": pa.array(x, from_pandas=True), "k": k})
+    pq.write_table(t, tmp_path / "f.parquet", row_group_size=77)
+    assert pq.ParquetFile(tmp_path / "f.parquet").num_row_groups == 13
+    got = read_column(tmp_path / "f.parquet", "x")
+    assert got.dtype == np.float64 and np.array_equal(got, x, equal_nan=True)
+    assert np.array_equal(read_column(tmp_path / "f.parquet", "k"), k.astype(float))
+
+
 @pytest.fixture(scope="module")
 def both_paths(tiny_cfg, tiny_panel, panel_file, tmp_path_factory):
     opts = pipeline.covariate_options(tiny_cfg)

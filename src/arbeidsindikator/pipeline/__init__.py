@@ -81,9 +81,6 @@ def _progress(msg: str) -> None:
 
 
 def _stage_child(target: str, cfg: RunConfig, queue: Any) -> None:
-    from arbeidsindikator.io import return_freed_memory
-
-    return_freed_memory()  # the stage's phases reuse what the earlier ones freed (io.py)
     try:
         queue.put(("ok", globals()[target](cfg)))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent
@@ -117,8 +114,11 @@ def _in_child(target: str, cfg: RunConfig) -> Any:
 
 def _panel_stage(cfg: RunConfig) -> float:
     """Build (or find) the cached panel file; the rows are not kept. Seconds taken."""
+    from arbeidsindikator.io import freed_memory_returned
+
     t0 = time.perf_counter()
-    build_panel_file(cfg)  # streamed to disk chunk by chunk; the rows are never all in memory
+    with freed_memory_returned():  # its chunks' memory goes back as each is written (io.py)
+        build_panel_file(cfg)  # streamed to disk chunk by chunk; the rows are never all in memory
     return time.perf_counter() - t0
 
 

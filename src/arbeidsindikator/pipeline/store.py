@@ -23,7 +23,7 @@ import pandas as pd
 
 from arbeidsindikator.config import RunConfig
 from arbeidsindikator.data.contract import OUTCOMES
-from arbeidsindikator.io import atomic_write
+from arbeidsindikator.io import atomic_write, freed_memory_returned
 from arbeidsindikator.pipeline.models import MainModels, release_arrow_memory, fit_main_models_from_file
 from arbeidsindikator.pipeline.sources import _MEMO, _cache_key, build_panel_file, covariate_options, panel_path
 
@@ -316,9 +316,10 @@ def main_models(cfg: RunConfig) -> MainModels:
         t0 = time.perf_counter()
         spill = Path(tempfile.mkdtemp(prefix=".expected-", dir=cfg.cache_dir))
         try:
-            full, spills = fit_main_models_from_file(ppath, covariate_options(cfg), spill, chunk_rows=chunk_rows(cfg))
-            t1 = time.perf_counter()
-            _write_store_from_file(ppath, spills, store_panel_path(cfg), chunk_rows(cfg))
+            with freed_memory_returned():  # each phase reuses what the one before freed (io.py)
+                full, spills = fit_main_models_from_file(ppath, covariate_options(cfg), spill, chunk_rows=chunk_rows(cfg))
+                t1 = time.perf_counter()
+                _write_store_from_file(ppath, spills, store_panel_path(cfg), chunk_rows(cfg))
         finally:
             shutil.rmtree(spill, ignore_errors=True)
         seconds = dict(full.seconds, fit_predict_total=round(t1 - t0, 1), write_store=round(time.perf_counter() - t1, 1))
