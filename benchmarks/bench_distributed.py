@@ -14,8 +14,8 @@ pandas, its coded design alone ~3 GB per horizon) — the stages run and are tim
 * ``predict``  (``--predict``) expected values for every row, written as the store's part files
 * ``cube``     (``--cube``, needs ``--predict``) the indicator cube and summaries from those files
 
-Printed: seconds per stage, rows, partitions, each worker's peak resident memory (``ru_maxrss``
-of the worker process) and the client's, and the machine's load average before and after.
+Printed: seconds per stage, rows, partitions, each worker's peak resident memory (``VmHWM``
+of the worker process, ``io.peak_rss_mb``) and the client's, and the machine's load average before and after.
 Figures only, no pass/fail. Heavy: run under the shared lock, e.g.::
 
     flock /work/fullscale/big.lock env PYTHONPATH=src python benchmarks/bench_distributed.py \\
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
 import warnings
 from pathlib import Path
@@ -168,7 +167,9 @@ def main() -> None:
                 out["cube_cells"] = len(cells)
                 print(f"cube: {out['seconds']['cube']} s, {len(cells):,} cells", flush=True)
         out["worker_peak_mb"] = {k: round(v) for k, v in eng.worker_peak_mb().items()}
-    out["client_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    from arbeidsindikator.io import peak_rss_mb
+
+    out["client_peak_mb"] = round(peak_rss_mb())
     out["load_after"] = _load()
     print(json.dumps(out, indent=1))
     if args.json:

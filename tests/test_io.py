@@ -35,3 +35,18 @@ def test_mmap_threshold_reported_on_glibc():
         pass
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert done["mmap_threshold"] is True
+
+
+def test_peak_rss_is_the_process_own_after_spawn():
+    """A spawned child reports its own peak, not the parent's (``ru_maxrss`` survives exec)."""
+    import multiprocessing as mp
+
+    from arbeidsindikator.io import peak_rss_mb
+
+    big = np.ones(400 * 2**20 // 8)  # the parent holds 400 MB
+    big[::4096] = 2.0
+    assert peak_rss_mb() > 400
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        child = pool.apply(peak_rss_mb)
+    assert child < 300, child

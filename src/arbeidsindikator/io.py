@@ -1,4 +1,7 @@
-"""Atomic writes and fingerprints: the small utilities every stage that writes or caches uses.
+"""Atomic writes, fingerprints and allocator settings: the small utilities of every stage.
+
+:func:`freed_memory_returned` is how the heavy stages (panel build, models) keep their peak
+resident memory near what they hold live.
 
 Lowest layer (imports nothing of the package but :mod:`arbeidsindikator.config`). A cache key
 must cover everything the cached object depends on, so :func:`code_fingerprint` hashes the whole
@@ -84,8 +87,9 @@ def freed_memory_returned(mmap_threshold: int = 1 << 20) -> Iterator[dict[str, b
 
     Two allocators otherwise keep what a phase frees resident, so the next phase's arrays come
     on top of it (issue 11; ``benchmarks/prof_models_rss.py`` on the full-scale panel, 24.8 M
-    rows: the models stage peaked at 2.63 GiB, 2.36 GiB with both settings; the panel stage at
-    5.69 GiB, 4.86 GiB, at the same speed):
+    rows: the models stage peaked at 2.63 GiB, 2.36 GiB with both settings, at the same speed;
+    in the whole-book benchmark the panel stage, validation included, at 4.86 and 5.53 GiB in
+    two runs with them, 5.69 GiB in session 9 without):
 
     * glibc raises its mmap threshold after each large free, up to 32 MiB, so the 8–16 MiB
       arrays of a 2 M-row chunk end up in heaps it rarely trims. A fixed threshold
@@ -114,3 +118,24 @@ def freed_memory_returned(mmap_threshold: int = 1 << 20) -> Iterator[dict[str, b
             pa.set_memory_pool(previous)
         if done["mmap_threshold"]:
             _set_mmap_threshold(_MMAP_THRESHOLD_MAX)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process since it started, in MB (2**20 bytes).
+
+    ``VmHWM`` of ``/proc/self/status`` where there is one: ``ru_maxrss`` survives ``exec``, so a
+    spawned worker (Dask's, multiprocessing's) reports its parent's peak when that was higher
+    (measured: 604 MB in a child whose own peak was 34 MB). Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource
+    import sys
+
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 2**20 if sys.platform == "darwin" else r / 1024.0  # bytes on macOS, KiB elsewhere

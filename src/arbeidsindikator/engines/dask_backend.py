@@ -45,9 +45,9 @@ __all__ = ["DaskEngine"]
 # --- worker tasks (module level: pickled by reference) -------------------------------------------
 
 def _peak_rss_mb() -> float:
-    import resource
+    from arbeidsindikator.io import peak_rss_mb
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return peak_rss_mb()  # the worker's own peak (ru_maxrss would carry the client's over exec)
 
 
 def _t_inflow_counts(part: Partition, horizon: int) -> tuple[np.ndarray, np.ndarray]:
