@@ -4,10 +4,10 @@ Prints the resident set (VmRSS, GiB; numpy and numba allocations count) and the 
 wrapped call each time the maximum grows by 20 MiB, to find which phase sets the stage's peak.
 Measured 2026-12-02 21:04 UTC on the idle full-scale panel (24.8 M rows): 2.68 GiB, reached in
 the covariates (2.02 GiB) and the pooling (2.60 GiB); designs, fits and store writes reuse that.
-Session 11 (2026-12-03 14:00–14:08 UTC, idle, fresh extracts of the same seed): 2.63 GiB with
+Session 11 (2026-12-03 13:58–14:33 UTC, idle, fresh extracts of the same seed): 2.63 GiB with
 that code; 2.47 with glibc's mmap threshold fixed at 1 MiB, 2.57 with pyarrow's jemalloc pool,
 2.36 with the fixed threshold and pyarrow's system pool (``io.freed_memory_returned``), then
-**1.95 GiB** with the 12-month covariates sharing the 3-month blocks (no dict copy) and the
+**1.95 GiB** (1.93 with the settings scoped as in the stage) with the 12-month covariates sharing the 3-month blocks (no dict copy) and the
 design taking codes as views; fits and store bit-identical to the first run.
 
 Usage: ``prof_models_rss.py OUT_DIR CONFIG PANEL_GLOB`` (OUT_DIR is written).
