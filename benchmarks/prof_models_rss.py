@@ -7,8 +7,9 @@ the covariates (2.02 GiB) and the pooling (2.60 GiB); designs, fits and store wr
 Session 11 (2026-12-03 13:58–14:33 UTC, idle, fresh extracts of the same seed): 2.63 GiB with
 that code; 2.47 with glibc's mmap threshold fixed at 1 MiB, 2.57 with pyarrow's jemalloc pool,
 2.36 with the fixed threshold and pyarrow's system pool (``io.freed_memory_returned``), then
-**1.95 GiB** (1.93 with the settings scoped as in the stage) with the 12-month covariates sharing the 3-month blocks (no dict copy) and the
-design taking codes as views; fits and store bit-identical to the first run.
+**1.95 GiB** (1.93 with the settings scoped as in the stage) with the 12-month covariates
+sharing the 3-month blocks (no dict copy) and the design taking codes as views; fits and store
+bit-identical to the first run.
 
 Usage: ``prof_models_rss.py OUT_DIR CONFIG PANEL_GLOB`` (OUT_DIR is written).
 """
