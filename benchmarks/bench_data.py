@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -42,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from arbeidsindikator.synthetic import generator as se  # noqa: E402
 from arbeidsindikator.data.extracts import validate_extracts  # noqa: E402
+from arbeidsindikator.io import peak_rss_mb  # noqa: E402
 from arbeidsindikator.panel.build import PanelOptions, build_panel  # noqa: E402
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -120,7 +120,7 @@ def panel_stage(config: Path) -> None:
     md = pq.ParquetFile(path).metadata
     print(f"end {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC  load average {_uptime()}")
     print(f"panel stage  {sec:.1f} s  peak RSS {peak / 2**30:.2f} GiB  "
-          f"(process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB)")
+          f"(process max RSS {peak_rss_mb() / 2**10:.2f} GiB)")
     print(f"panel file {path.name}: {md.num_rows:,} rows, {md.num_columns} columns, {md.num_row_groups} row groups")
 
 
@@ -179,7 +179,7 @@ def main() -> None:
     print(f"{'stage':<12} {'wall s':>9} {'peak RSS GiB':>13}  notes")
     for name, sec, peak, note in rows:
         print(f"{name:<12} {sec:>9.1f} {peak / 2**30:>13.2f}  {note}")
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    maxrss = peak_rss_mb() * 2**20
     print(f"{'total':<12} {total:>9.1f} {maxrss / 2**30:>13.2f}  (process max RSS)")
     if size is not None:
         print(f"extracts on disk: {size / 2**30:.2f} GiB in {folder}")

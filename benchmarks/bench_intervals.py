@@ -10,7 +10,7 @@ period; printed, residual, analytic by person and by observation):
 * ``refit``: one refit replicate by person (weighted fit + prediction + regrouping) per outcome
   on the whole panel (``--refit``), i.e. the refit bootstrap's time per replicate.
 
-Peak memory is the process's ``ru_maxrss`` (cumulative). Goals at full scale (23–25 M rows,
+Peak memory is the process's ``VmHWM`` (:func:`arbeidsindikator.io.peak_rss_mb`, cumulative). Goals at full scale (23–25 M rows,
 1.5 M persons): analytic ≤ 3 min; 200 multiplier replicates ≤ 15 min and ≤ 8 GB on 2 cores.
 
 ``--store DIR`` reads a finished store built by another code version (e.g. the lead's
@@ -100,11 +100,13 @@ from arbeidsindikator.analyses import streaming
 from arbeidsindikator.analyses import uncertainty as unc
 from arbeidsindikator.config import load_config
 from arbeidsindikator.indicator import seasonal
+from arbeidsindikator.io import peak_rss_mb
 from arbeidsindikator.spec import OUTCOMES
 
 
 def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    """Peak resident memory of this process in GiB (``VmHWM``: :func:`arbeidsindikator.io.peak_rss_mb`)."""
+    return peak_rss_mb() / 1024
 
 
 def cpu_s() -> float:

@@ -6,7 +6,7 @@ a BA-region-like block of 33, an employment-growth-like block of 20, country gro
 residence-time interactions, booleans) = 249 design columns incl. the constant, at most 19
 non-zero per row; persons observed over 79 months; outcomes of the last 3 / 12 months missing.
 
-Every stage runs in its own subprocess; peak memory is that process's ``ru_maxrss`` (resident
+Every stage runs in its own subprocess; peak memory is that process's ``VmHWM`` (peak resident
 set, so numpy and numba allocations count, unlike tracemalloc), reported together with the
 resident size after the data were generated. Stages:
 
@@ -65,7 +65,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -112,8 +111,10 @@ def load_average() -> str:
 
 
 def peak_rss_gb() -> float:
-    """Peak resident set size of this process in GB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    """Peak resident set size of this process in GiB (``VmHWM``: :func:`arbeidsindikator.io.peak_rss_mb`)."""
+    from arbeidsindikator.io import peak_rss_mb
+
+    return peak_rss_mb() / 1024
 
 
 def current_rss_gb() -> float:

@@ -37,18 +37,13 @@ from arbeidsindikator.data.contract import OUTCOMES
 from arbeidsindikator.engines import design as gd
 from arbeidsindikator.engines.partitions import MODEL_COLUMNS, Partition, read_partition
 from arbeidsindikator.engines.stats import add_passes, fit_from_passes, partition_pass
+from arbeidsindikator.io import peak_rss_mb
 from arbeidsindikator.panel.covariates import CovariateOptions, horizon_of
 
 __all__ = ["DaskEngine"]
 
 
 # --- worker tasks (module level: pickled by reference) -------------------------------------------
-
-def _peak_rss_mb() -> float:
-    from arbeidsindikator.io import peak_rss_mb
-
-    return peak_rss_mb()  # the worker's own peak (ru_maxrss would carry the client's over exec)
-
 
 def _t_inflow_counts(part: Partition, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     col = f"innstrom{horizon}"
@@ -186,8 +181,12 @@ class DaskEngine:
         return self.client.gather(futures)
 
     def worker_peak_mb(self) -> dict[str, float]:
-        """Peak resident memory (MB) of every worker process since it started."""
-        return {str(k): float(v) for k, v in self.client.run(_peak_rss_mb).items()}
+        """Peak resident memory (MB) of every worker process since it started.
+
+        :func:`arbeidsindikator.io.peak_rss_mb` (``VmHWM``) run on each worker: ``ru_maxrss`` would
+        carry the client's peak over ``exec`` into a spawned worker.
+        """
+        return {str(k): float(v) for k, v in self.client.run(peak_rss_mb).items()}
 
     # -- models ------------------------------------------------------------------------------
     def fit_models(self, parts: list[Partition], options: CovariateOptions, outcomes: Sequence[str] = OUTCOMES,
