@@ -231,3 +231,14 @@ def test_partitioned_pooling_counts_persons_of_a_large_failing_level_once(tiny_c
     pd.testing.assert_frame_equal(got, want)
     codes = np.concatenate([g.design_for(gd.covariate_codes(f, 3, opts, g.edges)[0]).codes for f in frames])
     np.testing.assert_array_equal(codes, build_design(X).codes)
+
+
+def test_partition_codes_refuse_a_design_wider_than_int16():
+    """The partitioned codes are int16: a design with more columns than int16 holds is refused
+    with a clear error instead of wrapping around into wrong columns."""
+    n = 40_000
+    g = gd.GlobalDesign.from_counts(["wide"], [pd.Index([f"l{i}" for i in range(n)])],
+                                    [np.ones(n, dtype=np.int64)], np.array([]))
+    assert len(g.names) > np.iinfo(np.int16).max
+    with pytest.raises(ValueError, match="int16"):
+        g.design_for(np.zeros((3, 1), dtype=np.int16))

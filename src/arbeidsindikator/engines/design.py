@@ -126,6 +126,10 @@ def covariate_codes(part: pd.DataFrame, horizon: int, options: CovariateOptions,
     X[INFLOW_BLOCK] = pd.Categorical.from_codes(np.searchsorted(edges, v, side="right"),
                                                 dtype=pd.CategoricalDtype(labels))
     blocks = [str(c) for c in X.columns]
+    widest = max((len(X[c].cat.categories) for c in X.columns), default=0)
+    if widest > np.iinfo(np.int16).max:
+        raise ValueError(f"a regressor block has {widest} levels; the partition codes are int16 "
+                         f"(at most {np.iinfo(np.int16).max})")
     codes = np.empty((len(X), len(blocks)), dtype=np.int16)
     cats = []
     for b, col in enumerate(X.columns):
@@ -197,6 +201,9 @@ class GlobalDesign:
 
     def design_for(self, level_codes: np.ndarray) -> Design:
         """One partition's :class:`Design` (int16 codes of the unpooled levels) in the global column numbering."""
+        if len(self.names) > np.iinfo(np.int16).max:
+            raise ValueError(f"the design has {len(self.names)} columns; the partition codes are int16 "
+                             f"(at most {np.iinfo(np.int16).max})")
         codes = np.empty(level_codes.shape, dtype=np.int16)
         for b, lut in enumerate(self.level_columns):
             lut16 = lut.astype(np.int16)
