@@ -259,6 +259,10 @@ CASES: list[tuple[str, Callable | None, Callable | None, list[str]]] = [
      ["personer.fodt: wrong type: expected a date column", "(all 3 row(s))"]),
     ("csv-unreadable-number", None, _to_csv("timer", lambda d: d.astype({"timer": object}).assign(timer=lambda x: x["timer"].where(x.index != 1, "mange"))),
      ["timer.timer: 1 row(s) with value(s) not readable as float", "'mange'"]),
+    ("csv-decimal-comma", None, _to_csv("timer", lambda d: d.astype({"timer": object}).assign(
+        timer=lambda x: x["timer"].where(x.index != 1, "162,5").where(x.index != 2, "mange"))),
+     ["timer.timer: 1 row(s) with a decimal comma", "'162,5'",
+      "timer.timer: 1 row(s) with value(s) not readable as float", "'mange'"]),
     ("csv-unreadable-bool", None, _to_csv("status", lambda d: d.astype({"aap": object}).assign(aap=lambda x: x["aap"].where(x.index != 3, "kanskje"))),
      ["status.aap: 1 row(s) with value(s) not readable as bool"]),
     ("unknown-innsatsgruppe", _set("status", 0, "innsatsgruppe", "nesten_standard"), None,

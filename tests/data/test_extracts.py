@@ -98,15 +98,17 @@ def test_valid_world_passes_and_is_readable(tmp_path: Path) -> None:
         assert len(ex.fingerprint()) == 16
 
 
-def test_csv_is_accepted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_csv_is_accepted(tmp_path: Path, sep: str) -> None:
+    """Comma- or semicolon-separated (as Norwegian spreadsheets export) with a decimal point."""
     tables, man = world()
     d = write(tmp_path, tables, man)
     (d / "timer.parquet").unlink()
-    t = tables["timer"].assign(month=tables["timer"]["month"].dt.strftime("%Y-%m"))
-    t.to_csv(d / "timer.csv", index=False)
+    t = tables["timer"].assign(month=tables["timer"]["month"].dt.strftime("%Y-%m"), timer=tables["timer"]["timer"] + 0.5)
+    t.to_csv(d / "timer.csv", index=False, sep=sep)
     with validate_extracts(d) as ex:
         assert ex.summary["timer"]["format"] == "csv"
-        assert ex.df("SELECT sum(timer) AS s FROM timer")["s"].iloc[0] == pytest.approx(tables["timer"]["timer"].sum())
+        assert ex.df("SELECT sum(timer) AS s FROM timer")["s"].iloc[0] == pytest.approx(t["timer"].sum())
 
 
 def test_missing_table(tmp_path: Path) -> None:

@@ -509,8 +509,13 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, table: ExtractTab
         if col.dtype in ("month", "date") and st.startswith("TIMESTAMP") and "TIME ZONE" not in st:
             conds.append((col.name, "timestamp(s) with a time of day (a month is a date)",
                           f"CAST({_ident(col.name)} AS TIME) <> TIME '00:00:00'", [col.name]))
+        comma = ""
+        if col.dtype == "float" and st == "VARCHAR":  # Norwegian spreadsheets write 169,5
+            comma = f"regexp_matches({text}, '^[+-]?[0-9]*,[0-9]+$')"
+            conds.append((col.name, "a decimal comma (the contract's decimal mark is a point: "
+                          "169.5, not 169,5)", comma, [col.name]))
         if fmt == "csv" or col.dtype in ("month", "date") and st == "VARCHAR":
-            excl = "".join(f" AND NOT coalesce({x}, false)" for x in (wide, timed) if x)
+            excl = "".join(f" AND NOT coalesce({x}, false)" for x in (wide, timed, comma) if x)
             conds.append((col.name, f"value(s) not readable as {col.dtype}", f"{present} AND ({e}) IS NULL{excl}", [col.name]))
         if not col.nullable:
             conds.append((col.name, "missing value(s)", f"NOT ({present})", [col.name]))
