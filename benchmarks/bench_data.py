@@ -179,8 +179,7 @@ def main() -> None:
     print(f"{'stage':<12} {'wall s':>9} {'peak RSS GiB':>13}  notes")
     for name, sec, peak, note in rows:
         print(f"{name:<12} {sec:>9.1f} {peak / 2**30:>13.2f}  {note}")
-    maxrss = peak_rss_mb() * 2**20
-    print(f"{'total':<12} {total:>9.1f} {maxrss / 2**30:>13.2f}  (process max RSS)")
+    print(f"{'total':<12} {total:>9.1f} {peak_rss_mb() / 2**10:>13.2f}  (process max RSS)")
     if size is not None:
         print(f"extracts on disk: {size / 2**30:.2f} GiB in {folder}")
 

@@ -10,8 +10,9 @@ period; printed, residual, analytic by person and by observation):
 * ``refit``: one refit replicate by person (weighted fit + prediction + regrouping) per outcome
   on the whole panel (``--refit``), i.e. the refit bootstrap's time per replicate.
 
-Peak memory is the process's ``VmHWM`` (:func:`arbeidsindikator.io.peak_rss_mb`, cumulative). Goals at full scale (23–25 M rows,
-1.5 M persons): analytic ≤ 3 min; 200 multiplier replicates ≤ 15 min and ≤ 8 GB on 2 cores.
+Peak memory is the process's ``VmHWM`` (:func:`arbeidsindikator.io.peak_rss_mb`, cumulative).
+Goals at full scale (23–25 M rows, 1.5 M persons): analytic ≤ 3 min; 200 multiplier replicates
+≤ 15 min and ≤ 8 GB on 2 cores.
 
 ``--store DIR`` reads a finished store built by another code version (e.g. the lead's
 ``/work/fullscale/cache-main/store-*``) read-only: its panel and models are used as they are,

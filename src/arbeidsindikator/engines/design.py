@@ -110,6 +110,12 @@ def inflow_labels(edges: np.ndarray) -> list[str]:
     return [f"q{i + 1:02d}" for i in range(len(edges) + 1)]
 
 
+def _fits_int16(n: int, what: str) -> None:
+    """Refuse ``n`` codes that int16 cannot hold (numpy would wrap them into wrong columns)."""
+    if n > np.iinfo(np.int16).max:
+        raise ValueError(f"{n} {what}: the partition codes are int16 (at most {np.iinfo(np.int16).max})")
+
+
 def covariate_codes(part: pd.DataFrame, horizon: int, options: CovariateOptions, edges: np.ndarray
                     ) -> tuple[np.ndarray, list[str], list[pd.Index]]:
     """Level codes (rows × blocks, int16; position in each block's categories) of one partition.
@@ -126,10 +132,7 @@ def covariate_codes(part: pd.DataFrame, horizon: int, options: CovariateOptions,
     X[INFLOW_BLOCK] = pd.Categorical.from_codes(np.searchsorted(edges, v, side="right"),
                                                 dtype=pd.CategoricalDtype(labels))
     blocks = [str(c) for c in X.columns]
-    widest = max((len(X[c].cat.categories) for c in X.columns), default=0)
-    if widest > np.iinfo(np.int16).max:
-        raise ValueError(f"a regressor block has {widest} levels; the partition codes are int16 "
-                         f"(at most {np.iinfo(np.int16).max})")
+    _fits_int16(max((len(X[c].cat.categories) for c in X.columns), default=0), "levels in a regressor block")
     codes = np.empty((len(X), len(blocks)), dtype=np.int16)
     cats = []
     for b, col in enumerate(X.columns):
@@ -201,9 +204,7 @@ class GlobalDesign:
 
     def design_for(self, level_codes: np.ndarray) -> Design:
         """One partition's :class:`Design` (int16 codes of the unpooled levels) in the global column numbering."""
-        if len(self.names) > np.iinfo(np.int16).max:
-            raise ValueError(f"the design has {len(self.names)} columns; the partition codes are int16 "
-                             f"(at most {np.iinfo(np.int16).max})")
+        _fits_int16(len(self.names), "design columns")
         codes = np.empty(level_codes.shape, dtype=np.int16)
         for b, lut in enumerate(self.level_columns):
             lut16 = lut.astype(np.int16)
