@@ -157,6 +157,7 @@ def fit_covariates(
     int16 codes and used for the fit and the prediction.
     """
     from arbeidsindikator.estimation import DesignError, build_design, fit
+    from arbeidsindikator.estimation.design import compact_code_dtype
 
     t0 = time.perf_counter()
     y = np.array(y, dtype=float, copy=True)
@@ -164,8 +165,7 @@ def fit_covariates(
     if fit_rows is not None:
         y[~fit_rows] = np.nan
         X, pooled = pool_unseen(X, ~np.isnan(y))
-    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
-    code_dtype = np.int16 if n_levels < np.iinfo(np.int16).max else np.int32
+    code_dtype = compact_code_dtype(X)
     for _attempt in range(5):
         try:
             design = build_design(X, mask=~np.isnan(y), code_dtype=code_dtype)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Design", "DesignError", "build_design", "rebuild_design"]
+__all__ = ["Design", "DesignError", "build_design", "compact_code_dtype", "rebuild_design"]
 
 #: Reference level marker in :attr:`Design.codes`; levels dropped as empty get ``_UNSEEN``.
 _REF = -1
@@ -95,6 +95,12 @@ def _level_lut(col: str, cats: pd.Index, present: np.ndarray, b: int, names: lis
         else:
             dropped.setdefault(str(col), []).append(cats[j])
     return lut
+
+
+def compact_code_dtype(X: pd.DataFrame) -> type[np.integer]:
+    """int16 codes when every level of ``X``'s categorical blocks fits (half the memory of int32)."""
+    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
+    return np.int16 if n_levels < np.iinfo(np.int16).max else np.int32
 
 
 def build_design(

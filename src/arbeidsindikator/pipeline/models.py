@@ -296,9 +296,9 @@ def read_column(path: Path, column: str) -> np.ndarray:
 def compact_design(X: pd.DataFrame) -> Any:
     """``build_design(X)`` with int16 codes when the levels fit (half the memory of int32)."""
     from arbeidsindikator.estimation import build_design
+    from arbeidsindikator.estimation.design import compact_code_dtype
 
-    n_levels = sum(len(X[c].cat.categories) for c in X.columns)
-    return build_design(X, code_dtype=np.int16 if n_levels < np.iinfo(np.int16).max else np.int32)
+    return build_design(X, code_dtype=compact_code_dtype(X))
 
 
 def release_arrow_memory() -> None:
